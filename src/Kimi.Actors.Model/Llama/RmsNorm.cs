@@ -1,0 +1,29 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Kimi.Actors.Model.Llama;
+
+/// <summary>Root-mean-square layer norm (no mean subtraction, no bias), computed in float32 as Llama does.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // Hugging Face parameter name
+    private readonly Parameter weight;
+#pragma warning restore IDE1006
+    private readonly double _eps;
+
+    public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
+    {
+        weight = new Parameter(ones(size));
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var x32 = x.to_type(ScalarType.Float32);
+        var normed = x32 * rsqrt(x32.pow(2).mean([-1L], keepdim: true) + _eps);
+        return (weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
+    }
+}

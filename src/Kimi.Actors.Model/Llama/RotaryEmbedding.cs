@@ -1,0 +1,43 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Kimi.Actors.Model.Llama;
+
+/// <summary>
+/// Rotary position embeddings in Llama's "rotate half" layout: frequencies for the first and second
+/// half of each head are the same, so q·cos + rotate_half(q)·sin matches Hugging Face exactly.
+/// </summary>
+public sealed class RotaryEmbedding : nn.Module
+{
+    public RotaryEmbedding(int headDim, int maxPositions, double theta) : base(nameof(RotaryEmbedding))
+    {
+        using var scope = NewDisposeScope();
+        var invFreq = 1.0 / pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float64) / headDim);
+        var t = arange(maxPositions, dtype: ScalarType.Float64);
+        var freqs = outer(t, invFreq);
+        var emb = cat([freqs, freqs], dim: -1);
+        // Buffers, not fields (fields would be registered as persistent state), and not persistent:
+        // Hugging Face does not store these tables in the state dict either.
+        register_buffer("cos_cached", emb.cos().to_type(ScalarType.Float32).MoveToOuterDisposeScope(), persistent: false);
+        register_buffer("sin_cached", emb.sin().to_type(ScalarType.Float32).MoveToOuterDisposeScope(), persistent: false);
+    }
+
+    /// <summary>cos and sin for the given positions [B, T], shaped [B, 1, T, head_dim] to broadcast over heads.</summary>
+    public (Tensor Cos, Tensor Sin) For(Tensor positionIds, ScalarType dtype)
+    {
+        var flat = positionIds.flatten();
+        long b = positionIds.shape[0], t = positionIds.shape[1];
+        var cos = get_buffer("cos_cached")!.index_select(0, flat).view(b, 1, t, -1).to_type(dtype);
+        var sin = get_buffer("sin_cached")!.index_select(0, flat).view(b, 1, t, -1).to_type(dtype);
+        return (cos, sin);
+    }
+
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        long half = x.shape[^1] / 2;
+        var x1 = x.narrow(-1, 0, half);
+        var x2 = x.narrow(-1, half, half);
+        var rotated = cat([-x2, x1], dim: -1);
+        return x * cos + rotated * sin;
+    }
+}

@@ -1,0 +1,60 @@
+using Kimi.Actors.Model.Llama;
+using static TorchSharp.torch;
+
+namespace Kimi.Actors.Model.Scoring;
+
+/// <summary>
+/// Log-probabilities of given responses under a policy, for training: prompt tokens and padding are
+/// masked out, and logits are normalised only at response positions. Differentiable unless the caller
+/// runs it under no_grad (as for the reference policy).
+/// </summary>
+public static class SequenceScorer
+{
+    public static ScoredTokens Score(LlamaForCausalLM model, IReadOnlyList<(int[] Prompt, int[] Response)> items)
+    {
+        if (items.Count == 0) throw new ArgumentException("nothing to score");
+        var device = model.parameters().First().device;
+        int b = items.Count;
+        int width = items.Max(i => i.Prompt.Length + i.Response.Length);
+        int respWidth = Math.Max(1, items.Max(i => i.Response.Length));
+        if (width > model.Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"sequence of {width} tokens exceeds max_position_embeddings ({model.Config.MaxPositionEmbeddings})");
+
+        var ids = new long[b * width];
+        var valid = new bool[b * width];
+        var gatherPos = new long[b * respWidth];
+        var targets = new long[b * respWidth];
+        var mask = new float[b * respWidth];
+        for (int r = 0; r < b; r++)
+        {
+            var (prompt, response) = items[r];
+            if (prompt.Length == 0) throw new ArgumentException($"item {r}: empty prompt");
+            for (int j = 0; j < prompt.Length; j++) { ids[r * width + j] = prompt[j]; valid[r * width + j] = true; }
+            for (int k = 0; k < response.Length; k++)
+            {
+                ids[r * width + prompt.Length + k] = response[k];
+                valid[r * width + prompt.Length + k] = true;
+            }
+            for (int k = 0; k < respWidth; k++)
+            {
+                bool real = k < response.Length;
+                // Response token k is predicted by the logits at position prompt.Length + k - 1.
+                gatherPos[r * respWidth + k] = real ? prompt.Length + k - 1 : 0;
+                targets[r * respWidth + k] = real ? response[k] : 0;
+                mask[r * respWidth + k] = real ? 1f : 0f;
+            }
+        }
+
+        using var scope = NewDisposeScope();
+        var input = tensor(ids, [b, width], device: device);
+        var keyValid = tensor(valid, [b, width], device: device);
+        var positions = arange(width, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, width);
+        var logits = model.Forward(input, positions, AttentionMasks.Causal(keyValid));
+        var pos = tensor(gatherPos, [b, respWidth], device: device);
+        var picked = logits.gather(1, pos.unsqueeze(-1).expand(b, respWidth, logits.shape[2]));
+        var logp = nn.functional.log_softmax(picked.to_type(ScalarType.Float32), -1)
+            .gather(-1, tensor(targets, [b, respWidth], device: device).unsqueeze(-1)).squeeze(-1);
+        var m = tensor(mask, [b, respWidth], device: device);
+        return new ScoredTokens((logp * m).MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());
+    }
+}
