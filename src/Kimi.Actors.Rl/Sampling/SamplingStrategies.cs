@@ -27,7 +27,8 @@ public static class SamplingStrategies
 
     public static bool TryParse(string? name, out SamplingStrategy strategy)
     {
-        string trimmed = name?.Trim() ?? "";
+        // British spelling (as in DESIGN.md) is accepted too; names are written back in the canonical form.
+        string trimmed = (name?.Trim() ?? "").Replace("prioritised", "prioritized", StringComparison.OrdinalIgnoreCase);
         foreach (var (n, value) in Names)
         {
             if (string.Equals(n, trimmed, StringComparison.OrdinalIgnoreCase))

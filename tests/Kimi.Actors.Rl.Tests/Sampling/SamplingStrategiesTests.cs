@@ -19,9 +19,16 @@ public class SamplingStrategiesTests
     [Fact]
     public void Unknown_name_lists_the_allowed_values()
     {
-        var e = Assert.Throws<ArgumentException>(() => SamplingStrategies.Parse("prioritised"));
+        var e = Assert.Throws<ArgumentException>(() => SamplingStrategies.Parse("priority"));
         Assert.Contains("uniform, curriculum, prioritized, curriculum-prioritized", e.Message);
         Assert.False(SamplingStrategies.TryParse(null, out _));
+    }
+
+    [Fact]
+    public void British_spelling_is_accepted()
+    {
+        Assert.Equal(SamplingStrategy.Prioritized, SamplingStrategies.Parse("prioritised"));
+        Assert.Equal(SamplingStrategy.CurriculumPrioritized, SamplingStrategies.Parse("curriculum-prioritised"));
     }
 
     [Fact]
