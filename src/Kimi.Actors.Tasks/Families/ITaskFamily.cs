@@ -1,0 +1,34 @@
+namespace Kimi.Actors.Tasks;
+
+/// <summary>
+/// A generator of verifiable prompts of one kind, with demonstrations for warm-up SFT and negative
+/// examples. Generation is a pure function of the <see cref="Random"/> passed in, so a seed fixes a
+/// prompt set.
+/// </summary>
+public interface ITaskFamily
+{
+    /// <summary>Short, unique, used in prompt ids ("sum", "countdown").</summary>
+    string Name { get; }
+
+    /// <summary>The domain written into generated prompts; selects the verifier (<see cref="Verifiers.ForDomain"/>).</summary>
+    string Domain { get; }
+
+    int MinDifficulty { get; }
+
+    int MaxDifficulty { get; }
+
+    /// <summary>Upper bound on the length of every demonstration; a sensible generation cap for the policy.</summary>
+    int MaxResponseChars { get; }
+
+    /// <exception cref="ArgumentOutOfRangeException">difficulty outside MinDifficulty..MaxDifficulty.</exception>
+    PromptRecord Generate(Random rng, int difficulty, string id);
+
+    /// <summary>
+    /// A full response (chain of thought, then <c>#answer</c>) without any end-of-sequence marker. Unflawed
+    /// it verifies correct; flawed it carries one plausible mistake and verifies incorrect.
+    /// </summary>
+    /// <exception cref="ArgumentException">The prompt is not in this family's format.</exception>
+    string Demonstrate(PromptRecord prompt, Random rng, bool flawed);
+
+    IVerifier Verifier { get; }
+}

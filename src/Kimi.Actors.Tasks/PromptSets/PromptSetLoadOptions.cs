@@ -1,0 +1,9 @@
+namespace Kimi.Actors.Tasks;
+
+/// <summary>
+/// Options for <see cref="PromptSet.Load"/>. <paramref name="IsAllowedChar"/>, when given, must accept every
+/// character of "prompt" and "answer" (the texts the policy's tokenizer sees), e.g.
+/// <see cref="PromptText.IsPolicyChar"/>. <paramref name="MaxTextChars"/> caps id, prompt, answer, domain
+/// and each tag.
+/// </summary>
+public sealed record PromptSetLoadOptions(Func<char, bool>? IsAllowedChar = null, int MaxTextChars = 4096);

@@ -1,0 +1,56 @@
+namespace Kimi.Actors.Tasks;
+
+/// <summary>
+/// The registry from a prompt's domain to its verifier. Built in: "arithmetic" and "math" (numeric answer
+/// equivalence) and "search" (countdown expressions). Other layers add theirs (sandboxed code, model
+/// judges) with <see cref="Register"/> at start-up. Domains are case-sensitive.
+/// </summary>
+public static class Verifiers
+{
+    public const string Arithmetic = "arithmetic";
+    public const string Math = "math";
+    public const string Search = "search";
+
+    private static readonly object Gate = new();
+    private static readonly Dictionary<string, IVerifier> Registry = new(StringComparer.Ordinal)
+    {
+        [Arithmetic] = NumericAnswerVerifier.Instance,
+        [Math] = NumericAnswerVerifier.Instance,
+        [Search] = CountdownVerifier.Instance,
+    };
+
+    /// <summary>The verifier for <paramref name="domain"/>.</summary>
+    /// <exception cref="ArgumentException">The domain is not registered; the message lists the known ones.</exception>
+    public static IVerifier ForDomain(string domain)
+    {
+        ArgumentNullException.ThrowIfNull(domain);
+        lock (Gate)
+        {
+            if (Registry.TryGetValue(domain, out var verifier)) return verifier;
+            throw new ArgumentException(
+                $"unknown domain '{domain}'; known domains: {string.Join(", ", Registry.Keys.Order(StringComparer.Ordinal))}",
+                nameof(domain));
+        }
+    }
+
+    /// <summary>Adds a domain. Registering a domain twice is an error, so two components cannot silently disagree.</summary>
+    public static void Register(string domain, IVerifier verifier)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(domain);
+        ArgumentNullException.ThrowIfNull(verifier);
+        lock (Gate)
+        {
+            if (!Registry.TryAdd(domain, verifier))
+                throw new ArgumentException($"domain '{domain}' already has a verifier", nameof(domain));
+        }
+    }
+
+    /// <summary>The registered domains, sorted.</summary>
+    public static IReadOnlyList<string> KnownDomains
+    {
+        get
+        {
+            lock (Gate) return Registry.Keys.Order(StringComparer.Ordinal).ToArray();
+        }
+    }
+}
