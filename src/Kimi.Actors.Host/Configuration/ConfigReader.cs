@@ -1,0 +1,157 @@
+using System.Globalization;
+using Akka.Configuration;
+using Akka.Configuration.Hocon;
+
+namespace Kimi.Actors.Host.Configuration;
+
+/// <summary>
+/// Typed, validating reads from a HOCON tree. Every failure names the full key, the value and what is
+/// allowed; keys present in the tree but never read are reported as unknown (typos stop start-up).
+/// </summary>
+public sealed class ConfigReader(Config config, string root)
+{
+    private readonly HashSet<string> _read = [];
+
+    public Config Config => config;
+
+    private string Path(string key) => $"{root}.{key}";
+
+    private string Raw(string key)
+    {
+        var path = Path(key);
+        _read.Add(path);
+        if (!config.HasPath(path)) throw new ConfigException($"{path}: missing (every key has a default in hocon/kimi.conf; was it removed?)");
+        var value = config.GetValue(path);
+        if (value.IsObject()) throw new ConfigException($"{path}: expected a value, got an object");
+        if (value.IsArray()) throw new ConfigException($"{path}: expected a single value, got a list");
+        return value.GetString() ?? "";
+    }
+
+    public bool Has(string key) => config.HasPath(Path(key));
+
+    public string String(string key, bool allowEmpty = true)
+    {
+        var v = Raw(key);
+        if (!allowEmpty && string.IsNullOrWhiteSpace(v)) throw new ConfigException($"{Path(key)} = \"\": expected a non-empty string");
+        return v;
+    }
+
+    public int Int(string key, int min = int.MinValue, int max = int.MaxValue)
+    {
+        var v = Raw(key);
+        if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x))
+            throw new ConfigException($"{Path(key)} = {v}: expected an integer{Range(min, max)}");
+        if (x < min || x > max) throw new ConfigException($"{Path(key)} = {v}: out of range, expected an integer{Range(min, max)}");
+        return x;
+    }
+
+    public long Long(string key, long min = long.MinValue)
+    {
+        var v = Raw(key);
+        if (!long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long x) || x < min)
+            throw new ConfigException($"{Path(key)} = {v}: expected an integer >= {min}");
+        return x;
+    }
+
+    public double Double(string key, double min = double.NegativeInfinity, double max = double.PositiveInfinity, bool exclusiveMin = false)
+    {
+        var v = Raw(key);
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) || !double.IsFinite(x))
+            throw new ConfigException($"{Path(key)} = {v}: expected a number{Range(min, max, exclusiveMin)}");
+        if ((exclusiveMin ? x <= min : x < min) || x > max)
+            throw new ConfigException($"{Path(key)} = {v}: out of range, expected a number{Range(min, max, exclusiveMin)}");
+        return x;
+    }
+
+    public bool Bool(string key)
+    {
+        var v = Raw(key);
+        return v.ToLowerInvariant() switch
+        {
+            "true" or "on" or "yes" => true,
+            "false" or "off" or "no" => false,
+            _ => throw new ConfigException($"{Path(key)} = {v}: expected true or false"),
+        };
+    }
+
+    public T Choice<T>(string key, Func<string, T> parse, IEnumerable<string> allowed)
+    {
+        var v = Raw(key);
+        try { return parse(v); }
+        catch (ArgumentException) { throw new ConfigException($"{Path(key)} = {v}: expected one of {string.Join(", ", allowed)}"); }
+    }
+
+    public IReadOnlyList<string> StringList(string key, bool allowEmpty = false)
+    {
+        var path = Path(key);
+        _read.Add(path);
+        if (!config.HasPath(path)) throw new ConfigException($"{path}: missing");
+        var value = config.GetValue(path);
+        if (!value.IsArray()) throw new ConfigException($"{path} = {value.GetString()}: expected a list, e.g. [a, b]");
+        var list = value.GetStringList();
+        if (!allowEmpty && list.Count == 0) throw new ConfigException($"{path} = []: expected at least one entry");
+        return list.ToList();
+    }
+
+    /// <summary>The keys (relative) directly under an object, for maps such as curriculum levels.</summary>
+    public IReadOnlyList<string> Keys(string key)
+    {
+        var path = Path(key);
+        _read.Add(path);
+        if (!config.HasPath(path)) return [];
+        var value = config.GetValue(path);
+        if (!value.IsObject()) throw new ConfigException($"{path}: expected an object, e.g. {{ \"2\" = 5 }}");
+        var keys = value.GetObject().Items.Keys.ToList();
+        foreach (var k in keys) _read.Add($"{path}.{k}");
+        return keys;
+    }
+
+    /// <summary>Fails on the first key under the root that no reader asked for.</summary>
+    public void RejectUnknownKeys()
+    {
+        if (!config.HasPath(root)) return;
+        foreach (var path in Leaves(config.GetValue(root).GetObject(), root))
+            if (!_read.Contains(path) && !_read.Any(r => path.StartsWith(r + ".")))
+            {
+                var known = _read.Where(r => r.Count(c => c == '.') == path.Count(c => c == '.'))
+                    .OrderBy(r => Distance(r, path)).FirstOrDefault();
+                throw new ConfigException($"{path}: unknown key" + (known is null ? "" : $" (did you mean {known}?)"));
+            }
+    }
+
+    private static IEnumerable<string> Leaves(HoconObject obj, string prefix)
+    {
+        foreach (var (k, v) in obj.Items)
+        {
+            var path = $"{prefix}.{k}";
+            if (v.IsObject()) foreach (var p in Leaves(v.GetObject(), path)) yield return p;
+            else yield return path;
+        }
+    }
+
+    private static string Range(double min, double max, bool exclusiveMin = false)
+    {
+        bool lo = !double.IsNegativeInfinity(min) && min > int.MinValue, hi = !double.IsPositiveInfinity(max) && max < int.MaxValue;
+        string op = exclusiveMin ? ">" : ">=";
+        return (lo, hi) switch
+        {
+            (true, true) => $" in {(exclusiveMin ? "(" : "[")}{Fmt(min)}, {Fmt(max)}]",
+            (true, false) => $" {op} {Fmt(min)}",
+            (false, true) => $" <= {Fmt(max)}",
+            _ => "",
+        };
+    }
+
+    private static string Fmt(double x) => x.ToString(CultureInfo.InvariantCulture);
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+}

@@ -1,0 +1,130 @@
+using Akka.Configuration;
+using Kimi.Actors.Model;
+using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Objectives;
+using Kimi.Actors.Rl.Sampling;
+using Kimi.Actors.Rl.Training;
+
+namespace Kimi.Actors.Host.Configuration;
+
+/// <summary>Maps the validated <c>kimi { ... }</c> tree onto <see cref="RunOptions"/>.</summary>
+public static class RunOptionsBinder
+{
+    public static RunOptions Bind(Config config, ITokenizer tokenizer)
+    {
+        var r = new ConfigReader(config, "kimi");
+        var model = new ModelConfig
+        {
+            HiddenSize = r.Int("model.hidden-size", 8, 65536),
+            IntermediateSize = r.Int("model.intermediate-size", 8, 262144),
+            NumHiddenLayers = r.Int("model.layers", 1, 256),
+            NumAttentionHeads = r.Int("model.attention-heads", 1, 1024),
+            NumKeyValueHeads = r.Int("model.kv-heads", 1, 1024),
+            MaxPositionEmbeddings = r.Int("model.max-positions", 16, 1 << 20),
+            TieWordEmbeddings = r.Bool("model.tie-embeddings"),
+            RopeTheta = r.Double("model.rope-theta", 0, exclusiveMin: true),
+        };
+        model = tokenizer is CharTokenizer ct ? ct.Apply(model) : model with { VocabSize = tokenizer.VocabSize };
+        try { model.Validate(); }
+        catch (ArgumentException e) { throw new ConfigException("kimi.model: " + e.Message); }
+
+        var strategy = r.Choice("sampling.strategy", SamplingStrategies.Parse,
+            ["uniform", "curriculum", "prioritised", "curriculum-prioritised"]);
+        var curriculumMode = r.Choice("sampling.curriculum.mode", v => v switch
+        {
+            "iterations" => CurriculumMode.IterationThresholds,
+            "success-rate" => CurriculumMode.SuccessRate,
+            _ => throw new ArgumentException(v),
+        }, ["iterations", "success-rate"]);
+        var levels = r.Keys("sampling.curriculum.levels").Select(k =>
+        {
+            if (!int.TryParse(k.Trim('"'), out int difficulty) || difficulty < 1)
+                throw new ConfigException($"kimi.sampling.curriculum.levels.{k}: a level key must be a difficulty >= 1");
+            return new LevelThreshold(difficulty, r.Int($"sampling.curriculum.levels.{k}", 0));
+        }).ToList();
+        double bar = r.Double("sampling.curriculum.success-bar", 0, 1);
+        long minAttempts = r.Long("sampling.curriculum.min-attempts", 1);
+        CurriculumSchedule curriculum = curriculumMode == CurriculumMode.IterationThresholds
+            ? CurriculumSchedule.ByIteration(levels)
+            : CurriculumSchedule.BySuccessRate(bar, minAttempts);
+
+        string trainFile = r.String("tasks.train-file"), heldOutFile = r.String("tasks.heldout-file");
+        var options = new RunOptions
+        {
+            Seed = r.Long("run.seed", 0),
+            Iterations = r.Int("run.iterations", 0, 1_000_000),
+            Device = r.String("run.device", allowEmpty: false),
+            Threads = r.Int("run.threads", 0, 1024),
+            Model = model,
+            Tasks = new TaskOptions
+            {
+                Families = r.StringList("tasks.families"),
+                TrainPerLevel = r.Int("tasks.train-per-level", 1, 10_000_000),
+                HeldOutPerLevel = r.Int("tasks.heldout-per-level", 1, 1_000_000),
+                TrainFile = trainFile.Length == 0 ? null : trainFile,
+                HeldOutFile = heldOutFile.Length == 0 ? null : heldOutFile,
+            },
+            Sft = new SftOptions
+            {
+                Steps = r.Int("sft.steps", 0, 10_000_000),
+                SequencesPerStep = r.Int("sft.sequences-per-step", 1, 1_000_000),
+                PackLength = r.Int("sft.pack-length", 8, model.MaxPositionEmbeddings),
+                LearningRate = r.Double("sft.learning-rate", 0),
+                WarmupSteps = r.Int("sft.warmup-steps", 0),
+                MinLrRatio = r.Double("sft.min-lr-ratio", 0, 1),
+                WeightDecay = r.Double("sft.weight-decay", 0),
+                GradClip = r.Double("sft.grad-clip", 0),
+                FlawRate = r.Double("sft.flaw-rate", 0, 1),
+            },
+            Rollout = new RolloutOptions
+            {
+                PromptsPerIteration = r.Int("rollout.prompts-per-iteration", 1, 1_000_000),
+                SamplesPerPrompt = r.Int("rollout.samples-per-prompt", 1, 4096),
+                Temperature = r.Double("rollout.temperature", 0, exclusiveMin: true),
+                TopP = r.Double("rollout.top-p", 0, 1, exclusiveMin: true),
+                MaxResponseTokens = r.Int("rollout.max-response-tokens", 1, model.MaxPositionEmbeddings),
+                MaxBatchSize = r.Int("rollout.max-batch-size", 1, 1_000_000),
+            },
+            Optimization = new PolicyOptimizationOptions
+            {
+                Objective = r.Choice("optimization.objective", ObjectiveKinds.Parse, ObjectiveKinds.Allowed),
+                Tau = r.Double("optimization.tau", 0, exclusiveMin: true),
+                Reduction = r.Choice("optimization.log-prob-reduction", v => v switch
+                {
+                    "sum" => LogProbReduction.Sum,
+                    "token-mean" => LogProbReduction.TokenMean,
+                    _ => throw new ArgumentException(v),
+                }, ["sum", "token-mean"]),
+                LearningRate = r.Double("optimization.learning-rate", 0),
+                WeightDecay = r.Double("optimization.weight-decay", 0),
+                Beta1 = r.Double("optimization.beta1", 0, 1),
+                Beta2 = r.Double("optimization.beta2", 0, 1),
+                GradClip = r.Double("optimization.grad-clip", 0),
+                Epochs = r.Int("optimization.epochs", 1, 1000),
+                MiniBatches = r.Int("optimization.mini-batches", 1, 100_000),
+                MicroBatchSamples = r.Int("optimization.micro-batch-samples", 1, 1_000_000),
+                ResetOptimizerEachIteration = r.Bool("optimization.reset-optimizer-each-iteration"),
+                Clip = r.Double("optimization.clip", 0, 1, exclusiveMin: true),
+            },
+            LengthPenalty = new LengthPenaltyOptions
+            {
+                Weight = r.Double("length-penalty.weight", 0),
+                WarmupIterations = r.Int("length-penalty.warmup-iterations", 0),
+            },
+            Sampling = new SamplerOptions
+            {
+                Strategy = strategy,
+                Floor = r.Double("sampling.floor", 0, 1),
+                Curriculum = curriculum,
+            },
+            Eval = new EvalOptions
+            {
+                EveryIterations = r.Int("eval.every-iterations", 0),
+                MaxResponseTokens = r.Int("eval.max-response-tokens", 1, model.MaxPositionEmbeddings),
+            },
+        };
+        r.String("run.runs-dir", allowEmpty: false);
+        r.RejectUnknownKeys();
+        return options;
+    }
+}

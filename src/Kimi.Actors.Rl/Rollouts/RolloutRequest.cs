@@ -1,0 +1,17 @@
+namespace Kimi.Actors.Rl.Rollouts;
+
+/// <summary>
+/// Generate (or continue) one sample of one prompt. A continuation carries the tokens, log-probs and
+/// segments produced so far; a fresh request has none.
+/// </summary>
+public sealed record RolloutRequest(
+    string PromptId,
+    int[] PromptTokens,
+    int Iteration,
+    int Sample,
+    int[]? PriorTokens = null,
+    float[]? PriorLogProbs = null,
+    IReadOnlyList<Segment>? PriorSegments = null)
+{
+    public string TrajectoryId => $"{PromptId}#{Iteration}.{Sample}";
+}

@@ -1,0 +1,21 @@
+using Kimi.Actors.Model.Generation;
+
+namespace Kimi.Actors.Rl.Rollouts;
+
+/// <summary>Decoding settings for rollouts (training samples) and for greedy evaluation.</summary>
+public sealed record RolloutSettings
+{
+    public double Temperature { get; init; } = 1.0;
+    public double TopP { get; init; } = 1.0;
+    public int MaxResponseTokens { get; init; } = 64;
+    public int MaxBatchSize { get; init; } = 512;
+    /// <summary>Output tokens one generator may produce per call (iteration); null = unlimited.</summary>
+    public long? TokenBudget { get; init; }
+    public IRepeatDetector? RepeatDetector { get; init; }
+
+    public GenerationOptions ToGenerationOptions(int eosId, long seed) => new()
+    {
+        Temperature = Temperature, TopP = TopP, MaxResponseTokens = MaxResponseTokens, StopTokens = [eosId],
+        TokenBudget = TokenBudget, Seed = seed, RepeatDetector = RepeatDetector, MaxBatchSize = MaxBatchSize,
+    };
+}

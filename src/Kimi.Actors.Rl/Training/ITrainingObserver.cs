@@ -1,0 +1,12 @@
+using Kimi.Actors.Rl.Evaluation;
+
+namespace Kimi.Actors.Rl.Training;
+
+/// <summary>Receives a run's progress (the host draws progress bars and writes metrics from these).</summary>
+public interface ITrainingObserver
+{
+    void OnPhase(string phase, int totalSteps) { }
+    void OnSftStep(SftStepStats stats) { }
+    void OnEvaluation(string label, int iteration, EvaluationReport report) { }
+    void OnIteration(IterationMetrics metrics) { }
+}

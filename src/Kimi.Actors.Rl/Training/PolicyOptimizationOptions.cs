@@ -1,0 +1,30 @@
+using Kimi.Actors.Rl.Objectives;
+
+namespace Kimi.Actors.Rl.Training;
+
+/// <summary>How the trainer turns one iteration's groups into optimizer steps.</summary>
+public sealed record PolicyOptimizationOptions
+{
+    public ObjectiveKind Objective { get; init; } = ObjectiveKind.K15MirrorDescent;
+    /// <summary>τ of the k1.5 loss: the strength of the pull towards the iteration's reference policy.</summary>
+    public double Tau { get; init; } = 1.0;
+    public LogProbReduction Reduction { get; init; } = LogProbReduction.Sum;
+    public double LearningRate { get; init; } = 5e-5;
+    public double WeightDecay { get; init; }
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+    /// <summary>Global gradient-norm clip; 0 disables.</summary>
+    public double GradClip { get; init; } = 1.0;
+    /// <summary>Passes over the iteration's groups.</summary>
+    public int Epochs { get; init; } = 4;
+    /// <summary>Optimizer steps per pass: the groups are split into this many mini-batches.</summary>
+    public int MiniBatches { get; init; } = 1;
+    /// <summary>Samples per forward/backward pass; gradients accumulate across micro-batches.</summary>
+    public int MicroBatchSamples { get; init; } = 256;
+    /// <summary>Fresh AdamW state every iteration, as in the report; false keeps it across iterations.</summary>
+    public bool ResetOptimizerEachIteration { get; init; } = true;
+    /// <summary>GRPO's ratio clip ε.</summary>
+    public double Clip { get; init; } = 0.2;
+
+    public int StepsPerIteration => Epochs * MiniBatches;
+}

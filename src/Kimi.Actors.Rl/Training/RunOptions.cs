@@ -1,0 +1,57 @@
+using Kimi.Actors.Model;
+using Kimi.Actors.Rl.Sampling;
+
+namespace Kimi.Actors.Rl.Training;
+
+/// <summary>Where prompts come from: the built-in task families, or prompt-set files.</summary>
+public sealed record TaskOptions
+{
+    public IReadOnlyList<string> Families { get; init; } = ["sum", "countdown"];
+    public int TrainPerLevel { get; init; } = 2000;
+    public int HeldOutPerLevel { get; init; } = 50;
+    /// <summary>Training prompts from a JSONL file instead of the generators (demonstrations still need a built-in family per domain).</summary>
+    public string? TrainFile { get; init; }
+    public string? HeldOutFile { get; init; }
+}
+
+/// <summary>Rollout shape of one RL iteration.</summary>
+public sealed record RolloutOptions
+{
+    public int PromptsPerIteration { get; init; } = 32;
+    public int SamplesPerPrompt { get; init; } = 8;
+    public double Temperature { get; init; } = 1.0;
+    public double TopP { get; init; } = 1.0;
+    public int MaxResponseTokens { get; init; } = 96;
+    public int MaxBatchSize { get; init; } = 512;
+}
+
+public sealed record LengthPenaltyOptions
+{
+    public double Weight { get; init; }
+    public int WarmupIterations { get; init; }
+}
+
+public sealed record EvalOptions
+{
+    /// <summary>Evaluate held-out accuracy every N iterations (0: only before and after RL).</summary>
+    public int EveryIterations { get; init; }
+    public int MaxResponseTokens { get; init; } = 96;
+}
+
+/// <summary>Everything one training run needs; presets and configuration files fill it in.</summary>
+public sealed record RunOptions
+{
+    public string RunId { get; init; } = "";
+    public long Seed { get; init; } = 1;
+    public int Iterations { get; init; } = 20;
+    public string Device { get; init; } = "cpu";
+    public int Threads { get; init; }
+    public required ModelConfig Model { get; init; }
+    public TaskOptions Tasks { get; init; } = new();
+    public SftOptions Sft { get; init; } = new();
+    public RolloutOptions Rollout { get; init; } = new();
+    public PolicyOptimizationOptions Optimization { get; init; } = new();
+    public LengthPenaltyOptions LengthPenalty { get; init; } = new();
+    public SamplerOptions Sampling { get; init; } = new();
+    public EvalOptions Eval { get; init; } = new();
+}

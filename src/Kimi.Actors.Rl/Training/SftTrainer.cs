@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Rl.Optimization;
+using static TorchSharp.torch;
+
+namespace Kimi.Actors.Rl.Training;
+
+/// <summary>Statistics of one SFT step.</summary>
+public sealed record SftStepStats(int Step, double Loss, double LearningRate, int Documents, int Rows, long TargetTokens, TimeSpan Elapsed);
+
+/// <summary>
+/// Warm-up SFT: packed demonstrations, AdamW with linear warm-up and cosine decay. The demonstration
+/// source is a function of the step, so a run is reproducible and never needs the whole set in memory.
+/// </summary>
+public static class SftTrainer
+{
+    public static IReadOnlyList<SftStepStats> Train(LlamaForCausalLM model, SftOptions options,
+        Func<int, IReadOnlyList<(int[] Prompt, int[] Response)>> demonstrationsForStep, int padId,
+        Action<SftStepStats>? onStep = null, CancellationToken cancel = default)
+    {
+        if (options.Steps < 0) throw new ArgumentException($"sft steps must be >= 0, got {options.Steps}");
+        var stats = new List<SftStepStats>(options.Steps);
+        if (options.Steps == 0) return stats;
+        var schedule = new WarmupCosineSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLrRatio);
+        using var optimizer = optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        model.train();
+        for (int step = 0; step < options.Steps; step++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var sw = Stopwatch.StartNew();
+            double lr = schedule.At(step);
+            foreach (var pg in optimizer.ParamGroups) pg.LearningRate = lr;
+            var batch = PackedBatch.Pack(demonstrationsForStep(step), options.PackLength, padId);
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = batch.Loss(model);
+            loss.backward();
+            if (options.GradClip > 0) nn.utils.clip_grad_norm_(model.parameters(), options.GradClip);
+            optimizer.step();
+            var s = new SftStepStats(step, loss.item<float>(), lr, batch.Documents, batch.Rows, batch.TargetTokens, sw.Elapsed);
+            stats.Add(s);
+            onStep?.Invoke(s);
+        }
+        model.eval();
+        return stats;
+    }
+}

@@ -1,0 +1,18 @@
+namespace Kimi.Actors.Rl.Training;
+
+/// <summary>What one iteration's training did, for metrics.</summary>
+public sealed record TrainStepStats(
+    double Loss,
+    double MeanLogRatio,
+    double MeanAbsLogRatio,
+    double GradNorm,
+    double ClipFraction,
+    /// <summary>Mean |rollout log-prob − trainer reference log-prob| per token: rollout/trainer mismatch.</summary>
+    double RolloutMismatch,
+    long TrainedTokens,
+    int OptimizerSteps,
+    double LearningRate,
+    TimeSpan Elapsed)
+{
+    public double TokensPerSecond => Elapsed.TotalSeconds > 0 ? TrainedTokens / Elapsed.TotalSeconds : 0;
+}
