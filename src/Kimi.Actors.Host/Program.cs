@@ -1,1 +1,3 @@
-return 0;
+using Kimi.Actors.Host.Cli;
+
+return KimiCli.Run(args);

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kimi.Actors.Rl.Evaluation;
+
+namespace Kimi.Actors.Host.Output;
+
+/// <summary>summary.json: the run's identity and its before/after held-out accuracy (fractions 0..1).</summary>
+public sealed record RunSummary
+{
+    [JsonPropertyName("run_id")] public required string RunId { get; init; }
+    [JsonPropertyName("engine")] public required string Engine { get; init; }
+    [JsonPropertyName("preset")] public string? Preset { get; init; }
+    [JsonPropertyName("seed")] public long Seed { get; init; }
+    [JsonPropertyName("iterations")] public int Iterations { get; init; }
+    [JsonPropertyName("start_iteration")] public int StartIteration { get; init; }
+    [JsonPropertyName("sft_accuracy")] public double SftAccuracy { get; init; }
+    [JsonPropertyName("rl_accuracy")] public double RlAccuracy { get; init; }
+    [JsonPropertyName("gain")] public double Gain => RlAccuracy - SftAccuracy;
+    [JsonPropertyName("heldout_count")] public int HeldOutCount { get; init; }
+    [JsonPropertyName("sft_accuracy_by_difficulty")] public IReadOnlyDictionary<string, double> SftByDifficulty { get; init; } = new Dictionary<string, double>();
+    [JsonPropertyName("rl_accuracy_by_difficulty")] public IReadOnlyDictionary<string, double> RlByDifficulty { get; init; } = new Dictionary<string, double>();
+    [JsonPropertyName("rl_accuracy_by_domain")] public IReadOnlyDictionary<string, double> RlByDomain { get; init; } = new Dictionary<string, double>();
+    [JsonPropertyName("parameters")] public long Parameters { get; init; }
+    [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
+    [JsonPropertyName("wall_seconds")] public double WallSeconds { get; init; }
+    [JsonPropertyName("sft_seconds")] public double SftSeconds { get; init; }
+    [JsonPropertyName("rl_seconds")] public double RlSeconds { get; init; }
+    [JsonPropertyName("actor_overhead_fraction")] public double? ActorOverheadFraction { get; init; }
+    [JsonPropertyName("checkpoint")] public string? Checkpoint { get; init; }
+
+    public static IReadOnlyDictionary<string, double> ByDifficulty(EvaluationReport r) =>
+        r.ByDifficulty.ToDictionary(p => p.Key.ToString(), p => Math.Round(p.Value.Accuracy, 6));
+
+    public static IReadOnlyDictionary<string, double> ByDomain(EvaluationReport r) =>
+        r.ByDomain.ToDictionary(p => p.Key, p => Math.Round(p.Value.Accuracy, 6));
+
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    public void Write(string path)
+    {
+        System.IO.File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(this, Options));
+        System.IO.File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    public static RunSummary Read(string path) =>
+        JsonSerializer.Deserialize<RunSummary>(System.IO.File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty summary");
+}
