@@ -9,11 +9,9 @@ namespace Kimi.Actors.Model.Tests.Checkpoints;
 /// <summary>Files built byte by byte as Python's safetensors writes them, and corrupt variants of them.</summary>
 public sealed class SafeTensorsFormatTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "kimi-stf-" + Guid.NewGuid().ToString("N"));
+    private readonly CheckpointFolder _folder = new();
 
-    public SafeTensorsFormatTests() => Directory.CreateDirectory(_folder);
-
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     /// <summary>8-byte little-endian N, the header padded with spaces to a multiple of 8, then the data.</summary>
     private static byte[] Build(string header, byte[] data, ulong? declaredLength = null)
@@ -37,7 +35,7 @@ public sealed class SafeTensorsFormatTests : IDisposable
 
     private string Write(byte[] bytes, string name = "c.safetensors")
     {
-        string path = Path.Combine(_folder, name);
+        string path = _folder.File(name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -250,5 +248,5 @@ public sealed class SafeTensorsFormatTests : IDisposable
 
     [Fact]
     public void Missing_file_is_not_mistaken_for_a_corrupt_one() =>
-        Assert.Throws<FileNotFoundException>(() => SafeTensors.Load(Path.Combine(_folder, "absent.safetensors")));
+        Assert.Throws<FileNotFoundException>(() => SafeTensors.Load(_folder.File("absent.safetensors")));
 }

@@ -6,12 +6,9 @@ namespace Kimi.Actors.Model.Tests.Checkpoints;
 
 public sealed class SafeTensorsRoundTripTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "kimi-st-" + Guid.NewGuid().ToString("N"));
+    private readonly CheckpointFolder _folder = new();
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
-    }
+    public void Dispose() => _folder.Dispose();
 
     public static TheoryData<ScalarType> AllDTypes => new()
     {
@@ -62,7 +59,7 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
     public void File_round_trip_is_bitwise_exact(ScalarType type)
     {
         var tensors = Sample(type, seed: (int)type);
-        string path = Path.Combine(_folder, "nested", "model.safetensors");
+        string path = _folder.File("nested", "model.safetensors");
 
         SafeTensors.Save(path, tensors);
         var loaded = SafeTensors.Load(path);
@@ -95,7 +92,7 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
             ["d.i8"] = tensor(new sbyte[] { -1, 2, -3 }),
             ["e.f32"] = randn(3),
         };
-        string path = Path.Combine(_folder, "mixed.safetensors");
+        string path = _folder.File("mixed.safetensors");
         SafeTensors.Save(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
 
         var header = SafeTensors.ReadHeader(path);
@@ -108,7 +105,7 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
     }
 
     [Fact]
-    public void Non_contiguous_and_offset_views_are_saved_by_value()
+    public void Non_contiguous_views_and_parameters_are_saved_by_value()
     {
         using var baseTensor = arange(24, dtype: ScalarType.Float32).reshape(4, 6);
         var tensors = new Dictionary<string, Tensor>
@@ -117,6 +114,7 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
             ["column"] = baseTensor[TensorIndex.Colon, TensorIndex.Single(3)],
             ["rows"] = baseTensor.narrow(0, 1, 2),
             ["broadcast"] = tensor(new[] { 1f, 2f }).expand(3, 2),
+            ["parameter"] = randn(3, requires_grad: true),
         };
         var loaded = SafeTensors.Load(SafeTensors.ToBytes(tensors));
         foreach (var (name, t) in tensors)
@@ -133,7 +131,7 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
 
         Assert.Equal(SafeTensors.ToBytes(a, metadata), SafeTensors.ToBytes(reversed, metadataReversed));
 
-        string first = Path.Combine(_folder, "1.safetensors"), second = Path.Combine(_folder, "2.safetensors");
+        string first = _folder.File("1.safetensors"), second = _folder.File("2.safetensors");
         SafeTensors.Save(first, a, metadata);
         SafeTensors.Save(second, reversed, metadataReversed);
         Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
@@ -148,7 +146,7 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
             ["note"] = "quote \" backslash \\ newline \n unicode é ☃",
             ["empty"] = "",
         };
-        string path = Path.Combine(_folder, "meta.safetensors");
+        string path = _folder.File("meta.safetensors");
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["w"] = ones(2) }, metadata);
 
         Assert.Equal(metadata.OrderBy(p => p.Key), SafeTensors.ReadHeader(path).Metadata.OrderBy(p => p.Key));
@@ -157,12 +155,12 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
     [Fact]
     public void Overwriting_replaces_the_file_and_leaves_no_temporary()
     {
-        string path = Path.Combine(_folder, "w.safetensors");
+        string path = _folder.File("w.safetensors");
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["w"] = zeros(3) });
         SafeTensors.Save(path, new Dictionary<string, Tensor> { ["w"] = ones(4) });
 
         Assert.True(ones(4).Equals(SafeTensors.Load(path)["w"]));
-        Assert.Equal(["w.safetensors"], Directory.GetFiles(_folder).Select(Path.GetFileName));
+        Assert.Equal(["w.safetensors"], Directory.GetFiles(_folder.Path).Select(Path.GetFileName));
     }
 
     [Fact]
