@@ -43,14 +43,15 @@ public static class TrainCommand
         try { tasks = TaskSuite.Create(options.Tasks, options.Seed, tokenizer); }
         catch (ArgumentException e) { throw new ConfigException("kimi.tasks: " + e.Message); }
 
-        using var policy = new LlamaForCausalLM(options.Model, options.Seed);
+        using var policy = options.InitCheckpoint is { } init ? PolicyCheckpoint.Load(init, dev) : new LlamaForCausalLM(options.Model, options.Seed);
         policy.to(dev);
         stderr.WriteLine($"run {runId}: {policy.ParameterCount():N0}-parameter policy on {dev}, {tasks.Train.Count} training and {tasks.HeldOut.Count} held-out prompts, writing {folder.Path}");
 
         var wall = Stopwatch.StartNew();
-        var progress = new ConsoleProgress(stderr);
-        var loop = new LocalTrainingLoop(options, policy, tasks, tokenizer, progress);
+        using var output = new RunOutputWriter(folder);
+        var loop = new LocalTrainingLoop(options, policy, tasks, tokenizer, new ObserverGroup(new ConsoleProgress(stderr), output));
         var result = loop.Run();
+        output.WriteCharts();
 
         var checkpoint = folder.File("checkpoints/final");
         PolicyCheckpoint.Save(checkpoint, policy, new Dictionary<string, string> { ["run_id"] = runId, ["iterations"] = options.Iterations.ToString(CultureInfo.InvariantCulture) });

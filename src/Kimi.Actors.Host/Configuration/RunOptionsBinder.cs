@@ -124,6 +124,8 @@ public static class RunOptionsBinder
             },
         };
         r.String("run.runs-dir", allowEmpty: false);
+        var init = r.String("run.init-checkpoint");
+        options = options with { InitCheckpoint = init.Length == 0 ? null : init };
         r.RejectUnknownKeys();
         return options;
     }

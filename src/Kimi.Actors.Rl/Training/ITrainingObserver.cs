@@ -1,3 +1,4 @@
+using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Rl.Evaluation;
 
 namespace Kimi.Actors.Rl.Training;
@@ -7,6 +8,8 @@ public interface ITrainingObserver
 {
     void OnPhase(string phase, int totalSteps) { }
     void OnSftStep(SftStepStats stats) { }
+    /// <summary>Warm-up SFT is done; the policy is about to start RL (a natural checkpoint).</summary>
+    void OnSftComplete(LlamaForCausalLM policy) { }
     void OnEvaluation(string label, int iteration, EvaluationReport report) { }
     void OnIteration(IterationMetrics metrics) { }
 }

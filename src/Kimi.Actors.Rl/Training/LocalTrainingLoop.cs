@@ -29,10 +29,12 @@ public sealed class LocalTrainingLoop(RunOptions options, LlamaForCausalLM polic
         SftTrainer.Train(policy, options.Sft,
             step => tasks.Demonstrations(options.Sft.SequencesPerStep, options.Sft.FlawRate, options.Seed, step, tokenizer),
             tokenizer.PadId, _observer.OnSftStep, cancel);
+        if (options.Sft.Steps > 0) _observer.OnSftComplete(policy);
 
         var sftReport = Evaluate("sft", 0);
         var sampler = new PromptSampler(tasks.Train.Select(p => p.Difficulty).ToList(), options.Sampling);
-        var rng = new Random((int)(options.Seed * 7919 + 17));
+        var rng = Seeds.Random(options.Seed, Seeds.Sampler);
+        var shuffle = Seeds.Random(options.Seed, Seeds.Shuffle);
         var lengthPenalty = new LengthPenaltySchedule(options.LengthPenalty.Weight, options.LengthPenalty.WarmupIterations);
         var rollout = new RolloutSettings
         {
@@ -52,7 +54,7 @@ public sealed class LocalTrainingLoop(RunOptions options, LlamaForCausalLM polic
             var requests = drawn.SelectMany(i => Enumerable.Range(0, options.Rollout.SamplesPerPrompt)
                 .Select(k => new RolloutRequest(tasks.Train[i].Id, PromptTokens.Encode(tokenizer, tasks.Train[i].Prompt), it, k))).ToList();
 
-            var (trajectories, gen) = RolloutWorker.Generate(policy, requests, rollout, policyVersion: it, seed: options.Seed * 100_003 + it);
+            var (trajectories, gen) = RolloutWorker.Generate(policy, requests, rollout, policyVersion: it, seed: Seeds.Derive(options.Seed, Seeds.Rollouts, it));
 
             var judgeWatch = Stopwatch.StartNew();
             var groups = new List<TrainingGroup>(drawn.Length);
@@ -66,7 +68,7 @@ public sealed class LocalTrainingLoop(RunOptions options, LlamaForCausalLM polic
             }
             var judgeTime = judgeWatch.Elapsed;
 
-            var train = trainer.Train(groups, rng, currentVersion: it);
+            var train = trainer.Train(groups, shuffle, currentVersion: it);
 
             EvaluationReport? report = null;
             bool evalNow = options.Eval.EveryIterations > 0 && (it + 1) % options.Eval.EveryIterations == 0 && it + 1 < options.Iterations;

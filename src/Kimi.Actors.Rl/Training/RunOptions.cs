@@ -46,6 +46,7 @@ public sealed record RunOptions
     public int Iterations { get; init; } = 20;
     public string Device { get; init; } = "cpu";
     public int Threads { get; init; }
+    public string? InitCheckpoint { get; init; }
     public required ModelConfig Model { get; init; }
     public TaskOptions Tasks { get; init; } = new();
     public SftOptions Sft { get; init; } = new();

@@ -58,7 +58,7 @@ public sealed class TaskSuite
     /// </summary>
     public IReadOnlyList<(int[] Prompt, int[] Response)> Demonstrations(int count, double flawRate, long seed, int step, ITokenizer tokenizer)
     {
-        var rng = new Random(HashCode.Combine(seed, step, 0x5F7));
+        var rng = Seeds.Random(seed, Seeds.Demonstrations, step);
         var demonstrable = Train.Where(p => FamilyFor(p) is not null).ToList();
         if (demonstrable.Count == 0) throw new InvalidOperationException("no training prompt has a built-in family to demonstrate it");
         var result = new List<(int[], int[])>(count);

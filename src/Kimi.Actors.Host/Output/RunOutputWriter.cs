@@ -1,0 +1,85 @@
+using Kimi.Actors.Model.Checkpoints;
+using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Rl.Evaluation;
+using Kimi.Actors.Rl.Reporting;
+using Kimi.Actors.Rl.Training;
+
+namespace Kimi.Actors.Host.Output;
+
+/// <summary>
+/// Writes a run's measurements as they happen: metrics.jsonl (one line per RL iteration), sft.jsonl,
+/// TensorBoard event files in the run folder, and PNG charts when the run ends.
+/// </summary>
+public sealed class RunOutputWriter : ITrainingObserver, IDisposable
+{
+    private readonly RunFolder _folder;
+    private readonly MetricsJsonlWriter _metrics;
+    private readonly MetricsJsonlWriter _sft;
+    private readonly TensorBoardWriter _tensorBoard;
+    private readonly List<IReadOnlyDictionary<string, double>> _rows = [];
+    private readonly Dictionary<int, Dictionary<string, double>> _evalByIteration = [];
+
+    public RunOutputWriter(RunFolder folder)
+    {
+        _folder = folder;
+        _metrics = new MetricsJsonlWriter(folder.File("metrics.jsonl"));
+        _sft = new MetricsJsonlWriter(folder.File("sft.jsonl"));
+        _tensorBoard = new TensorBoardWriter(folder.Path);
+    }
+
+    public void OnSftStep(SftStepStats s)
+    {
+        _sft.Write(new Dictionary<string, double>
+        {
+            ["step"] = s.Step, ["loss"] = s.Loss, ["learning_rate"] = s.LearningRate, ["documents"] = s.Documents,
+            ["target_tokens"] = s.TargetTokens, ["seconds"] = s.Elapsed.TotalSeconds,
+        });
+        _tensorBoard.AddScalars([new("sft/loss", s.Loss), new("sft/learning_rate", s.LearningRate)], s.Step);
+    }
+
+    public void OnSftComplete(LlamaForCausalLM policy) =>
+        PolicyCheckpoint.Save(_folder.File("checkpoints/sft"), policy, new Dictionary<string, string> { ["stage"] = "sft" });
+
+    public void OnEvaluation(string label, int iteration, EvaluationReport report)
+    {
+        var values = new Dictionary<string, double> { ["heldout/accuracy"] = report.Accuracy };
+        foreach (var (d, a) in report.ByDifficulty) values[$"heldout/accuracy_d{d}"] = a.Accuracy;
+        foreach (var (dom, a) in report.ByDomain) values[$"heldout/accuracy_{dom}"] = a.Accuracy;
+        _tensorBoard.AddScalars(values, iteration);
+        _evalByIteration[iteration] = values;
+    }
+
+    public void OnIteration(IterationMetrics m)
+    {
+        var row = m.ToRow();
+        _metrics.Write(row);
+        _rows.Add(row);
+        _tensorBoard.AddScalars(row.Where(p => p.Key != "iteration").Select(p => new KeyValuePair<string, double>("rl/" + p.Key, p.Value)), m.Iteration + 1);
+    }
+
+    /// <summary>Charts of the whole run: held-out accuracy per difficulty at each evaluation, the rest per iteration.</summary>
+    public IReadOnlyList<string> WriteCharts()
+    {
+        var rows = _rows.Select(r =>
+        {
+            var row = new Dictionary<string, double>(r);
+            // Chart "accuracy" as held-out accuracy where it was measured (after iteration i = at step i + 1).
+            row.Remove("accuracy");
+            int step = (int)r["iteration"] + 1;
+            if (_evalByIteration.TryGetValue(step, out var e))
+                foreach (var (k, v) in e) row[k.Replace("heldout/", "")] = v;
+            row["iteration"] = step;
+            return (IReadOnlyDictionary<string, double>)row;
+        }).ToList();
+        if (_evalByIteration.TryGetValue(0, out var before))
+            rows.Insert(0, before.ToDictionary(p => p.Key.Replace("heldout/", ""), p => p.Value).Append(new("iteration", 0)).ToDictionary());
+        return RunCharts.WriteStandardCharts(_folder.Path, rows);
+    }
+
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _sft.Dispose();
+        _tensorBoard.Dispose();
+    }
+}
