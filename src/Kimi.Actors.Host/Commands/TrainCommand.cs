@@ -58,13 +58,18 @@ public static class TrainCommand
         var summary = new RunSummary
         {
             RunId = runId, Engine = "local", Preset = preset, Seed = options.Seed, Iterations = options.Iterations,
-            SftAccuracy = result.Sft.Accuracy, RlAccuracy = result.Rl.Accuracy, HeldOutCount = result.Rl.Overall.Count,
-            SftByDifficulty = RunSummary.ByDifficulty(result.Sft), RlByDifficulty = RunSummary.ByDifficulty(result.Rl),
-            RlByDomain = RunSummary.ByDomain(result.Rl), Parameters = policy.ParameterCount(), Device = dev.ToString(),
+            SftAccuracy = result.Sft.Accuracy, RlAccuracy = result.Rl.Accuracy, AccuracyMetric = result.Rl.Primary.Mode,
+            HeldOutCount = result.Rl.Primary.Prompts,
+            SftGreedyAccuracy = result.Sft.Greedy.Accuracy, RlGreedyAccuracy = result.Rl.Greedy.Accuracy,
+            SftSampledAccuracy = result.Sft.Sampled.Accuracy, RlSampledAccuracy = result.Rl.Sampled.Accuracy,
+            SftByDifficulty = RunSummary.ByDifficulty(result.Sft.Primary), RlByDifficulty = RunSummary.ByDifficulty(result.Rl.Primary),
+            RlByDomain = RunSummary.ByDomain(result.Rl.Primary), Parameters = policy.ParameterCount(), Device = dev.ToString(),
             WallSeconds = wall.Elapsed.TotalSeconds, Checkpoint = checkpoint,
         };
         summary.Write(folder.File("summary.json"));
-        WriteTable(stdout, result.Sft, result.Rl);
+        WriteTable(stdout, result.Sft.Primary, result.Rl.Primary);
+        if (result.Sft.PrimaryMetric == PrimaryMetric.Sampled)
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  greedy: {result.Sft.Greedy.Accuracy:F3} after SFT, {result.Rl.Greedy.Accuracy:F3} after RL"));
         stdout.WriteLine($"run {runId} written to {folder.Path}");
         return 0;
     }
@@ -72,19 +77,20 @@ public static class TrainCommand
     private static void WriteTable(TextWriter w, EvaluationReport sft, EvaluationReport rl)
     {
         w.WriteLine();
-        w.WriteLine("held-out accuracy (greedy)   prompts   after SFT   after RL   change");
+        w.WriteLine($"held-out accuracy, {rl.Mode}");
+        w.WriteLine("                              prompts   after SFT   after RL   change");
         foreach (var d in sft.ByDifficulty.Keys.Union(rl.ByDifficulty.Keys).Order())
         {
             var a = sft.ByDifficulty.GetValueOrDefault(d);
             var b = rl.ByDifficulty.GetValueOrDefault(d);
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  difficulty {d,-16} {b?.Count ?? 0,7}   {a?.Accuracy ?? 0,9:F3}   {b?.Accuracy ?? 0,8:F3}   {(b?.Accuracy ?? 0) - (a?.Accuracy ?? 0),+6:+0.000;-0.000}"));
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  difficulty {d,-16} {(b?.Count ?? 0) * rl.Prompts / Math.Max(1, rl.Overall.Count),7}   {a?.Accuracy ?? 0,9:F3}   {b?.Accuracy ?? 0,8:F3}   {(b?.Accuracy ?? 0) - (a?.Accuracy ?? 0),+6:+0.000;-0.000}"));
         }
         foreach (var dom in sft.ByDomain.Keys.Union(rl.ByDomain.Keys).Order())
         {
             var a = sft.ByDomain.GetValueOrDefault(dom);
             var b = rl.ByDomain.GetValueOrDefault(dom);
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  domain {dom,-20} {b?.Count ?? 0,7}   {a?.Accuracy ?? 0,9:F3}   {b?.Accuracy ?? 0,8:F3}   {(b?.Accuracy ?? 0) - (a?.Accuracy ?? 0),+6:+0.000;-0.000}"));
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  domain {dom,-20} {(b?.Count ?? 0) * rl.Prompts / Math.Max(1, rl.Overall.Count),7}   {a?.Accuracy ?? 0,9:F3}   {b?.Accuracy ?? 0,8:F3}   {(b?.Accuracy ?? 0) - (a?.Accuracy ?? 0),+6:+0.000;-0.000}"));
         }
-        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"all",-27} {rl.Overall.Count,7}   {sft.Accuracy,9:F3}   {rl.Accuracy,8:F3}   {rl.Accuracy - sft.Accuracy,+6:+0.000;-0.000}"));
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"all",-27} {rl.Prompts,7}   {sft.Accuracy,9:F3}   {rl.Accuracy,8:F3}   {rl.Accuracy - sft.Accuracy,+6:+0.000;-0.000}"));
     }
 }

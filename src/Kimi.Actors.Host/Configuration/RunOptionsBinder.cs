@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Objectives;
 using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Rl.Training;
@@ -121,6 +122,13 @@ public static class RunOptionsBinder
             {
                 EveryIterations = r.Int("eval.every-iterations", 0),
                 MaxResponseTokens = r.Int("eval.max-response-tokens", 1, model.MaxPositionEmbeddings),
+                SamplesPerPrompt = r.Int("eval.samples-per-prompt", 1, 1024),
+                Primary = r.Choice("eval.primary", v => v switch
+                {
+                    "sampled" => PrimaryMetric.Sampled,
+                    "greedy" => PrimaryMetric.Greedy,
+                    _ => throw new ArgumentException(v),
+                }, ["sampled", "greedy"]),
             },
         };
         r.String("run.runs-dir", allowEmpty: false);

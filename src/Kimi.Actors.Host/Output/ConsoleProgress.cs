@@ -48,12 +48,15 @@ public sealed class ConsoleProgress : ITrainingObserver
         Draw(m.Iteration + 1, detail, force: m.HeldOutAccuracy is not null);
     }
 
-    public void OnEvaluation(string label, int iteration, EvaluationReport report)
+    public void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation)
     {
         EndLine();
-        var slices = string.Join("  ", report.ByDifficulty.Select(p => string.Create(CultureInfo.InvariantCulture, $"d{p.Key} {p.Value.Accuracy:F3}")));
-        _out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"held-out accuracy after {label} (iteration {iteration}): {report.Accuracy:F3} on {report.Overall.Count} prompts  [{slices}]"));
+        foreach (var report in new[] { evaluation.Primary, evaluation.PrimaryMetric == PrimaryMetric.Sampled ? evaluation.Greedy : evaluation.Sampled })
+        {
+            var slices = string.Join("  ", report.ByDifficulty.Select(p => string.Create(CultureInfo.InvariantCulture, $"d{p.Key} {p.Value.Accuracy:F3}")));
+            _out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"held-out {report.Mode} after {label} (iteration {iteration}): {report.Accuracy:F3} on {report.Prompts} prompts  [{slices}]"));
+        }
     }
 
     private bool _open;

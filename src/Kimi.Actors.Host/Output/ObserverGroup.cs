@@ -10,6 +10,6 @@ public sealed class ObserverGroup(params ITrainingObserver[] observers) : ITrain
     public void OnPhase(string phase, int totalSteps) { foreach (var o in observers) o.OnPhase(phase, totalSteps); }
     public void OnSftStep(SftStepStats stats) { foreach (var o in observers) o.OnSftStep(stats); }
     public void OnSftComplete(LlamaForCausalLM policy) { foreach (var o in observers) o.OnSftComplete(policy); }
-    public void OnEvaluation(string label, int iteration, EvaluationReport report) { foreach (var o in observers) o.OnEvaluation(label, iteration, report); }
+    public void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation) { foreach (var o in observers) o.OnEvaluation(label, iteration, evaluation); }
     public void OnIteration(IterationMetrics metrics) { foreach (var o in observers) o.OnIteration(metrics); }
 }

@@ -40,9 +40,15 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     public void OnSftComplete(LlamaForCausalLM policy) =>
         PolicyCheckpoint.Save(_folder.File("checkpoints/sft"), policy, new Dictionary<string, string> { ["stage"] = "sft" });
 
-    public void OnEvaluation(string label, int iteration, EvaluationReport report)
+    public void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation)
     {
-        var values = new Dictionary<string, double> { ["heldout/accuracy"] = report.Accuracy };
+        var report = evaluation.Primary;
+        var values = new Dictionary<string, double>
+        {
+            ["heldout/accuracy"] = report.Accuracy,
+            ["heldout/greedy_accuracy"] = evaluation.Greedy.Accuracy,
+            ["heldout/sampled_accuracy"] = evaluation.Sampled.Accuracy,
+        };
         foreach (var (d, a) in report.ByDifficulty) values[$"heldout/accuracy_d{d}"] = a.Accuracy;
         foreach (var (dom, a) in report.ByDomain) values[$"heldout/accuracy_{dom}"] = a.Accuracy;
         _tensorBoard.AddScalars(values, iteration);

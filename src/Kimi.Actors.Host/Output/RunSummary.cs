@@ -16,7 +16,12 @@ public sealed record RunSummary
     [JsonPropertyName("sft_accuracy")] public double SftAccuracy { get; init; }
     [JsonPropertyName("rl_accuracy")] public double RlAccuracy { get; init; }
     [JsonPropertyName("gain")] public double Gain => RlAccuracy - SftAccuracy;
+    [JsonPropertyName("accuracy_metric")] public string AccuracyMetric { get; init; } = "";
     [JsonPropertyName("heldout_count")] public int HeldOutCount { get; init; }
+    [JsonPropertyName("sft_greedy_accuracy")] public double SftGreedyAccuracy { get; init; }
+    [JsonPropertyName("rl_greedy_accuracy")] public double RlGreedyAccuracy { get; init; }
+    [JsonPropertyName("sft_sampled_accuracy")] public double SftSampledAccuracy { get; init; }
+    [JsonPropertyName("rl_sampled_accuracy")] public double RlSampledAccuracy { get; init; }
     [JsonPropertyName("sft_accuracy_by_difficulty")] public IReadOnlyDictionary<string, double> SftByDifficulty { get; init; } = new Dictionary<string, double>();
     [JsonPropertyName("rl_accuracy_by_difficulty")] public IReadOnlyDictionary<string, double> RlByDifficulty { get; init; } = new Dictionary<string, double>();
     [JsonPropertyName("rl_accuracy_by_domain")] public IReadOnlyDictionary<string, double> RlByDomain { get; init; } = new Dictionary<string, double>();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TorchSharp;
 using Kimi.Actors.Model.Llama;
 using static TorchSharp.torch;
 
@@ -16,6 +17,8 @@ public static class BatchGenerator
         options.Validate();
         var sw = Stopwatch.StartNew();
         var results = new GenerationResult?[requests.Count];
+        // Explicit Scalars, disposed at the end: implicit conversions can be finalised mid-call (see RmsNorm).
+        using var scalars = new StepScalars(options);
         var stopTokens = options.StopTokens.Count > 0 ? options.StopTokens.ToHashSet() : [model.Config.EosTokenId];
         long budgetLeft = options.TokenBudget ?? long.MaxValue;
         long produced = 0;
@@ -36,7 +39,7 @@ public static class BatchGenerator
         }
 
         foreach (var chunk in pending.Chunk(options.MaxBatchSize))
-            produced += GenerateChunk(model, requests, chunk, options, stopTokens, gen, device, results, ref budgetLeft);
+            produced += GenerateChunk(model, requests, chunk, options, stopTokens, gen, device, results, scalars, ref budgetLeft);
 
         return new GenerationBatchResult(results.Select(r => r!).ToArray(), produced, sw.Elapsed);
     }
@@ -52,7 +55,8 @@ public static class BatchGenerator
     }
 
     private static long GenerateChunk(LlamaForCausalLM model, IReadOnlyList<GenerationRequest> requests, int[] chunk,
-        GenerationOptions options, HashSet<int> stopTokens, TorchSharp.torch.Generator gen, Device device, GenerationResult?[] results, ref long budgetLeft)
+        GenerationOptions options, HashSet<int> stopTokens, TorchSharp.torch.Generator gen, Device device, GenerationResult?[] results,
+        StepScalars scalars, ref long budgetLeft)
     {
         int b = chunk.Length;
         var rows = chunk.Select(i => new Row(i, options.MaxResponseTokens - requests[i].PrefixLength, requests[i].Prefix ?? [])).ToArray();
@@ -80,9 +84,9 @@ public static class BatchGenerator
         {
             var input = tensor(ids, [b, width], device: device);
             keyValid = tensor(valid, [b, width], device: device);
-            var positions = (keyValid.to_type(ScalarType.Int64).cumsum(1) - 1).clamp_min(0);
+            var positions = keyValid.to_type(ScalarType.Int64).cumsum(1).sub(scalars.One).clamp_min(scalars.Zero);
             logits = model.Forward(input, positions, AttentionMasks.Causal(keyValid), cache).select(1, -1);
-            nextPos = positions.select(1, -1) + 1;
+            nextPos = positions.select(1, -1).add(scalars.One);
             logits.MoveToOuterDisposeScope(); keyValid.MoveToOuterDisposeScope(); nextPos.MoveToOuterDisposeScope();
             cache.Detach();
         }
@@ -103,7 +107,7 @@ public static class BatchGenerator
             float[] logp;
             using (var scope = NewDisposeScope())
             {
-                var (tok, lp) = Sample(logits, options, gen);
+                var (tok, lp) = Sample(logits, options, gen, scalars);
                 next = tok.cpu().data<long>().ToArray();
                 logp = lp.cpu().data<float>().ToArray();
             }
@@ -145,7 +149,7 @@ public static class BatchGenerator
                 logits.Dispose(); keyValid.Dispose(); nextPos.Dispose();
                 logits = newLogits.MoveToOuterDisposeScope();
                 keyValid = newValid.MoveToOuterDisposeScope();
-                nextPos = (positions.squeeze(1) + 1).MoveToOuterDisposeScope();
+                nextPos = positions.squeeze(1).add(scalars.One).MoveToOuterDisposeScope();
                 cache.Detach();
             }
         }
@@ -157,7 +161,7 @@ public static class BatchGenerator
     }
 
     /// <summary>Picks the next token per row and its log-probability under the untempered policy.</summary>
-    private static (Tensor Tokens, Tensor LogProbs) Sample(Tensor logits, GenerationOptions options, TorchSharp.torch.Generator gen)
+    private static (Tensor Tokens, Tensor LogProbs) Sample(Tensor logits, GenerationOptions options, TorchSharp.torch.Generator gen, StepScalars scalars)
     {
         var logits32 = logits.to_type(ScalarType.Float32);
         Tensor tok;
@@ -167,13 +171,13 @@ public static class BatchGenerator
         }
         else
         {
-            var probs = nn.functional.softmax(logits32 / options.Temperature, -1);
+            var probs = nn.functional.softmax(logits32.div(scalars.Temperature), -1);
             if (options.TopP < 1.0)
             {
                 var (sorted, order) = probs.sort(-1, descending: true);
                 // Keep a token if the mass before it is still below top_p (so the top token always stays).
                 var before = sorted.cumsum(-1) - sorted;
-                sorted = sorted.masked_fill(before.gt(options.TopP), 0.0);
+                sorted = sorted.masked_fill(before.gt(scalars.TopP), scalars.ZeroF);
                 var pick = sorted.multinomial(1, generator: gen);
                 tok = order.gather(-1, pick).squeeze(-1);
             }
@@ -184,5 +188,16 @@ public static class BatchGenerator
         }
         var lp = nn.functional.log_softmax(logits32, -1).gather(-1, tok.unsqueeze(-1)).squeeze(-1);
         return (tok, lp);
+    }
+
+    private sealed class StepScalars(GenerationOptions options) : IDisposable
+    {
+        public readonly TorchSharp.Scalar One = 1L.ToScalar(), Zero = 0L.ToScalar(), ZeroF = 0.0.ToScalar();
+        public readonly TorchSharp.Scalar Temperature = Math.Max(options.Temperature, 1e-6).ToScalar(), TopP = options.TopP.ToScalar();
+
+        public void Dispose()
+        {
+            One.Dispose(); Zero.Dispose(); ZeroF.Dispose(); Temperature.Dispose(); TopP.Dispose();
+        }
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Model.Llama;
@@ -31,7 +32,8 @@ public static class AttentionMasks
     public static Tensor Packed(Tensor segmentIds)
     {
         long t = segmentIds.shape[1];
-        var same = segmentIds.unsqueeze(2).eq(segmentIds.unsqueeze(1)) & segmentIds.ne(0).unsqueeze(2);
+        using var padding = 0L.ToScalar();
+        var same = segmentIds.unsqueeze(2).eq(segmentIds.unsqueeze(1)) & segmentIds.ne(padding).unsqueeze(2);
         var causal = ones([t, t], dtype: ScalarType.Bool, device: segmentIds.device).tril().unsqueeze(0);
         var diag = eye(t, dtype: ScalarType.Bool, device: segmentIds.device).unsqueeze(0);
         return (same & causal).logical_or(diag).unsqueeze(1);

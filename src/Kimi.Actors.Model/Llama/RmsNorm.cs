@@ -10,12 +10,14 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006 // Hugging Face parameter name
     private readonly Parameter weight;
 #pragma warning restore IDE1006
-    private readonly double _eps;
+    // Held for the module's lifetime: an implicitly converted Scalar can be finalised by the GC while
+    // libtorch still reads it (TorchSharp passes its raw handle), which corrupts the call.
+    private readonly Scalar _eps;
 
     public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
     {
         weight = new Parameter(ones(size));
-        _eps = eps;
+        _eps = eps.ToScalar();
         RegisterComponents();
     }
 
@@ -23,7 +25,13 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x32 = x.to_type(ScalarType.Float32);
-        var normed = x32 * rsqrt(x32.pow(2).mean([-1L], keepdim: true) + _eps);
+        var normed = x32 * rsqrt(x32.square().mean([-1L], keepdim: true).add(_eps));
         return (weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _eps.Dispose();
+        base.Dispose(disposing);
     }
 }

@@ -12,7 +12,9 @@ public sealed class RotaryEmbedding : nn.Module
     public RotaryEmbedding(int headDim, int maxPositions, double theta) : base(nameof(RotaryEmbedding))
     {
         using var scope = NewDisposeScope();
-        var invFreq = 1.0 / pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float64) / headDim);
+        // inv_freq_i = theta^(-2i/d), computed as exp(-2i · ln(theta) / d).
+        using var scale = (-Math.Log(theta) / headDim).ToScalar();
+        var invFreq = arange(0, headDim, 2, dtype: ScalarType.Float64).mul(scale).exp();
         var t = arange(maxPositions, dtype: ScalarType.Float64);
         var freqs = outer(t, invFreq);
         var emb = cat([freqs, freqs], dim: -1);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Rl.Objectives;
@@ -25,8 +26,15 @@ public static class PolicyLoss
         long n = inputs.Rewards.shape[0];
         if (inputs.GroupSizes.Sum() != n) throw new ArgumentException($"group sizes sum to {inputs.GroupSizes.Sum()} but there are {n} samples");
         using var scope = NewDisposeScope();
+        // Explicit Scalars kept alive for the whole computation (implicit ones can be finalised mid-call).
+        using var one = 1.0.ToScalar();
+        using var tauS = tau.ToScalar();
+        using var stdEps = 1e-4.ToScalar();
+        using var clipLo = (1 - clip).ToScalar();
+        using var clipHi = (1 + clip).ToScalar();
+        using var clipS = clip.ToScalar();
         var mask = inputs.Mask;
-        var lengths = mask.sum(1).clamp_min(1);
+        var lengths = mask.sum(1).clamp_min(one);
         Tensor Reduce(Tensor tokenLogProbs)
         {
             var s = (tokenLogProbs * mask).sum(1);
@@ -46,7 +54,7 @@ public static class PolicyLoss
             case ObjectiveKind.K15MirrorDescent:
                 // L = 1/k Σ_j (r_j − r̄ − τ log(π_θ/π_i))², averaged over groups. With equal k that is the
                 // mean over all samples; with unequal groups each group still weighs the same.
-                loss = GroupWeightedMean((centered - tau * logRatio).pow(2), inputs.GroupSizes);
+                loss = GroupWeightedMean((centered - logRatio.mul(tauS)).square(), inputs.GroupSizes);
                 break;
             case ObjectiveKind.Reinforce:
                 loss = -GroupWeightedMean(centered.detach() * logPolicy, inputs.GroupSizes);
@@ -54,14 +62,14 @@ public static class PolicyLoss
             case ObjectiveKind.Grpo:
             {
                 var std = GroupStd(inputs.Rewards, inputs.GroupSizes, baseline);
-                var advantage = (centered / (std + 1e-4)).detach().unsqueeze(1);
+                var advantage = (centered / std.add(stdEps)).detach().unsqueeze(1);
                 var tokenRatio = (inputs.PolicyTokenLogProbs - inputs.ReferenceTokenLogProbs.detach()).exp();
                 var unclipped = tokenRatio * advantage;
-                var clipped = tokenRatio.clamp(1 - clip, 1 + clip) * advantage;
+                var clipped = tokenRatio.clamp(clipLo, clipHi) * advantage;
                 var perToken = -minimum(unclipped, clipped);
                 var perSample = (perToken * mask).sum(1) / lengths;
                 loss = GroupWeightedMean(perSample, inputs.GroupSizes);
-                var clippedTokens = ((tokenRatio - 1).abs().gt(clip).to_type(ScalarType.Float32) * mask).sum();
+                var clippedTokens = (tokenRatio.sub(one).abs().gt(clipS).to_type(ScalarType.Float32) * mask).sum();
                 clipFraction = clippedTokens.item<float>() / Math.Max(1f, mask.sum().item<float>());
                 break;
             }
@@ -87,7 +95,7 @@ public static class PolicyLoss
 
     private static Tensor GroupStd(Tensor values, int[] groupSizes, Tensor means)
     {
-        var sq = (values - means).pow(2);
+        var sq = (values - means).square();
         var parts = new List<Tensor>(groupSizes.Length);
         long start = 0;
         foreach (int k in groupSizes)

@@ -10,6 +10,6 @@ public interface ITrainingObserver
     void OnSftStep(SftStepStats stats) { }
     /// <summary>Warm-up SFT is done; the policy is about to start RL (a natural checkpoint).</summary>
     void OnSftComplete(LlamaForCausalLM policy) { }
-    void OnEvaluation(string label, int iteration, EvaluationReport report) { }
+    void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation) { }
     void OnIteration(IterationMetrics metrics) { }
 }

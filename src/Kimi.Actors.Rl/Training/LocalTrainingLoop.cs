@@ -11,7 +11,7 @@ using Kimi.Actors.Tasks;
 namespace Kimi.Actors.Rl.Training;
 
 /// <summary>Outcome of a run: accuracies before and after RL on the same held-out prompts.</summary>
-public sealed record RunResult(EvaluationReport Sft, EvaluationReport Rl, int Iterations, TimeSpan Wall);
+public sealed record RunResult(HeldOutEvaluation Sft, HeldOutEvaluation Rl, int Iterations, TimeSpan Wall);
 
 /// <summary>
 /// The k1.5 loop in one process: sample → generate k per prompt → verify → shape rewards → train.
@@ -44,7 +44,6 @@ public sealed class LocalTrainingLoop(RunOptions options, LlamaForCausalLM polic
         using var trainer = new PolicyTrainer(policy, options.Optimization);
 
         _observer.OnPhase("rl", options.Iterations);
-        EvaluationReport last = sftReport;
         for (int it = 0; it < options.Iterations; it++)
         {
             cancel.ThrowIfCancellationRequested();
@@ -70,7 +69,7 @@ public sealed class LocalTrainingLoop(RunOptions options, LlamaForCausalLM polic
 
             var train = trainer.Train(groups, shuffle, currentVersion: it);
 
-            EvaluationReport? report = null;
+            HeldOutEvaluation? report = null;
             bool evalNow = options.Eval.EveryIterations > 0 && (it + 1) % options.Eval.EveryIterations == 0 && it + 1 < options.Iterations;
             if (evalNow) report = Evaluate("rl", it + 1);
 
@@ -87,19 +86,19 @@ public sealed class LocalTrainingLoop(RunOptions options, LlamaForCausalLM polic
                 GradNorm = train.GradNorm, RolloutMismatch = train.RolloutMismatch, LearningRate = train.LearningRate,
                 RolloutTokensPerSecond = gen.TokensPerSecond, TrainTokensPerSecond = train.TokensPerSecond,
                 MaxEligibleDifficulty = sampler.MaxEligibleDifficulty,
-                IterationSeconds = iterWatch.Elapsed.TotalSeconds - (report?.Elapsed.TotalSeconds ?? 0),
+                IterationSeconds = iterWatch.Elapsed.TotalSeconds - (report is null ? 0 : report.Greedy.Elapsed.TotalSeconds + report.Sampled.Elapsed.TotalSeconds),
                 GenerationSeconds = gen.Elapsed.TotalSeconds, JudgeSeconds = judgeTime.TotalSeconds, TrainSeconds = train.Elapsed.TotalSeconds,
                 HeldOutAccuracy = report?.Accuracy,
-                HeldOutAccuracyByDifficulty = report?.ByDifficulty.ToDictionary(p => p.Key, p => p.Value.Accuracy),
+                HeldOutAccuracyByDifficulty = report?.Primary.ByDifficulty.ToDictionary(p => p.Key, p => p.Value.Accuracy),
             });
         }
-        last = Evaluate("rl", options.Iterations);
+        var last = Evaluate("rl", options.Iterations);
         return new RunResult(sftReport, last, options.Iterations, wall.Elapsed);
     }
 
-    private EvaluationReport Evaluate(string label, int iteration)
+    private HeldOutEvaluation Evaluate(string label, int iteration)
     {
-        var report = Evaluator.Evaluate(policy, tasks.HeldOut, tokenizer, options.Eval.MaxResponseTokens, options.Rollout.MaxBatchSize);
+        var report = HeldOut.Evaluate(policy, tasks.HeldOut, tokenizer, options);
         _observer.OnEvaluation(label, iteration, report);
         return report;
     }

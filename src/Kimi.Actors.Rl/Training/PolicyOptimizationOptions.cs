@@ -2,6 +2,13 @@ using Kimi.Actors.Rl.Objectives;
 
 namespace Kimi.Actors.Rl.Training;
 
+/// <summary>
+/// AdamW, or plain SGD (with momentum): Adam's first steps after a reset move every parameter by about
+/// the learning rate whatever its gradient, which a sequence-level loss turns into large log-ratio jumps;
+/// SGD's steps scale with the gradient.
+/// </summary>
+public enum OptimizerKind { AdamW, Sgd }
+
 /// <summary>How the trainer turns one iteration's groups into optimizer steps.</summary>
 public sealed record PolicyOptimizationOptions
 {
@@ -9,7 +16,10 @@ public sealed record PolicyOptimizationOptions
     /// <summary>τ of the k1.5 loss: the strength of the pull towards the iteration's reference policy.</summary>
     public double Tau { get; init; } = 1.0;
     public LogProbReduction Reduction { get; init; } = LogProbReduction.Sum;
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
     public double LearningRate { get; init; } = 5e-5;
+    /// <summary>SGD momentum (ignored by AdamW).</summary>
+    public double Momentum { get; init; }
     public double WeightDecay { get; init; }
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;

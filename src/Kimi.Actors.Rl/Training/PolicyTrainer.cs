@@ -3,7 +3,8 @@ using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Model.Scoring;
 using Kimi.Actors.Rl.Objectives;
 using Kimi.Actors.Rl.Rollouts;
-using TorchSharp.Modules;
+using Kimi.Actors.Rl.Optimization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Rl.Training;
@@ -26,7 +27,7 @@ public sealed class PolicyTrainer : IDisposable
 {
     private readonly LlamaForCausalLM _policy;
     private readonly PolicyOptimizationOptions _options;
-    private AdamW? _optimizer;
+    private PolicyOptimizer? _optimizer;
 
     public PolicyTrainer(LlamaForCausalLM policy, PolicyOptimizationOptions options)
     {
@@ -69,13 +70,15 @@ public sealed class PolicyTrainer : IDisposable
         if (_optimizer is null || _options.ResetOptimizerEachIteration)
         {
             _optimizer?.Dispose();
-            _optimizer = optim.AdamW(_policy.parameters(), lr, _options.Beta1, _options.Beta2, weight_decay: _options.WeightDecay);
+            _optimizer = _options.Optimizer == OptimizerKind.Sgd
+                ? PolicyOptimizer.Sgd(_policy.parameters(), lr, _options.Momentum, _options.WeightDecay)
+                : PolicyOptimizer.AdamW(_policy.parameters(), lr, _options.Beta1, _options.Beta2, weightDecay: _options.WeightDecay);
         }
-        foreach (var pg in _optimizer.ParamGroups) pg.LearningRate = lr;
+        _optimizer.LearningRate = lr;
 
         _policy.train();
         double lossSum = 0, logRatioSum = 0, absLogRatioSum = 0, gradNormSum = 0, clipSum = 0;
-        int steps = 0, measured = 0;
+        int steps = 0, measured = 0, skipped = 0;
         long trainedTokens = 0;
         var groupIds = Enumerable.Range(0, groups.Count).ToArray();
         for (int epoch = 0; epoch < _options.Epochs; epoch++)
@@ -84,7 +87,7 @@ public sealed class PolicyTrainer : IDisposable
             int perMini = (int)Math.Ceiling(groupIds.Length / (double)_options.MiniBatches);
             foreach (var mini in groupIds.Chunk(perMini))
             {
-                _optimizer.zero_grad();
+                _optimizer.ZeroGrad();
                 var miniSamples = mini.SelectMany(g => samples.Where(s => s.Group == g)).ToList();
                 foreach (var micro in MicroBatches(miniSamples))
                 {
@@ -97,23 +100,34 @@ public sealed class PolicyTrainer : IDisposable
                     var output = PolicyLoss.Compute(_options.Objective,
                         new LossInputs(scored.LogProbs, refLp, mask, rewards, sizes), _options.Tau, _options.Reduction, _options.Clip);
                     // Each micro-batch's loss is a mean over its groups; weight it by its share of the mini-batch.
-                    var weighted = output.Loss * (sizes.Length / (double)mini.Length);
+                    using var share = (sizes.Length / (double)mini.Length).ToScalar();
+                    var weighted = output.Loss.mul(share);
                     weighted.backward();
                     lossSum += weighted.item<float>();
                     logRatioSum += output.MeanLogRatio; absLogRatioSum += output.MeanAbsLogRatio; clipSum += output.ClipFraction;
                     measured++;
                     trainedTokens += (long)mask.sum().item<float>();
                 }
-                gradNormSum += _options.GradClip > 0
+                double norm = _options.GradClip > 0
                     ? nn.utils.clip_grad_norm_(_policy.parameters(), _options.GradClip)
                     : GradNorm();
-                _optimizer.step();
+                if (double.IsFinite(norm))
+                {
+                    _optimizer.Step();
+                    gradNormSum += norm;
+                }
+                else
+                {
+                    // A non-finite gradient would poison the weights; skip the step and report it.
+                    skipped++;
+                }
                 steps++;
             }
         }
         _policy.eval();
-        return new TrainStepStats(lossSum / steps, logRatioSum / measured, absLogRatioSum / measured, gradNormSum / steps,
-            clipSum / measured, mismatch, trainedTokens, steps, lr, sw.Elapsed);
+        return new TrainStepStats(lossSum / steps, logRatioSum / measured, absLogRatioSum / measured,
+            steps > skipped ? gradNormSum / (steps - skipped) : double.NaN,
+            clipSum / measured, mismatch, trainedTokens, steps, lr, sw.Elapsed) { SkippedSteps = skipped };
     }
 
     private IEnumerable<List<Sample>> MicroBatches(List<Sample> samples)
@@ -190,7 +204,7 @@ public sealed class PolicyTrainer : IDisposable
     {
         double sq = 0;
         foreach (var p in _policy.parameters())
-            if (p.grad is { } g) sq += g.pow(2).sum().item<float>();
+            if (p.grad is { } g) sq += g.square().sum().item<float>();
         return Math.Sqrt(sq);
     }
 

@@ -1,4 +1,5 @@
 using Kimi.Actors.Model;
+using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Sampling;
 
 namespace Kimi.Actors.Rl.Training;
@@ -36,6 +37,9 @@ public sealed record EvalOptions
     /// <summary>Evaluate held-out accuracy every N iterations (0: only before and after RL).</summary>
     public int EveryIterations { get; init; }
     public int MaxResponseTokens { get; init; } = 96;
+    /// <summary>Samples per held-out prompt for sampled pass@1 (at the rollout temperature).</summary>
+    public int SamplesPerPrompt { get; init; } = 4;
+    public PrimaryMetric Primary { get; init; } = PrimaryMetric.Sampled;
 }
 
 /// <summary>Everything one training run needs; presets and configuration files fill it in.</summary>

@@ -22,21 +22,21 @@ public static class SftTrainer
         var stats = new List<SftStepStats>(options.Steps);
         if (options.Steps == 0) return stats;
         var schedule = new WarmupCosineSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLrRatio);
-        using var optimizer = optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = PolicyOptimizer.AdamW(model.parameters(), options.LearningRate, weightDecay: options.WeightDecay);
         model.train();
         for (int step = 0; step < options.Steps; step++)
         {
             cancel.ThrowIfCancellationRequested();
             var sw = Stopwatch.StartNew();
             double lr = schedule.At(step);
-            foreach (var pg in optimizer.ParamGroups) pg.LearningRate = lr;
+            optimizer.LearningRate = lr;
             var batch = PackedBatch.Pack(demonstrationsForStep(step), options.PackLength, padId);
             using var scope = NewDisposeScope();
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var loss = batch.Loss(model);
             loss.backward();
-            if (options.GradClip > 0) nn.utils.clip_grad_norm_(model.parameters(), options.GradClip);
-            optimizer.step();
+            double norm = options.GradClip > 0 ? nn.utils.clip_grad_norm_(model.parameters(), options.GradClip) : 0;
+            if (double.IsFinite(norm)) optimizer.Step();
             var s = new SftStepStats(step, loss.item<float>(), lr, batch.Documents, batch.Rows, batch.TargetTokens, sw.Elapsed);
             stats.Add(s);
             onStep?.Invoke(s);

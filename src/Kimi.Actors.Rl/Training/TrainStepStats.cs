@@ -14,5 +14,8 @@ public sealed record TrainStepStats(
     double LearningRate,
     TimeSpan Elapsed)
 {
+    /// <summary>Optimizer steps skipped because the gradient was not finite.</summary>
+    public int SkippedSteps { get; init; }
+
     public double TokensPerSecond => Elapsed.TotalSeconds > 0 ? TrainedTokens / Elapsed.TotalSeconds : 0;
 }

@@ -1,0 +1,17 @@
+using System.Text.Json;
+using Kimi.Actors.Tasks;
+
+namespace Kimi.Actors.Cluster.Protocol;
+
+/// <summary>
+/// A prompt as it travels between nodes: <see cref="PromptRecord"/> with its free-form extra fields as JSON text,
+/// so messages hold only plain data types.
+/// </summary>
+public sealed record PromptSpec(string Id, string Prompt, string Answer, string Domain, int Difficulty, string[] Tags, string? ExtraJson)
+{
+    public static PromptSpec From(PromptRecord p) => new(p.Id, p.Prompt, p.Answer, p.Domain, p.Difficulty, [.. p.Tags],
+        p.Extra is { Count: > 0 } extra ? JsonSerializer.Serialize(extra) : null);
+
+    public PromptRecord ToRecord() => new(Id, Prompt, Answer, Domain, Difficulty, Tags,
+        ExtraJson is null ? null : JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(ExtraJson));
+}

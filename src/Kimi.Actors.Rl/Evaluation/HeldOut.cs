@@ -1,0 +1,26 @@
+using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Training;
+using Kimi.Actors.Tasks;
+
+namespace Kimi.Actors.Rl.Evaluation;
+
+/// <summary>A run's held-out evaluation: greedy and sampled pass@1 on the same prompts, with a fixed seed.</summary>
+public static class HeldOut
+{
+    public static HeldOutEvaluation Evaluate(LlamaForCausalLM policy, IReadOnlyList<PromptRecord> prompts, ITokenizer tokenizer, RunOptions options)
+    {
+        var greedy = Evaluator.Evaluate(policy, prompts, tokenizer, new EvalSettings
+        {
+            MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize,
+        });
+        var sampled = Evaluator.Evaluate(policy, prompts, tokenizer, new EvalSettings
+        {
+            Temperature = options.Rollout.Temperature, SamplesPerPrompt = options.Eval.SamplesPerPrompt,
+            MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize,
+            // The same seed before and after RL: both evaluations draw from the same random stream.
+            Seed = Seeds.Derive(options.Seed, Seeds.Evaluation),
+        });
+        return new HeldOutEvaluation(greedy, sampled, options.Eval.Primary);
+    }
+}
