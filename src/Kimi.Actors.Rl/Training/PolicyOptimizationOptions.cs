@@ -30,7 +30,7 @@ public sealed record PolicyOptimizationOptions
     /// <summary>Optimizer steps per pass: the groups are split into this many mini-batches.</summary>
     public int MiniBatches { get; init; } = 1;
     /// <summary>Samples per forward/backward pass; gradients accumulate across micro-batches.</summary>
-    public int MicroBatchSamples { get; init; } = 256;
+    public int MicroBatchSamples { get; init; } = 64;
     /// <summary>Fresh AdamW state every iteration, as in the report; false keeps it across iterations.</summary>
     public bool ResetOptimizerEachIteration { get; init; } = true;
     /// <summary>GRPO's ratio clip ε.</summary>

@@ -132,9 +132,10 @@ public sealed class PolicyTrainer : IDisposable
 
     private IEnumerable<List<Sample>> MicroBatches(List<Sample> samples)
     {
-        // Whole groups per micro-batch, so each group's baseline stays inside one loss computation.
+        // Whole groups per micro-batch, so each group's baseline stays inside one loss computation; groups of
+        // similar length go together, so little compute is spent on padding.
         var current = new List<Sample>();
-        foreach (var group in samples.GroupBy(s => s.Group))
+        foreach (var group in samples.GroupBy(s => s.Group).OrderBy(g => g.Max(s => s.Prompt.Length + s.Response.Length)))
         {
             var members = group.ToList();
             if (current.Count > 0 && current.Count + members.Count > _options.MicroBatchSamples)
@@ -152,16 +153,17 @@ public sealed class PolicyTrainer : IDisposable
         var result = new float[samples.Count][];
         using var noGrad = no_grad();
         _policy.eval();
-        for (int start = 0; start < samples.Count; start += _options.MicroBatchSamples)
+        // Length-sorted chunks: padding to the longest of similar lengths wastes little compute.
+        var byLength = samples.OrderBy(s => s.Prompt.Length + s.Response.Length).ToList();
+        foreach (var chunk in byLength.Chunk(_options.MicroBatchSamples))
         {
-            var chunk = samples.Skip(start).Take(_options.MicroBatchSamples).ToList();
             using var scope = NewDisposeScope();
             using var scored = SequenceScorer.Score(_policy, chunk.Select(s => (s.Prompt, s.Response)).ToList());
             var lp = scored.LogProbs.cpu();
             long width = lp.shape[1];
             var flat = lp.data<float>().ToArray();
-            for (int i = 0; i < chunk.Count; i++)
-                result[start + i] = flat.AsSpan(i * (int)width, chunk[i].Response.Length).ToArray();
+            for (int i = 0; i < chunk.Length; i++)
+                result[chunk[i].Index] = flat.AsSpan(i * (int)width, chunk[i].Response.Length).ToArray();
         }
         return result;
     }

@@ -1,0 +1,53 @@
+using Kimi.Actors.Rl.Optimization;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Kimi.Actors.Rl.Tests.Training;
+
+public class PolicyOptimizerTests
+{
+    private static (Parameter Ours, Parameter Reference) Pair(long seed)
+    {
+        var g = new Generator((ulong)seed);
+        var init = randn([5, 3], generator: g);
+        return (new Parameter(init.clone()), new Parameter(init.clone()));
+    }
+
+    private static void Step(Parameter p, Tensor target)
+    {
+        var loss = (p - target).square().sum() + p.abs().sum() * 0.1;
+        loss.backward();
+    }
+
+    [Fact]
+    public void AdamW_matches_libtorchs_AdamW_step_for_step()
+    {
+        var (ours, reference) = Pair(1);
+        var target = randn([5, 3], generator: new Generator(2UL));
+        using var mine = PolicyOptimizer.AdamW([ours], 0.01, 0.9, 0.99, weightDecay: 0.05);
+        var theirs = optim.AdamW([reference], 0.01, 0.9, 0.99, weight_decay: 0.05);
+        for (int i = 0; i < 25; i++)
+        {
+            mine.ZeroGrad(); theirs.zero_grad();
+            Step(ours, target); Step(reference, target);
+            mine.Step(); theirs.step();
+        }
+        Assert.True(ours.allclose(reference, rtol: 1e-5, atol: 1e-6), $"max diff {(ours - reference).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void Sgd_with_momentum_matches_libtorchs_SGD()
+    {
+        var (ours, reference) = Pair(3);
+        var target = randn([5, 3], generator: new Generator(4UL));
+        using var mine = PolicyOptimizer.Sgd([ours], 0.05, momentum: 0.9, weightDecay: 0.01);
+        var theirs = optim.SGD([reference], 0.05, momentum: 0.9, weight_decay: 0.01);
+        for (int i = 0; i < 25; i++)
+        {
+            mine.ZeroGrad(); theirs.zero_grad();
+            Step(ours, target); Step(reference, target);
+            mine.Step(); theirs.step();
+        }
+        Assert.True(ours.allclose(reference, rtol: 1e-5, atol: 1e-6), $"max diff {(ours - reference).abs().max().item<float>()}");
+    }
+}
