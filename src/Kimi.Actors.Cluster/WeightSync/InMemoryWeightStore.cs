@@ -22,10 +22,8 @@ public sealed class InMemoryWeightStore : IWeightStore
 
     public WeightsPublished Publish(string runId, long version, byte[] safetensors)
     {
-        WeightChecks.RunId(runId);
-        ArgumentNullException.ThrowIfNull(safetensors);
+        var sha = WeightChecks.Publishable(runId, safetensors);
         var location = Location(runId, version);
-        var sha = WeightChecks.Sha256(safetensors);
         lock (_gate)
         {
             if (!_runs.TryGetValue(runId, out var versions)) _runs[runId] = versions = [];

@@ -34,10 +34,8 @@ public sealed class SharedFileWeightStore : IWeightStore
 
     public WeightsPublished Publish(string runId, long version, byte[] safetensors)
     {
-        WeightChecks.RunId(runId);
-        ArgumentNullException.ThrowIfNull(safetensors);
+        var sha = WeightChecks.Publishable(runId, safetensors);
         var path = PathOf(runId, version);
-        var sha = WeightChecks.Sha256(safetensors);
         lock (_gate)
         {
             WeightChecks.NewVersion(path, version, LatestVersion(runId));

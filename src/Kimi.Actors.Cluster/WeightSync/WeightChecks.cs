@@ -15,6 +15,14 @@ internal static class WeightChecks
             throw new ArgumentException($"run id '{runId}': expected letters, digits, '-', '_' or '.' (it names a folder)");
     }
 
+    /// <summary>Checks what any store needs before publishing; returns the SHA-256 the publication will carry.</summary>
+    public static string Publishable(string runId, byte[] safetensors)
+    {
+        RunId(runId);
+        ArgumentNullException.ThrowIfNull(safetensors);
+        return Sha256(safetensors);
+    }
+
     public static void NewVersion(string location, long version, long? latest)
     {
         if (version < 0) throw new WeightSyncException(location, version, "versions are non-negative");

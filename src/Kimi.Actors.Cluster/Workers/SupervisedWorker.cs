@@ -200,7 +200,11 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
             Failed($"not ready within {_settings.StartTimeout.TotalSeconds:0.#}s (kimi.workers.start-timeout)"));
         Receive<DevicePool.DeviceGranted>(g => Sender.Tell(new DevicePool.Release(g.WorkerId))); // for an incarnation that is gone
         Receive<IWorkerReply>(_ => _dropped++); // a late answer from an earlier incarnation
-        Receive<object>(_ => { });
+        // Leftovers of earlier incarnations (their process or actor is already gone or being killed): nothing to do.
+        Receive<WorkerReady>(_ => { });
+        Receive<Terminated>(_ => { });
+        Receive<ProcessExited>(_ => { });
+        Receive<StartTimedOut>(_ => { });
     }
 
     // ---- lifecycle ----

@@ -44,6 +44,9 @@ public sealed class WorkerProcessHandle : IDisposable
         get { lock (_tail) return string.Join(" | ", _tail); }
     }
 
+    /// <summary>What the death of the parent's process does to the pipe: the worker reads end of input and exits.</summary>
+    internal void CloseStandardInput() => _process.StandardInput.Close();
+
     /// <summary>Kills the process (SIGKILL) if it still runs, and removes its configuration file.</summary>
     public void Dispose()
     {

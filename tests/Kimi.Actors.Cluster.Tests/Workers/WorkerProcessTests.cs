@@ -111,6 +111,23 @@ public sealed class WorkerProcessTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task A_worker_process_exits_when_its_standard_input_closes()
+    {
+        var ready = new TaskCompletionSource<WorkerReady>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lines = new List<string>();
+        var parent = Sys.ActorOf(Akka.Actor.Props.Create(() => new ReadyCatcher(ready)));
+        var address = ((ExtendedActorSystem)Sys).Provider.DefaultAddress;
+        using var handle = WorkerProcessLauncher.Start(new WorkerProcessArguments(parent.Path.ToStringWithAddress(address), "stdin"),
+            TestAkka.Config, TinyWorkload.Settings(WorkerMode.Process), line => { lock (lines) lines.Add(line); }, code => exited.TrySetResult(code));
+        await ready.Task.WaitAsync(ProcessStart);
+
+        handle.CloseStandardInput(); // as when the parent process dies, however abruptly: the parent system here stays up
+        Assert.Equal(WorkerProcess.ExitParentGone, await exited.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        AwaitCondition(() => { lock (lines) return lines.Any(l => l.Contains("standard input closed")); }, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public void Kimi_worker_refuses_bad_arguments_with_usage()
     {
         var stderr = new StringWriter();
