@@ -1,3 +1,4 @@
+using Kimi.Actors.Cluster.Workers;
 using Kimi.Actors.Host.Commands;
 using Kimi.Actors.Host.Configuration;
 using Kimi.Actors.Model.Checkpoints;
@@ -17,6 +18,8 @@ public static class KimiCli
               warm-up SFT then RL on the built-in tasks; writes DIR/summary.json, metrics.jsonl, checkpoints
           kimi eval --checkpoint DIR --prompts FILE [--max-response-tokens N] [--device D]
               held-out accuracy of a checkpoint per difficulty on a prompt-set JSONL file
+          kimi worker --parent AKKA-PATH --worker-id ID [--incarnation N] [--device D] [--threads N] [--config FILE]
+              a GPU worker process, started by a node's supervisor (exits when its parent goes away)
           kimi --help
 
         configuration: hocon/kimi.conf (embedded) < --preset < --config FILE < --set key=value
@@ -37,7 +40,8 @@ public static class KimiCli
             {
                 "train" => TrainCommand.Run(new ArgumentList("train", args.Skip(1)), stdout, stderr),
                 "eval" => EvalCommand.Run(new ArgumentList("eval", args.Skip(1)), stdout, stderr),
-                _ => throw new UsageException($"unknown command '{args[0]}' (commands: train, eval; see kimi --help)"),
+                "worker" => WorkerProcess.Run(args[1..], stderr),
+                _ => throw new UsageException($"unknown command '{args[0]}' (commands: train, eval, worker; see kimi --help)"),
             };
         }
         catch (Exception e) when (IsUserError(e))

@@ -78,7 +78,7 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
             return (IReadOnlyDictionary<string, double>)row;
         }).ToList();
         if (_evalByIteration.TryGetValue(0, out var before))
-            rows.Insert(0, before.ToDictionary(p => p.Key.Replace("heldout/", ""), p => p.Value).Append(new("iteration", 0)).ToDictionary());
+            rows.Insert(0, before.ToDictionary(p => p.Key.Replace("heldout/", ""), p => p.Value).Append(new KeyValuePair<string, double>("iteration", 0)).ToDictionary());
         return RunCharts.WriteStandardCharts(_folder.Path, rows);
     }
 

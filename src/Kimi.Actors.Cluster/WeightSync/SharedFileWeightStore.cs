@@ -1,0 +1,111 @@
+using System.Globalization;
+using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+
+namespace Kimi.Actors.Cluster.WeightSync;
+
+/// <summary>
+/// Weights as files <c>&lt;root&gt;/&lt;run&gt;/v&lt;version&gt;.safetensors</c>, for workers in other processes. The root is
+/// <c>/dev/shm/kimi</c> where /dev/shm exists (memory-backed, no disk traffic), else a configured folder, which may
+/// be a shared volume. A file is written under a temporary name and renamed, so a reader never sees a partial one;
+/// the location is the file's full path, so any reader that can see the folder can fetch it.
+/// </summary>
+public sealed class SharedFileWeightStore : IWeightStore
+{
+    private const string Extension = ".safetensors";
+    private readonly object _gate = new();
+
+    public SharedFileWeightStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    public string Transport => "shm";
+
+    /// <summary><c>/dev/shm/kimi</c> when /dev/shm exists, else <paramref name="fallbackFolder"/> (or the temp folder's kimi-weights).</summary>
+    public static string DefaultRoot(string? fallbackFolder = null) =>
+        Directory.Exists("/dev/shm") ? "/dev/shm/kimi"
+        : string.IsNullOrEmpty(fallbackFolder) ? Path.Combine(Path.GetTempPath(), "kimi-weights") : fallbackFolder;
+
+    public string PathOf(string runId, long version) =>
+        Path.Combine(Root, runId, "v" + version.ToString(CultureInfo.InvariantCulture) + Extension);
+
+    public WeightsPublished Publish(string runId, long version, byte[] safetensors)
+    {
+        var sha = WeightChecks.Publishable(runId, safetensors);
+        var path = PathOf(runId, version);
+        lock (_gate)
+        {
+            WeightChecks.NewVersion(path, version, LatestVersion(runId));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // Dot-prefixed, so Versions() never lists it; unique, so two writers never share one.
+            var temporary = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+            try
+            {
+                File.WriteAllBytes(temporary, safetensors);
+                File.Move(temporary, path, overwrite: false);
+            }
+            catch (IOException e) when (File.Exists(path))
+            {
+                throw new WeightSyncException(path, version, $"rejected: another writer published this version first ({e.Message})");
+            }
+            finally
+            {
+                File.Delete(temporary);
+            }
+        }
+        return new WeightsPublished(runId, version, path, sha, safetensors.LongLength);
+    }
+
+    public byte[] Fetch(WeightsPublished weights)
+    {
+        if (!Path.IsPathRooted(weights.Location))
+            throw new WeightSyncException(weights.Location, weights.Version, "not a file path: publisher and reader use different weight transports");
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(weights.Location); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new WeightSyncException(weights.Location, weights.Version, "missing (pruned, or written on another machine?)");
+        }
+        return WeightChecks.Verified(weights, bytes);
+    }
+
+    public void Prune(string runId, long keepFrom) => Delete(runId, v => v < keepFrom);
+
+    public void Retract(string runId, long fromVersion) => Delete(runId, v => v >= fromVersion);
+
+    public long? LatestVersion(string runId)
+    {
+        WeightChecks.RunId(runId);
+        long? latest = null;
+        foreach (var (v, _) in Versions(runId)) latest = latest is null ? v : Math.Max(latest.Value, v);
+        return latest;
+    }
+
+    private void Delete(string runId, Func<long, bool> which)
+    {
+        WeightChecks.RunId(runId);
+        lock (_gate)
+        {
+            foreach (var (v, path) in Versions(runId).ToList())
+                if (which(v)) File.Delete(path);
+            // A run with nothing left leaves no folder behind (in /dev/shm, folders are memory too).
+            var folder = Path.Combine(Root, runId);
+            if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+        }
+    }
+
+    private IEnumerable<(long Version, string Path)> Versions(string runId)
+    {
+        var folder = Path.Combine(Root, runId);
+        if (!Directory.Exists(folder)) yield break;
+        foreach (var path in Directory.EnumerateFiles(folder, "v*" + Extension))
+        {
+            var name = Path.GetFileName(path);
+            if (long.TryParse(name.AsSpan(1, name.Length - 1 - Extension.Length), NumberStyles.None, CultureInfo.InvariantCulture, out long v))
+                yield return (v, path);
+        }
+    }
+}

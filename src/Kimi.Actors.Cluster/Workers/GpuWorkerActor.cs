@@ -1,0 +1,339 @@
+using System.Diagnostics;
+using System.Globalization;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Dispatch;
+using Akka.Event;
+using Kimi.Actors.Cluster.Faults;
+using Kimi.Actors.Cluster.WeightSync;
+using Kimi.Actors.Model;
+using Kimi.Actors.Model.Checkpoints;
+using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Evaluation;
+using Kimi.Actors.Rl.Rollouts;
+using Kimi.Actors.Rl.Training;
+using TorchSharp;
+using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+using static Kimi.Actors.Cluster.Protocol.WorkerProtocol;
+using Device = TorchSharp.torch.Device;
+
+namespace Kimi.Actors.Cluster.Workers;
+
+/// <param name="WorkerId">The supervised worker's id; with <see cref="Incarnation"/> it names this start.</param>
+/// <param name="Device">cpu, cuda or cuda:N.</param>
+/// <param name="Incarnation">1 for the first start, +1 per restart (fault rules may target one).</param>
+/// <param name="OwnsProcess">True in a `kimi worker` process: a kill-process fault may kill it.</param>
+public sealed record GpuWorkerOptions(string WorkerId, string Device, int Incarnation = 1, bool OwnsProcess = false)
+{
+    /// <summary>What <see cref="WorkerReady.WorkerId"/> carries: <c>id#incarnation</c>, so a stale handshake is recognisable.</summary>
+    public string IncarnationId => $"{WorkerId}#{Incarnation.ToString(CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>
+/// Holds one policy (<see cref="LlamaForCausalLM"/>) on one device and runs the method's operations on it for its
+/// entity: generate, evaluate, warm-up SFT, train, checkpoint. It runs on a pinned dispatcher (its own thread), so a
+/// long call never holds a thread other actors need; the entity's supervisor re-sends work after a restart.
+/// Bad requests are answered with <see cref="WorkRejected"/>; anything else that goes wrong throws, so supervision
+/// sees it and the worker (whose CUDA context may be broken) is replaced rather than nursed.
+/// </summary>
+public sealed class GpuWorkerActor : ReceiveActor
+{
+    private readonly GpuWorkerOptions _options;
+    private readonly IWeightStore _store;
+    private readonly IActorRef? _readyTo;
+    private readonly FaultInjector _faults;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ITokenizer _tokenizer = CharTokenizer.Instance;
+    private Device _device = TorchSharp.torch.CPU;
+    private LlamaForCausalLM? _policy;
+    private string _runId = "";
+    private long _version;
+    private PolicyTrainer? _trainer;
+    private PolicyOptimizationOptions? _trainerOptions;
+
+    public GpuWorkerActor(GpuWorkerOptions options, IWeightStore store, FaultPlan? faults, IActorRef? readyTo)
+    {
+        _options = options;
+        _store = store;
+        _readyTo = readyTo;
+        _faults = new FaultInjector(faults ?? FaultPlan.None, FaultTargets.GpuWorker, options.Incarnation, options.OwnsProcess, _log);
+        Empty();
+    }
+
+    /// <summary>
+    /// Props on the compute dispatcher. Call <see cref="EnsureComputeDispatcher"/> on the system first.
+    /// <paramref name="readyTo"/> receives <see cref="WorkerReady"/> once started (default: the parent).
+    /// </summary>
+    public static Props Props(GpuWorkerOptions options, IWeightStore store, FaultPlan? faults = null, IActorRef? readyTo = null) =>
+        Akka.Actor.Props.Create(() => new GpuWorkerActor(options, store, faults, readyTo)).WithDispatcher(WorkerSettings.ComputeDispatcherId);
+
+    /// <summary>
+    /// Registers <see cref="WorkerSettings.ComputeDispatcherId"/> as a pinned dispatcher (a thread per actor) unless the
+    /// system's configuration defines it, so workers run whichever Akka configuration the caller passes.
+    /// </summary>
+    public static void EnsureComputeDispatcher(ActorSystem system)
+    {
+        var dispatchers = system.Dispatchers;
+        if (dispatchers.HasDispatcher(WorkerSettings.ComputeDispatcherId)) return;
+        var config = ConfigurationFactory.ParseString($"id = \"{WorkerSettings.ComputeDispatcherId}\"\ntype = PinnedDispatcher")
+            .WithFallback(system.Settings.Config.GetConfig("akka.actor.default-dispatcher"));
+        dispatchers.RegisterConfigurator(WorkerSettings.ComputeDispatcherId, new PinnedConfigurator(config, dispatchers.Prerequisites));
+    }
+
+    /// <summary>A new dispatcher with its own thread per actor, as Akka's own (internal) pinned configurator makes.</summary>
+    private sealed class PinnedConfigurator(Config config, IDispatcherPrerequisites prerequisites) : MessageDispatcherConfigurator(config, prerequisites)
+    {
+        private readonly ExecutorServiceConfigurator _executor = new OwnThreadConfigurator(config, prerequisites);
+
+        public override MessageDispatcher Dispatcher() => new PinnedDispatcher(this, Config.GetString("id"), Config.GetInt("throughput"),
+            Config.GetTimeSpan("throughput-deadline-time").Ticks, _executor, Config.GetTimeSpan("shutdown-timeout"));
+    }
+
+    private sealed class OwnThreadConfigurator(Config config, IDispatcherPrerequisites prerequisites) : ExecutorServiceConfigurator(config, prerequisites)
+    {
+        public override ExecutorService Produce(string id) => new OwnThreadExecutor(id);
+    }
+
+    /// <summary>Runs everything on one background thread, in order, until shut down.</summary>
+    private sealed class OwnThreadExecutor : ExecutorService
+    {
+        private readonly System.Collections.Concurrent.BlockingCollection<IRunnable> _queue = [];
+
+        public OwnThreadExecutor(string id) : base(id) =>
+            new Thread(() => { foreach (var r in _queue.GetConsumingEnumerable()) r.Run(); }) { IsBackground = true, Name = id }.Start();
+
+        public override void Execute(IRunnable run) => _queue.Add(run);
+
+        public override void Shutdown() => _queue.CompleteAdding();
+    }
+
+    protected override void PreStart()
+    {
+        _device = TorchRuntime.ResolveDevice(_options.Device);
+        (_readyTo ?? Context.Parent).Tell(new WorkerReady(_options.IncarnationId, Self, Environment.ProcessId));
+    }
+
+    protected override void PostStop()
+    {
+        _trainer?.Dispose();
+        _policy?.Dispose();
+    }
+
+    protected override bool AroundReceive(Receive receive, object message) =>
+        message is not IWorkerRequest || _faults.Admit(message) ? base.AroundReceive(receive, message) : true;
+
+    /// <summary>No policy yet: only InitPolicy and LoadPolicy are accepted.</summary>
+    private void Empty()
+    {
+        Receive<InitPolicy>(Init);
+        Receive<LoadPolicy>(Load);
+        Receive<IWorkerRequest>(r => Reject(r.RequestId, "no policy loaded: send InitPolicy or LoadPolicy first"));
+    }
+
+    private void Loaded()
+    {
+        Receive<InitPolicy>(Init);
+        Receive<LoadPolicy>(Load);
+        Receive<GenerateBatch>(Generate);
+        Receive<EvaluateHeldOut>(Evaluate);
+        Receive<RunWarmupSft>(WarmupSft);
+        Receive<TrainIteration>(Train);
+        Receive<SaveCheckpoint>(Save);
+    }
+
+    private void Init(InitPolicy m)
+    {
+        ModelConfig config;
+        try
+        {
+            WeightChecks.RunId(m.RunId);
+            config = ModelConfig.FromJson(m.ModelConfigJson, "InitPolicy.ModelConfigJson");
+        }
+        catch (ArgumentException e) { Reject(m.RequestId, e.Message); return; }
+        var policy = new LlamaForCausalLM(config, m.Seed);
+        policy.to(_device);
+        policy.eval();
+        Replace(policy, m.RunId, 0);
+        Sender.Tell(new PolicyReady(m.RequestId, 0, policy.ParameterCount()));
+    }
+
+    private void Load(LoadPolicy m)
+    {
+        var w = m.Weights;
+        byte[] bytes;
+        try { bytes = _store.Fetch(w); }
+        catch (WeightSyncException e) { Reject(m.RequestId, e.Message); return; }
+        try
+        {
+            if (_policy is not null && PolicyWeights.SameArchitecture(_policy, bytes, w.Location))
+            {
+                PolicyWeights.LoadInto(_policy, bytes, w.Location);
+                Replace(_policy, w.RunId, w.Version);
+            }
+            else Replace(PolicyWeights.ToPolicy(bytes, _device, w.Location), w.RunId, w.Version);
+        }
+        catch (CheckpointException e) { Reject(m.RequestId, e.Message); return; }
+        Sender.Tell(new PolicyReady(m.RequestId, w.Version, _policy!.ParameterCount()));
+    }
+
+    /// <summary>A new policy or new weights: the optimizer state of the previous one no longer applies.</summary>
+    private void Replace(LlamaForCausalLM policy, string runId, long version)
+    {
+        _trainer?.Dispose();
+        _trainer = null;
+        if (!ReferenceEquals(_policy, policy)) _policy?.Dispose();
+        _policy = policy;
+        _runId = runId;
+        _version = version;
+        Become(Loaded);
+    }
+
+    private void Generate(GenerateBatch m)
+    {
+        var policy = _policy!;
+        var problem = m.Requests.Count == 0 ? "no rollout requests" : CheckSettings(() => m.Settings.ToGenerationOptions(policy.Config.EosTokenId, m.Seed).Validate());
+        for (int i = 0; problem is null && i < m.Requests.Count; i++)
+        {
+            var r = m.Requests[i];
+            problem = CheckTokens($"request {i} ({r.TrajectoryId}) prompt", r.PromptTokens, allowEmpty: false)
+                ?? CheckTokens($"request {i} ({r.TrajectoryId}) prior response", r.PriorTokens ?? [], allowEmpty: true)
+                ?? CheckLength($"request {i} ({r.TrajectoryId})", r.PromptTokens.Length, Math.Max(r.PriorTokens?.Length ?? 0, m.Settings.MaxResponseTokens));
+        }
+        if (problem is not null) { Reject(m.RequestId, problem); return; }
+
+        var sw = Stopwatch.StartNew();
+        var (trajectories, stats) = RolloutWorker.Generate(policy, m.Requests, m.Settings, _version, m.Seed);
+        Sender.Tell(new BatchGenerated(m.RequestId, _version, trajectories, stats.NewTokens, sw.Elapsed.TotalSeconds));
+    }
+
+    private void Evaluate(EvaluateHeldOut m)
+    {
+        string? problem = m.Prompts.Count == 0 ? "no held-out prompts" : null;
+        foreach (var p in m.Prompts)
+        {
+            if (problem is not null) break;
+            if (!p.Prompt.All(_tokenizer.CanEncode)) problem = $"prompt {p.Id}: characters outside the tokenizer's alphabet";
+            else problem = CheckLength($"prompt {p.Id}", p.Prompt.Length + 1, Math.Max(m.Greedy.MaxResponseTokens, m.Sampled.MaxResponseTokens));
+        }
+        if (problem is not null) { Reject(m.RequestId, problem); return; }
+
+        var sw = Stopwatch.StartNew();
+        var prompts = m.Prompts.Select(p => p.ToRecord()).ToList();
+        var greedy = Evaluator.Evaluate(_policy!, prompts, _tokenizer, m.Greedy);
+        var sampled = Evaluator.Evaluate(_policy!, prompts, _tokenizer, m.Sampled);
+        Sender.Tell(new HeldOutEvaluated(m.RequestId, _version, new HeldOutEvaluation(greedy, sampled, m.Primary), sw.Elapsed.TotalSeconds));
+    }
+
+    private void WarmupSft(RunWarmupSft m)
+    {
+        if (m.RunId != _runId) { Reject(m.RequestId, $"worker holds run '{_runId}', not '{m.RunId}'"); return; }
+        if (m.Sft.Steps < 0 || m.Sft.SequencesPerStep < 1 || m.Sft.PackLength < 2)
+        {
+            Reject(m.RequestId, $"sft options: steps must be >= 0, sequences-per-step >= 1 and pack-length >= 2 (got {m.Sft.Steps}, {m.Sft.SequencesPerStep}, {m.Sft.PackLength})");
+            return;
+        }
+        TaskSuite tasks;
+        try { tasks = TaskSuite.Create(m.Tasks, m.Seed, _tokenizer); }
+        catch (ArgumentException e) { Reject(m.RequestId, "tasks: " + e.Message); return; }
+
+        var sw = Stopwatch.StartNew();
+        var requester = Sender;
+        SftTrainer.Train(_policy!, m.Sft,
+            step => tasks.Demonstrations(m.Sft.SequencesPerStep, m.Sft.FlawRate, m.Seed, step, _tokenizer),
+            _tokenizer.PadId, s => requester.Tell(new SftProgress(m.RequestId, s)));
+        var weights = PublishNext(_version + 1);
+        requester.Tell(new SftCompleted(m.RequestId, weights, sw.Elapsed.TotalSeconds));
+    }
+
+    private void Train(TrainIteration m)
+    {
+        string? problem = m.RunId != _runId ? $"worker holds run '{_runId}', not '{m.RunId}'"
+            : m.CurrentVersion != _version ? $"worker holds version {_version} of run '{_runId}'; TrainIteration {m.Iteration} expects version {m.CurrentVersion}"
+            : m.Groups.Count == 0 ? "no training groups" : null;
+        foreach (var g in m.Groups)
+        {
+            if (problem is not null) break;
+            problem = g.ShapedRewards.Length != g.K ? $"group {g.PromptId}: {g.K} samples but {g.ShapedRewards.Length} rewards"
+                : CheckTokens($"group {g.PromptId} prompt", g.PromptTokens, allowEmpty: false);
+            foreach (var s in g.Samples)
+                problem ??= CheckTokens($"trajectory {s.Trajectory.TrajectoryId}", s.Trajectory.ResponseTokens, allowEmpty: true)
+                    ?? CheckLength($"trajectory {s.Trajectory.TrajectoryId}", g.PromptTokens.Length + s.Trajectory.Length, 0);
+        }
+        if (problem is null && (_trainer is null || _trainerOptions != m.Optimization))
+        {
+            // Kept across iterations so optimizer state can persist (ResetOptimizerEachIteration = false).
+            _trainer?.Dispose();
+            _trainer = null;
+            try { _trainer = new PolicyTrainer(_policy!, m.Optimization); }
+            catch (ArgumentException e) { problem = "optimization options: " + e.Message; }
+            _trainerOptions = m.Optimization;
+        }
+        if (problem is not null) { Reject(m.RequestId, problem); return; }
+
+        var sw = Stopwatch.StartNew();
+        var stats = _trainer!.Train(m.Groups, Seeds.Random(m.Seed, Seeds.Shuffle, m.Iteration), m.CurrentVersion, m.Segments);
+        var weights = PublishNext(m.CurrentVersion + 1);
+        Sender.Tell(new IterationTrained(m.RequestId, m.Iteration, stats, weights, sw.Elapsed.TotalSeconds));
+    }
+
+    private void Save(SaveCheckpoint m)
+    {
+        var metadata = new Dictionary<string, string>(m.Metadata)
+        {
+            [PolicyWeights.RunIdKey] = _runId,
+            [PolicyWeights.VersionKey] = _version.ToString(CultureInfo.InvariantCulture),
+        };
+        try { PolicyCheckpoint.Save(m.Directory, _policy!, metadata); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            Reject(m.RequestId, $"{m.Directory}: {e.Message}");
+            return;
+        }
+        Sender.Tell(new CheckpointSaved(m.RequestId, Path.GetFullPath(m.Directory)));
+    }
+
+    /// <summary>
+    /// Publishes the policy as <paramref name="version"/>. A copy already there can only be from an earlier attempt
+    /// of this same request whose worker died before answering (one publisher per run): it is retracted first.
+    /// </summary>
+    private WeightsPublished PublishNext(long version)
+    {
+        if (_store.LatestVersion(_runId) >= version)
+        {
+            _log.Warning("run {0}: version {1} already published by an attempt that never answered; replacing it", _runId, version);
+            _store.Retract(_runId, version);
+        }
+        var weights = PolicyWeights.Publish(_store, _runId, version, _policy!);
+        _version = version;
+        return weights;
+    }
+
+    private void Reject(string requestId, string reason)
+    {
+        _log.Warning("{0}: rejected request {1}: {2}", _options.IncarnationId, requestId, reason);
+        Sender.Tell(new WorkRejected(requestId, reason));
+    }
+
+    private static string? CheckSettings(Action validate)
+    {
+        try { validate(); return null; }
+        catch (ArgumentException e) { return e.Message; }
+    }
+
+    /// <summary>Token ids outside the vocabulary would index past the embedding: on CUDA a fatal device assert.</summary>
+    private string? CheckTokens(string what, int[] tokens, bool allowEmpty)
+    {
+        if (tokens.Length == 0 && !allowEmpty) return $"{what}: no tokens";
+        int vocab = _policy!.Config.VocabSize;
+        foreach (int t in tokens)
+            if (t < 0 || t >= vocab) return $"{what}: token id {t} is outside the vocabulary [0, {vocab})";
+        return null;
+    }
+
+    private string? CheckLength(string what, int tokens, int maxResponse)
+    {
+        int max = _policy!.Config.MaxPositionEmbeddings;
+        return tokens + maxResponse > max ? $"{what}: {tokens} tokens + {maxResponse} response tokens exceed max_position_embeddings ({max})" : null;
+    }
+}

@@ -1,0 +1,123 @@
+using Akka.Actor;
+using Kimi.Actors.Cluster.Faults;
+using Kimi.Actors.Cluster.WeightSync;
+using Kimi.Actors.Cluster.Workers;
+using Kimi.Actors.Model.Checkpoints;
+using Kimi.Actors.Rl.Judging;
+using Kimi.Actors.Rl.Rollouts;
+using Kimi.Actors.Rl.Training;
+using static Kimi.Actors.Cluster.Protocol.WorkerProtocol;
+
+namespace Kimi.Actors.Cluster.Tests.Workers;
+
+public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
+{
+    private readonly InMemoryWeightStore _store = new();
+    private readonly string _run = TinyWorkload.NewRunId();
+
+    public GpuWorkerActorTests() : base(TestAkka.Config) => GpuWorkerActor.EnsureComputeDispatcher(Sys);
+
+    private IActorRef StartWorker(FaultPlan? faults = null)
+    {
+        var worker = Sys.ActorOf(GpuWorkerActor.Props(new GpuWorkerOptions("w", "cpu"), _store, faults, readyTo: TestActor));
+        var ready = ExpectMsg<WorkerReady>();
+        Assert.Equal(("w#1", Environment.ProcessId), (ready.WorkerId, ready.ProcessId));
+        return worker;
+    }
+
+    [Fact]
+    public void Generates_after_init_and_rejects_bad_requests_without_crashing()
+    {
+        var worker = StartWorker();
+        worker.Tell(TinyWorkload.Batch("early", 0, 2));
+        Assert.Contains("no policy loaded", ExpectMsg<WorkRejected>().Reason);
+
+        worker.Tell(TinyWorkload.Init("init", _run));
+        var ready = ExpectMsg<PolicyReady>();
+        Assert.Equal(("init", 0L), (ready.RequestId, ready.Version));
+        Assert.True(ready.Parameters > 10_000);
+
+        worker.Tell(TinyWorkload.Batch("b1", iteration: 0, prompts: 3, maxResponseTokens: 6));
+        var batch = ExpectMsg<BatchGenerated>();
+        Assert.Equal(["p0#0.0", "p1#0.1", "p2#0.2"], batch.Trajectories.Select(t => t.TrajectoryId));
+        Assert.All(batch.Trajectories, t => Assert.InRange(t.Length, 1, 6));
+        Assert.Equal(batch.Trajectories.Sum(t => t.Length), batch.NewTokens);
+        Assert.True(batch.Seconds > 0);
+
+        var bad = TinyWorkload.Batch("b2", 0, 1) is var b ? b with { Requests = [b.Requests[0] with { PromptTokens = [1, 9999] }] } : null!;
+        worker.Tell(bad);
+        Assert.Contains("token id 9999 is outside the vocabulary", ExpectMsg<WorkRejected>().Reason);
+        worker.Tell(TinyWorkload.Batch("b3", 0, 1, maxResponseTokens: 500));
+        Assert.Contains("exceed max_position_embeddings", ExpectMsg<WorkRejected>().Reason);
+
+        worker.Tell(TinyWorkload.Batch("b4", 0, 1));
+        Assert.Equal("b4", ExpectMsg<BatchGenerated>().RequestId); // still alive and loaded
+    }
+
+    [Fact]
+    public void Trains_publishes_the_next_version_and_loads_published_weights()
+    {
+        var worker = StartWorker();
+        worker.Tell(TinyWorkload.Init("init", _run));
+        ExpectMsg<PolicyReady>();
+        worker.Tell(TinyWorkload.Batch("g", 0, 2));
+        var generated = ExpectMsg<BatchGenerated>();
+        var groups = generated.Trajectories.Select(t => new TrainingGroup(t.PromptId, [1, 20, 21],
+            [new JudgedTrajectory(t, 1, true, "ok"), new JudgedTrajectory(t with { TrajectoryId = t.TrajectoryId + "b" }, 0, false, "no")],
+            [0.5, -0.5], [0, 0])).ToList();
+        var options = new PolicyOptimizationOptions { Epochs = 1, LearningRate = 1e-3 };
+
+        worker.Tell(new TrainIteration("t-wrong", _run, 0, groups, options, SegmentSelection.All, CurrentVersion: 7, Seed: 1));
+        Assert.Contains("expects version 7", ExpectMsg<WorkRejected>().Reason);
+
+        worker.Tell(new TrainIteration("t0", _run, 0, groups, options, SegmentSelection.All, CurrentVersion: 0, Seed: 1));
+        var trained = ExpectMsg<IterationTrained>(TimeSpan.FromSeconds(10));
+        Assert.Equal((1L, _run), (trained.Weights.Version, trained.Weights.RunId));
+        Assert.Equal(1, _store.LatestVersion(_run));
+        Assert.True(double.IsFinite(trained.Stats.Loss));
+
+        // A second worker loads version 1 and holds exactly those weights.
+        var other = StartWorker();
+        other.Tell(new LoadPolicy("load", trained.Weights));
+        Assert.Equal(1, ExpectMsg<PolicyReady>().Version);
+        other.Tell(new LoadPolicy("forged", trained.Weights with { Sha256 = new string('0', 64) }));
+        Assert.Contains("SHA-256 mismatch", ExpectMsg<WorkRejected>().Reason);
+        other.Tell(TinyWorkload.Batch("after", 1, 1));
+        Assert.Equal(1, ExpectMsg<BatchGenerated>().PolicyVersion); // the rejected load kept version 1
+    }
+
+    [Fact]
+    public void Warmup_sft_reports_progress_then_publishes_and_a_checkpoint_can_be_saved()
+    {
+        var worker = StartWorker();
+        worker.Tell(TinyWorkload.Init("init", _run));
+        ExpectMsg<PolicyReady>();
+        var tasks = new TaskOptions { Families = new[] { "sum" }, TrainPerLevel = 20, HeldOutPerLevel = 2 };
+        var sft = new SftOptions { Steps = 2, SequencesPerStep = 4, PackLength = 128, WarmupSteps = 1 };
+        worker.Tell(new RunWarmupSft("sft", _run, tasks, sft, Seed: 3));
+        Assert.Equal([0, 1], new[] { ExpectMsg<SftProgress>(), ExpectMsg<SftProgress>() }.Select(p => p.Step.Step));
+        var done = ExpectMsg<SftCompleted>(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, done.Weights.Version);
+
+        using var folder = new TempFolder();
+        var dir = Path.Combine(folder.Path, "ckpt");
+        worker.Tell(new SaveCheckpoint("save", dir, new Dictionary<string, string> { ["note"] = "test" }));
+        Assert.Equal(dir, ExpectMsg<CheckpointSaved>().Directory);
+        var meta = SafeTensors.ReadHeader(Path.Combine(dir, PolicyCheckpoint.WeightsFile)).Metadata;
+        Assert.Equal(("test", "1", _run), (meta["note"], meta[PolicyWeights.VersionKey], meta[PolicyWeights.RunIdKey]));
+    }
+
+    [Fact]
+    public void An_injected_throw_reaches_supervision()
+    {
+        var worker = StartWorker(new FaultPlan(new FaultRule("GenerateBatch", FaultAction.Throw, Nth: 1)));
+        Watch(worker);
+        worker.Tell(TinyWorkload.Init("init", _run));
+        ExpectMsg<PolicyReady>();
+        EventFilter.Exception<InjectedFaultException>().ExpectOne(() => worker.Tell(TinyWorkload.Batch("b", 0, 1)));
+        // The user guardian restarts it in place (SupervisedWorker stops and replaces it instead): it reports ready
+        // again, without a policy, and the failed request is never answered.
+        Assert.Equal("w#1", ExpectMsg<WorkerReady>().WorkerId);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+}
