@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Kimi.Actors.Host.Cli;
 using Kimi.Actors.Host.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Host.Output;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Checkpoints;

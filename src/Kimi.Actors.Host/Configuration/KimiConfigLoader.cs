@@ -1,5 +1,6 @@
 using System.Reflection;
 using Akka.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 
 namespace Kimi.Actors.Host.Configuration;
 

@@ -17,7 +17,7 @@ public sealed record PolicyOptimizationOptions
     public double Tau { get; init; } = 1.0;
     public LogProbReduction Reduction { get; init; } = LogProbReduction.Sum;
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
-    public double LearningRate { get; init; } = 5e-5;
+    public double LearningRate { get; init; } = 3e-5;
     /// <summary>SGD momentum (ignored by AdamW).</summary>
     public double Momentum { get; init; }
     public double WeightDecay { get; init; }
@@ -32,7 +32,7 @@ public sealed record PolicyOptimizationOptions
     /// <summary>Samples per forward/backward pass; gradients accumulate across micro-batches.</summary>
     public int MicroBatchSamples { get; init; } = 64;
     /// <summary>Fresh AdamW state every iteration, as in the report; false keeps it across iterations.</summary>
-    public bool ResetOptimizerEachIteration { get; init; } = true;
+    public bool ResetOptimizerEachIteration { get; init; } = false;
     /// <summary>GRPO's ratio clip ε.</summary>
     public double Clip { get; init; } = 0.2;
 

@@ -3,7 +3,7 @@ namespace Kimi.Actors.Rl.Training;
 /// <summary>Warm-up supervised fine-tuning on long-CoT demonstrations, with sequence packing.</summary>
 public sealed record SftOptions
 {
-    public int Steps { get; init; } = 400;
+    public int Steps { get; init; } = 1200;
     /// <summary>Demonstrations per optimizer step (packed into rows of <see cref="PackLength"/> tokens).</summary>
     public int SequencesPerStep { get; init; } = 64;
     public int PackLength { get; init; } = 256;

@@ -2,7 +2,7 @@ using System.Globalization;
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
 
-namespace Kimi.Actors.Host.Configuration;
+namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>
 /// Typed, validating reads from a HOCON tree. Every failure names the full key, the value and what is

@@ -6,7 +6,7 @@ using Kimi.Actors.Rl.Objectives;
 using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Rl.Training;
 
-namespace Kimi.Actors.Host.Configuration;
+namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>Maps the validated <c>kimi { ... }</c> tree onto <see cref="RunOptions"/>.</summary>
 public static class RunOptionsBinder

@@ -1,0 +1,57 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Kimi.Actors.Cluster.WeightSync;
+
+namespace Kimi.Actors.Cluster.Workers;
+
+/// <summary>
+/// What every entity on a node needs to run GPU workers: the worker settings, the node's DevicePool, the weight
+/// store, and the Akka configuration worker processes get. One per ActorSystem (an Akka extension), created lazily.
+/// </summary>
+public sealed class WorkerEnvironment : IExtension
+{
+    public WorkerSettings Settings { get; }
+    public IActorRef DevicePool { get; }
+    public IWeightStore WeightStore { get; }
+    public Config ProcessConfig { get; }
+
+    public WorkerEnvironment(ExtendedActorSystem system)
+    {
+        var config = system.Settings.Config;
+        Settings = WorkerSettings.FromConfig(config);
+        GpuWorkerActor.EnsureComputeDispatcher(system);
+        DevicePool = system.StartDevicePool(Settings);
+        // In-process workers share the process-wide store; processes go through shared-memory files.
+        WeightStore = Settings.Weights.Transport == WeightTransport.Memory ? InMemoryWeightStore.Shared : Settings.Weights.Create();
+        ProcessConfig = WorkerProcessConfig(config);
+    }
+
+    public SupervisedWorkerOptions Options(string workerId) => new(workerId, Settings)
+    {
+        ProcessConfig = ProcessConfig, DevicePool = DevicePool, Store = WeightStore,
+    };
+
+    /// <summary>
+    /// Worker processes speak the node's serialization (bindings, allow-list, serialize-messages) but none of its
+    /// cluster, sharding or persistence settings: the launcher makes them plain remoting systems on loopback.
+    /// </summary>
+    public static Config WorkerProcessConfig(Config node)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var path in new[] { "akka.actor.serializers", "akka.actor.serialization-bindings", "akka.actor.serialization-settings",
+                                     "akka.actor.serialization-identifiers" })
+            if (node.HasPath(path))
+                sb.AppendLine($"{path} {node.GetConfig(path).Root}");
+        foreach (var path in new[] { "akka.actor.serialize-messages", "akka.loglevel" })
+            if (node.HasPath(path))
+                sb.AppendLine($"{path} = {node.GetString(path)}");
+        return ConfigurationFactory.ParseString(sb.ToString());
+    }
+
+    public static WorkerEnvironment Get(ActorSystem system) => system.WithExtension<WorkerEnvironment, WorkerEnvironmentProvider>();
+}
+
+public sealed class WorkerEnvironmentProvider : ExtensionIdProvider<WorkerEnvironment>
+{
+    public override WorkerEnvironment CreateExtension(ExtendedActorSystem system) => new(system);
+}
