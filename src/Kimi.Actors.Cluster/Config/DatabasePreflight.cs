@@ -1,0 +1,102 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace Kimi.Actors.Cluster.Config;
+
+/// <summary>
+/// Checks the SQLite file before Akka starts, so a bad path fails with a plain message rather than as a journal that
+/// keeps failing to initialise. Read-only towards the file: a file that is not an intact SQLite database is reported
+/// and left exactly as it was (it may hold a run's journal), never repaired, replaced or deleted.
+/// </summary>
+public static class DatabasePreflight
+{
+    private static readonly byte[] Header = Encoding.ASCII.GetBytes("SQLite format 3\0");
+
+    /// <summary>
+    /// The folder of <paramref name="path"/> exists (created if missing) and is writable; an existing file is
+    /// readable and writable, starts with the SQLite header and passes <c>PRAGMA quick_check</c>. A missing or empty
+    /// file is fine (SQLite creates the database).
+    /// </summary>
+    /// <returns>The full path of the file.</returns>
+    /// <exception cref="DatabaseException">Any check failed; the message names the file and what is wrong.</exception>
+    public static string Check(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var file = Path.GetFullPath(path);
+        if (Directory.Exists(file))
+            throw new DatabaseException(file, $"database file '{file}' is a folder; set kimi.persistence.sqlite-file to a file path");
+
+        CheckFolder(file);
+        if (File.Exists(file) && new FileInfo(file).Length > 0)
+        {
+            CheckHeader(file);
+            CheckIntegrity(file);
+        }
+        return file;
+    }
+
+    private static void CheckFolder(string file)
+    {
+        var folder = Path.GetDirectoryName(file)!;
+        try
+        {
+            Directory.CreateDirectory(folder);
+            // Creating a file is the only reliable test of write access (permissions, read-only mounts, ACLs).
+            var probe = Path.Combine(folder, $".kimi-write-probe-{Guid.NewGuid():N}");
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DatabaseException(file, $"database file '{file}': its folder '{folder}' cannot be created or written: {e.Message}", e);
+        }
+    }
+
+    private static void CheckHeader(string file)
+    {
+        var head = new byte[Header.Length];
+        int read;
+        try
+        {
+            // ReadWrite access proves the journal will be able to write; nothing is written.
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DatabaseException(file, $"database file '{file}' cannot be opened for reading and writing: {e.Message}", e);
+        }
+        if (read < head.Length || !head.AsSpan().SequenceEqual(Header))
+            throw new DatabaseException(file,
+                $"database file '{file}' is not a SQLite database (it does not start with the header \"SQLite format 3\"); " +
+                "it was left untouched: move it away or set kimi.persistence.sqlite-file to another path");
+    }
+
+    private static void CheckIntegrity(string file)
+    {
+        var problems = new List<string>();
+        try
+        {
+            // Read-only and unpooled: the check neither changes the file nor keeps it open afterwards.
+            var connectionString = new SqliteConnectionStringBuilder
+            {
+                DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
+            }.ToString();
+            using var connection = new SqliteConnection(connectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA quick_check;";
+            using var reader = command.ExecuteReader();
+            while (reader.Read() && problems.Count < 5)
+                problems.Add(reader.GetString(0));
+        }
+        catch (SqliteException e)
+        {
+            throw new DatabaseException(file,
+                $"database file '{file}' cannot be read as a SQLite database ({e.Message.TrimEnd('.')}); it was left untouched", e);
+        }
+        if (problems is not ["ok"])
+            throw new DatabaseException(file,
+                $"database file '{file}' is damaged (PRAGMA quick_check: {string.Join("; ", problems)}); it was left untouched: " +
+                "restore it from a backup or set kimi.persistence.sqlite-file to another path");
+    }
+}

@@ -1,0 +1,82 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Kimi.Actors.Cluster.Protocol;
+using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
+
+namespace Kimi.Actors.Cluster.Prompt;
+
+/// <summary>
+/// The Prompt entity: one prompt of one run and its attempt/success counts. Every judged group with new samples is
+/// one persisted <see cref="GroupJudged"/>, tagged with the run so the Run can rebuild its sampler from the journal;
+/// a redelivered group adds nothing; a malformed one (negative iteration or sample, another prompt's) is answered with
+/// <see cref="Status.Failure"/>. The logic lives in <see cref="PromptState"/>.
+/// </summary>
+public sealed class PromptActor : ReceivePersistentActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly PromptSettings _settings;
+    private readonly string _tag;
+    private PromptState _state;
+
+    /// <param name="entityId">The sharding entity id, <see cref="EntityIds.Prompt"/>(run, prompt).</param>
+    public PromptActor(string entityId, PromptSettings settings)
+    {
+        var (runId, promptId) = EntityIds.Split(entityId);
+        _settings = settings;
+        _tag = EntityIds.RunTag(runId);
+        _state = PromptState.Empty(runId, promptId, settings.IdempotencyWindow);
+        PersistenceId = PersistenceIdOf(entityId);
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is PromptSnapshot snapshot) _state = PromptState.FromSnapshot(snapshot, settings.IdempotencyWindow);
+        });
+        Recover<GroupJudged>(judged => _state = _state.ProcessEvent(judged));
+
+        Command<RecordJudgedGroup>(Record);
+        Command<GetPromptStats>(_ => Sender.Tell(_state.Stats()));
+        // Older snapshots are superseded by the one just saved; events stay (the Run's rebuild reads them).
+        Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause,
+            "Prompt {0}: snapshot at {1} not saved; recovery replays more events", PersistenceId, failed.Metadata.SequenceNr));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "Prompt {0}: old snapshots not deleted", PersistenceId));
+    }
+
+    public override string PersistenceId { get; }
+
+    public static Props Props(string entityId, PromptSettings settings) => Akka.Actor.Props.Create(() => new PromptActor(entityId, settings));
+
+    /// <summary>Persistence id of a Prompt entity: stable across shard counts and nodes.</summary>
+    public static string PersistenceIdOf(string entityId) => $"prompt-{entityId}";
+
+    private void Record(RecordJudgedGroup command)
+    {
+        GroupJudged? judged;
+        try
+        {
+            judged = _state.ProcessCommand(command);
+        }
+        catch (ArgumentException e)
+        {
+            // A malformed command says nothing about this entity's state: refuse it and carry on.
+            _log.Warning("Prompt {0}: refused a group: {1}", PersistenceId, e.Message);
+            Sender.Tell(new Status.Failure(e));
+            return;
+        }
+        if (judged is null)
+        {
+            Sender.Tell(_state.Reply(command, null));
+            return;
+        }
+        var sender = Sender;
+        Persist(new Tagged(judged, [_tag]), _ =>
+        {
+            _state = _state.ProcessEvent(judged);
+            sender.Tell(_state.Reply(command, judged));
+            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state.ToSnapshot());
+        });
+    }
+}

@@ -1,0 +1,4 @@
+namespace Kimi.Actors.Cluster.Prompt;
+
+/// <summary>Judged attempts of one prompt and how many of them were correct.</summary>
+public readonly record struct PromptCounts(long Attempts, long Successes);

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text;
+using Akka.Actor;
+using Akka.Serialization;
+using Hyperion;
+using Hyperion.Internal;
+using Kimi.Actors.Cluster.Config;
+using Kimi.Actors.Cluster.Protocol;
+using Kimi.Actors.Cluster.Tests.Support;
+using Kimi.Actors.Model.Generation;
+using Kimi.Actors.Rl.Rollouts;
+using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
+using TestKit = Akka.TestKit.Xunit2.TestKit;
+
+namespace Kimi.Actors.Cluster.Tests.Serialization;
+
+public sealed class SerializationTests() : TestKit(ClusterBootstrap.Setup(NodeConfig.For()), "serialization")
+{
+    [Fact]
+    public void Every_message_type_has_a_round_trip_sample()
+    {
+        var sampled = ProtocolSamples.All(TestActor).Select(m => m.GetType()).ToHashSet();
+        var missing = KimiSerialization.MessageTypes.Where(t => !sampled.Contains(t)).Select(t => t.FullName).ToList();
+        Assert.True(missing.Count == 0, $"add a sample to ProtocolSamples.All for: {string.Join(", ", missing)}");
+        Assert.Contains(typeof(GroupJudged), KimiSerialization.MessageTypes);
+        Assert.DoesNotContain(typeof(UnlistedMessage), KimiSerialization.MessageTypes);
+    }
+
+    [Fact]
+    public void Every_sample_round_trips_through_the_configured_serializer()
+    {
+        foreach (var message in ProtocolSamples.All(TestActor))
+        {
+            var serializer = Sys.Serialization.FindSerializerFor(message);
+            Assert.IsType<KimiHyperionSerializer>(serializer);
+            var back = serializer.FromBinary(serializer.ToBinary(message), message.GetType());
+            DeepEquality.AssertEqual(message, back, message.GetType().Name);
+        }
+    }
+
+    [Fact]
+    public void A_type_off_the_allow_list_is_refused_on_both_sides()
+    {
+        var message = new UnlistedMessage("not from the protocol");
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<KimiHyperionSerializer>(serializer);
+        var written = Assert.ThrowsAny<Exception>(() => serializer.ToBinary(message));
+        Assert.Contains(Chain(written), e => e is UserEvilDeserializationException);
+
+        // A frame from a sender without the allow-list.
+        var bytes = Unfiltered().ToBinary(message);
+        var read = Assert.ThrowsAny<Exception>(() => serializer.FromBinary(bytes, typeof(UnlistedMessage)));
+        Assert.Contains(Chain(read), e => e is UserEvilDeserializationException);
+    }
+
+    [Fact]
+    public void A_refused_type_is_never_instantiated()
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(new ProbeAlpha(""));
+        var unfiltered = Unfiltered();
+        var alpha = unfiltered.ToBinary(new ProbeAlpha("payload"));
+
+        // The frame names ProbeOmega, a type never touched in this process: refused before it is loaded.
+        var omega = Rename(alpha, nameof(ProbeAlpha), "ProbeOmega");
+        var error = Assert.ThrowsAny<Exception>(() => serializer.FromBinary(omega, typeof(object)));
+        Assert.Contains(Chain(error), e => e is UserEvilDeserializationException);
+        Assert.False(ProbeLog.OmegaInitialised);
+
+        // Control: without the allow-list the same kind of patched frame does create the named type.
+        var gamma = unfiltered.FromBinary(Rename(alpha, nameof(ProbeAlpha), nameof(ProbeGamma)), typeof(object));
+        Assert.Equal("payload", Assert.IsType<ProbeGamma>(gamma).Text);
+        Assert.True(ProbeLog.GammaInitialised);
+    }
+
+    [Fact]
+    public void The_allow_list_holds_the_protocol_and_the_data_it_carries()
+    {
+        var allowed = KimiSerialization.AllowedTypes;
+        Type[] expected =
+        [
+            typeof(GroupJudged), typeof(PromptSnapshot), typeof(SampleVerdict), typeof(SampleVerdict[]), typeof(List<SampleVerdict>),
+            typeof(Dictionary<int, int[]>), typeof(Trajectory), typeof(Segment), typeof(StopReason), typeof(TrainingGroup),
+            typeof(JudgedTrajectory), typeof(PromptSpec), typeof(TimeSpan), typeof(long?), typeof(ActorRefBase.Surrogate),
+        ];
+        foreach (var type in expected) Assert.True(allowed.Contains(type), $"{type} should be allowed");
+        foreach (var type in new[] { typeof(object), typeof(Process), typeof(UnlistedMessage), typeof(ProbeAlpha), typeof(Exception), typeof(Action) })
+            Assert.False(allowed.Contains(type), $"{type} should not be allowed");
+    }
+
+    [Fact]
+    public void Collection_expression_types_are_admitted_only_for_allowed_elements_in_Kimi_assemblies()
+    {
+        IReadOnlyList<SampleVerdict> verdicts = [new(0, true, "a"), new(1, false, "b")];
+        IReadOnlyList<Process> processes = [Process.GetCurrentProcess(), Process.GetCurrentProcess()];
+        var filter = KimiSerialization.TypeFilter();
+
+        var name = ShortName(verdicts.GetType());
+        Assert.StartsWith("<>z__ReadOnlyArray`1[[", name);
+        Assert.True(filter.IsAllowed(name));
+        Assert.False(filter.IsAllowed(ShortName(processes.GetType())));
+        Assert.False(filter.IsAllowed(name.Replace("]], Kimi.Actors.Cluster.Tests", "]], Evil.Gadgets")));
+        Assert.False(filter.IsAllowed(name + ", Version=1.0.0.0"));
+    }
+
+    // Akka's plain Hyperion serializer with its defaults: unsafe types blocked, but no allow-list.
+    private HyperionSerializer Unfiltered() => new((ExtendedActorSystem)Sys, HyperionSerializerSettings.Default);
+
+    private static byte[] Rename(byte[] frame, string from, string to)
+    {
+        Assert.Equal(from.Length, to.Length);
+        var text = Encoding.Latin1.GetString(frame);
+        Assert.Contains(from, text);
+        return Encoding.Latin1.GetBytes(text.Replace(from, to));
+    }
+
+    private static string ShortName(Type type) => TypeFilterBuilder.Create().Include(type).Build().FilteredTypes.Single();
+
+    private static IEnumerable<Exception> Chain(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException) yield return e;
+    }
+}

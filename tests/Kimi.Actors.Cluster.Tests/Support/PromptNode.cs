@@ -1,0 +1,41 @@
+using Akka.Actor;
+using Kimi.Actors.Cluster.Config;
+using Kimi.Actors.Cluster.Prompt;
+using Kimi.Actors.Cluster.Protocol;
+using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
+
+namespace Kimi.Actors.Cluster.Tests.Support;
+
+/// <summary>
+/// A single-process node (provider local) on a given SQLite file that hosts Prompt entities directly, without
+/// sharding; disposing it terminates the system, so the next node on the same file starts from the journal alone.
+/// </summary>
+internal sealed class PromptNode : IAsyncDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private readonly Dictionary<string, IActorRef> _prompts = [];
+    private readonly PromptSettings _settings;
+
+    public PromptNode(string sqliteFile, PromptSettings? settings = null, string extraHocon = "")
+    {
+        System = ClusterBootstrap.Create("prompt-node", NodeConfig.For(sqliteFile, extra: extraHocon));
+        _settings = settings ?? PromptSettings.FromConfig(System.Settings.Config);
+    }
+
+    public ActorSystem System { get; }
+
+    public Task<GroupRecorded> Record(RecordJudgedGroup command) => Prompt(command.RunId, command.PromptId).Ask<GroupRecorded>(command, Timeout);
+
+    public Task<PromptStats> Stats(string runId, string promptId) =>
+        Prompt(runId, promptId).Ask<PromptStats>(new GetPromptStats(runId, promptId), Timeout);
+
+    private IActorRef Prompt(string runId, string promptId)
+    {
+        var entityId = EntityIds.Prompt(runId, promptId);
+        if (!_prompts.TryGetValue(entityId, out var prompt))
+            _prompts[entityId] = prompt = System.ActorOf(PromptActor.Props(entityId, _settings));
+        return prompt;
+    }
+
+    public async ValueTask DisposeAsync() => await System.Terminate();
+}
