@@ -4,7 +4,7 @@ using System.Collections.ObjectModel;
 using System.Reflection;
 using Akka.Actor;
 
-namespace Kimi.Actors.Cluster.Config;
+namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>
 /// The types Hyperion may name while writing the roots: the roots, the types of all their fields recursively (Kimi's

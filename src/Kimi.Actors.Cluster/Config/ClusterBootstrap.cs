@@ -13,7 +13,7 @@ using Kimi.Actors.Cluster.Protocol;
 using Microsoft.Data.Sqlite;
 using AkkaConfig = Akka.Configuration.Config;
 
-namespace Kimi.Actors.Cluster.Config;
+namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>
 /// Starts a Kimi node: the layered HOCON (hocon/akka.conf, persistence.conf, a node file, overrides — the Host builds

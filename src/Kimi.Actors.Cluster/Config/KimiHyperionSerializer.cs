@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
 
-namespace Kimi.Actors.Cluster.Config;
+namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>
 /// Akka's Hyperion serializer with Kimi's allow-list always applied and unsafe types always disallowed, whatever the

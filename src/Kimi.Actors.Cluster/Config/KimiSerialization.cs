@@ -1,7 +1,7 @@
 using Hyperion;
 using Kimi.Actors.Cluster.Protocol;
 
-namespace Kimi.Actors.Cluster.Config;
+namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>
 /// Hyperion for Kimi's messages (<see cref="KimiHyperionSerializer"/>), with a type allow-list. Hyperion writes the

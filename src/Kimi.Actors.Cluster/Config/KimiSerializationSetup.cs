@@ -1,6 +1,6 @@
 using Akka.Actor.Setup;
 
-namespace Kimi.Actors.Cluster.Config;
+namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>
 /// ActorSystem setup for <see cref="KimiHyperionSerializer"/>: types to admit beyond the protocol's allow-list (with

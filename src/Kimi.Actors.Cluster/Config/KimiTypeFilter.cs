@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Hyperion;
 
-namespace Kimi.Actors.Cluster.Config;
+namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>
 /// Hyperion's view of an <see cref="AllowList"/>: a type name (as Hyperion writes it) is allowed when it names one of

@@ -3,13 +3,13 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
-using Kimi.Actors.Cluster.Config;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Tests.Support;
 using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
 using static Kimi.Actors.Cluster.Tests.Prompt.PromptStateTests;
 
-namespace Kimi.Actors.Cluster.Tests.Config;
+namespace Kimi.Actors.Cluster.Tests.Configuration;
 
 public sealed class ClusterBootstrapTests : IDisposable
 {
@@ -87,7 +87,7 @@ public sealed class ClusterBootstrapTests : IDisposable
         Assert.Equal(expected, config.GetString("akka.persistence.query.journal.sql.connection-string"));
         Assert.Equal("Data Source=/elsewhere/snapshots.db", config.GetString("akka.persistence.snapshot-store.sql.connection-string"));
         Assert.Equal([Path.GetFullPath(relative), "/elsewhere/snapshots.db"], ClusterBootstrap.SqliteFiles(config));
-        Assert.Equal("Kimi.Actors.Cluster.Config.KimiHyperionSerializer, Kimi.Actors.Cluster", config.GetString("akka.actor.serializers.hyperion"));
+        Assert.Equal("Kimi.Actors.Cluster.Configuration.KimiHyperionSerializer, Kimi.Actors.Cluster", config.GetString("akka.actor.serializers.hyperion"));
         // The libraries' defaults are there as fallbacks.
         Assert.Equal("Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql", config.GetString("akka.persistence.journal.sql.class"));
         Assert.Equal("TagTable", config.GetString("akka.persistence.journal.sql.tag-write-mode"));

@@ -1,10 +1,10 @@
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
-using Kimi.Actors.Cluster.Config;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Tests.Support;
 using Microsoft.Data.Sqlite;
 
-namespace Kimi.Actors.Cluster.Tests.Config;
+namespace Kimi.Actors.Cluster.Tests.Configuration;
 
 public sealed class DatabasePreflightTests : IDisposable
 {

@@ -4,7 +4,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using Hyperion;
 using Hyperion.Internal;
-using Kimi.Actors.Cluster.Config;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Cluster.Tests.Support;
 using Kimi.Actors.Model.Generation;

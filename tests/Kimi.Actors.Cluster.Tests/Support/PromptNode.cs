@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Kimi.Actors.Cluster.Config;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Protocol;
 using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
