@@ -106,12 +106,16 @@ public sealed class ConfigReader(Config config, string root)
         return keys;
     }
 
-    /// <summary>Fails on the first key under the root that no reader asked for.</summary>
-    public void RejectUnknownKeys()
+    /// <summary>
+    /// Fails on the first key under the root that no reader asked for, except under <paramref name="ownedElsewhere"/>
+    /// (sections other binders read, relative to the root).
+    /// </summary>
+    public void RejectUnknownKeys(params string[] ownedElsewhere)
     {
         if (!config.HasPath(root)) return;
+        var skip = ownedElsewhere.Select(s => $"{root}.{s}").ToArray();
         foreach (var path in Leaves(config.GetValue(root).GetObject(), root))
-            if (!_read.Contains(path) && !_read.Any(r => path.StartsWith(r + ".")))
+            if (!_read.Contains(path) && !_read.Any(r => path.StartsWith(r + ".")) && !skip.Any(s => path == s || path.StartsWith(s + ".")))
             {
                 var known = _read.Where(r => r.Count(c => c == '.') == path.Count(c => c == '.'))
                     .OrderBy(r => Distance(r, path)).FirstOrDefault();

@@ -11,6 +11,21 @@ namespace Kimi.Actors.Cluster.Configuration;
 /// <summary>Maps the validated <c>kimi { ... }</c> tree onto <see cref="RunOptions"/>.</summary>
 public static class RunOptionsBinder
 {
+    /// <summary>
+    /// Sections of <c>kimi</c> that configure the node (workers, cluster, persistence, prompts, faults), not the run:
+    /// they are read by their own settings classes and are not journaled with a run.
+    /// </summary>
+    public static readonly string[] NodeSections = ["workers", "cluster", "persistence", "prompt", "faults"];
+
+    /// <summary>The run's own configuration as HOCON text (the <c>kimi</c> tree without the node sections), for the journal.</summary>
+    public static string RunConfigHocon(Config config)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var key in config.GetConfig("kimi").Root.GetObject().Items.Keys.Where(k => !NodeSections.Contains(k)).Order())
+            sb.Append("kimi.").Append(key).Append(" {\n").Append(HoconText.Render(config.GetConfig("kimi." + key).Root.GetObject())).Append("}\n");
+        return sb.ToString();
+    }
+
     public static RunOptions Bind(Config config, ITokenizer tokenizer)
     {
         var r = new ConfigReader(config, "kimi");
@@ -134,7 +149,8 @@ public static class RunOptionsBinder
         r.String("run.runs-dir", allowEmpty: false);
         var init = r.String("run.init-checkpoint");
         options = options with { InitCheckpoint = init.Length == 0 ? null : init };
-        r.RejectUnknownKeys();
+        r.String("run.engine", allowEmpty: false);
+        r.RejectUnknownKeys(NodeSections);
         return options;
     }
 }

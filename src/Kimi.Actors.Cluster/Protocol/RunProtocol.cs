@@ -15,8 +15,11 @@ public static class RunProtocol
     /// </summary>
     public sealed record StartRun(string RunId, string ConfigHocon) : IWithRunId;
 
-    /// <summary>Continues a run from its last committed iteration for <paramref name="AdditionalIterations"/> more.</summary>
-    public sealed record ContinueRun(string RunId, int AdditionalIterations) : IWithRunId;
+    /// <summary>
+    /// Continues a run from its last committed iteration: for <paramref name="AdditionalIterations"/> more, or (null) up
+    /// to the target it already had (after a crash or kill).
+    /// </summary>
+    public sealed record ContinueRun(string RunId, int? AdditionalIterations) : IWithRunId;
 
     /// <summary>Progress messages of the run go to <paramref name="Subscriber"/> until it terminates.</summary>
     public sealed record SubscribeRun(string RunId, IActorRef Subscriber) : IWithRunId;
@@ -60,6 +63,9 @@ public static class RunProtocol
         long Parameters, string Device, double SftSeconds) : IWithRunId;
 
     public sealed record RunFailed(string RunId, string Reason) : IWithRunId;
+
+    /// <summary>A durable checkpoint was written: <paramref name="Label"/> is <c>sft</c> or <c>final</c>.</summary>
+    public sealed record CheckpointReported(string RunId, string Label, long WeightVersion, string Directory) : IWithRunId;
 
     // ---- events (persisted; versioned data) ----
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.WeightSync;
 
 namespace Kimi.Actors.Cluster.Workers;
@@ -38,11 +39,21 @@ public sealed class WorkerEnvironment : IExtension
     public static Config WorkerProcessConfig(Config node)
     {
         var sb = new System.Text.StringBuilder();
-        foreach (var path in new[] { "akka.actor.serializers", "akka.actor.serialization-bindings", "akka.actor.serialization-settings",
-                                     "akka.actor.serialization-identifiers" })
-            if (node.HasPath(path))
-                sb.AppendLine($"{path} {node.GetConfig(path).Root}");
-        foreach (var path in new[] { "akka.actor.serialize-messages", "akka.loglevel" })
+        // Only Kimi's own serializer and binding: the libraries' serializers need their reference configuration,
+        // which a plain remoting process does not load.
+        void Copy(string path)
+        {
+            if (!node.HasPath(path)) return;
+            var value = node.GetValue(path);
+            sb.Append(path).Append(value.IsObject()
+                ? " {\n" + HoconText.Render(value.GetObject()) + "}\n"
+                : " = " + System.Text.Json.JsonSerializer.Serialize(value.GetString()) + "\n");
+        }
+        Copy("akka.actor.serializers.hyperion");
+        Copy("akka.actor.serialization-settings.hyperion");
+        const string binding = "Kimi.Actors.Cluster.Protocol.IKimiMessage, Kimi.Actors.Cluster";
+        sb.Append("akka.actor.serialization-bindings { \"").Append(binding).Append("\" = hyperion }\n");
+        foreach (var path in new[] { "akka.actor.serialize-messages", "akka.loglevel", "akka.stdout-loglevel" })
             if (node.HasPath(path))
                 sb.AppendLine($"{path} = {node.GetString(path)}");
         return ConfigurationFactory.ParseString(sb.ToString());

@@ -1,8 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using Akka.Configuration;
+using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.Cluster.Node;
+using Kimi.Actors.Cluster.Run;
+using Kimi.Actors.Cluster.Workers;
 using Kimi.Actors.Host.Cli;
 using Kimi.Actors.Host.Configuration;
-using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Host.Output;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Checkpoints;
@@ -11,87 +15,190 @@ using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Training;
 using TorchSharp;
+using static Kimi.Actors.Cluster.Protocol.RunProtocol;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Host.Commands;
 
-/// <summary><c>kimi train</c>: warm-up SFT, then RL, then a before/after table and a run folder.</summary>
+/// <summary>
+/// <c>kimi train</c>: warm-up SFT, then RL, then a before/after table and a run folder. The default engine is the actor
+/// system (one-node cluster: Run, Prompt, RolloutGenerator, RewardJudge and Trainer entities); <c>kimi.run.engine =
+/// local</c> runs the same operations in one loop, in process, for comparison.
+/// </summary>
 public static class TrainCommand
 {
+    /// <summary>Node-level configuration layered under the run's own defaults.</summary>
+    public static readonly string[] NodeLayers = ["hocon/workers.conf", "hocon/akka.conf", "hocon/persistence.conf", "hocon/local-node.conf"];
+
     public static int Run(ArgumentList args, TextWriter stdout, TextWriter stderr)
     {
         var preset = args.Value("--preset");
         var files = args.Values("--config");
         var overrides = args.Values("--set").ToList();
         var outDir = args.Value("--out");
-        if (args.Int("--iterations") is { } iterations) overrides.Add($"kimi.run.iterations={iterations}");
+        var resume = args.Value("--resume");
+        int? iterations = args.Int("--iterations");
+        if (iterations is { } n && resume is null) overrides.Add($"kimi.run.iterations={n}");
         if (args.Value("--seed") is { } seed) overrides.Add($"kimi.run.seed={seed}");
         if (args.Value("--device") is { } device) overrides.Add($"kimi.run.device={device}");
         args.RejectRest();
+        if (resume is not null && (preset is not null || overrides.Any(o => o.StartsWith("kimi.run.seed") || o.StartsWith("kimi.run.device"))))
+            throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
 
-        var config = KimiConfigLoader.Load(preset, files, overrides);
+        var config = KimiConfigLoader.Load(preset, files, resume is null ? overrides : [], NodeLayers);
         var tokenizer = CharTokenizer.Instance;
         var options = RunOptionsBinder.Bind(config, tokenizer);
-        var runId = $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
+        ValidateNode(config);
+        var runId = resume ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
         options = options with { RunId = runId };
         var folder = RunFolder.Prepare(outDir ?? Path.Combine(config.GetString("kimi.run.runs-dir"), runId));
-
         TorchRuntime.SetThreads(options.Threads);
+
+        var engine = config.GetString("kimi.run.engine");
+        if (resume is not null && engine != "cluster")
+            throw new UsageException("train: --resume needs the cluster engine (kimi.run.engine = cluster)");
+        return engine switch
+        {
+            "cluster" => RunOnCluster(config, options, folder, preset, resume, iterations, overrides, stdout, stderr),
+            "local" => RunLocally(options, folder, preset, stdout, stderr),
+            _ => throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local"),
+        };
+    }
+
+    /// <summary>Node settings are validated before anything starts, so a bad value names its key up front.</summary>
+    private static void ValidateNode(Config config)
+    {
+        try
+        {
+            WorkerSettings.FromConfig(config);
+            RunNodeSettings.FromConfig(config);
+        }
+        catch (ArgumentException e) { throw new ConfigException(e.Message); }
+    }
+
+    private static int RunOnCluster(Config config, RunOptions options, RunFolder folder, string? preset, string? resume, int? iterations,
+        IReadOnlyList<string> overrides, TextWriter stdout, TextWriter stderr)
+    {
+        var wall = Stopwatch.StartNew();
+        stderr.WriteLine(resume is null
+            ? $"run {options.RunId}: one-node cluster, writing {folder.Path}"
+            : $"run {options.RunId}: resuming on a one-node cluster, writing {folder.Path}");
+        using var output = new RunOutputWriter(folder);
+        var observer = new ObserverGroup(new ConsoleProgress(stderr), output);
+
+        var outcome = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        object result;
+        var node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
+        try
+        {
+            var commands = new List<object>();
+            if (resume is null)
+            {
+                commands.Add(new StartRun(options.RunId, RunOptionsBinder.RunConfigHocon(config)));
+            }
+            else
+            {
+                // Run-level --set values on a resumed run are hyperparameter changes, validated by the Run.
+                foreach (var o in overrides)
+                {
+                    int eq = o.IndexOf('=');
+                    commands.Add(new SetHyperparameter(options.RunId, o[..eq].Trim(), o[(eq + 1)..].Trim()));
+                }
+                commands.Add(new ContinueRun(options.RunId, iterations));
+            }
+            node.System.ActorOf(RunClient.Props(node.Runs, options.RunId, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
+            result = outcome.Task.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            node.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        switch (result)
+        {
+            case RunRejected r: throw new UsageException($"run {r.RunId}: {r.Reason}");
+            case RunFailed f:
+                stderr.WriteLine($"kimi: run {f.RunId} failed: {f.Reason}");
+                stderr.WriteLine($"kimi: its committed iterations are kept; continue it with: kimi train --resume {f.RunId}");
+                return 1;
+        }
+        var finished = (RunFinished)result;
+        output.WriteCharts();
+        var sft = finished.Sft ?? finished.Final;
+        var summary = Summary(options, preset, "cluster", sft, finished.Final, wall.Elapsed.TotalSeconds) with
+        {
+            StartIteration = finished.StartIteration,
+            Iterations = finished.EndIteration - finished.StartIteration,
+            ActorOverheadFraction = finished.MeanActorOverheadFraction,
+            Parameters = finished.Parameters,
+            Device = finished.Device,
+            SftSeconds = finished.SftSeconds,
+            Checkpoint = folder.File("checkpoints/final"),
+        };
+        summary.Write(folder.File("summary.json"));
+        WriteTable(stdout, sft, finished.Final);
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"iterations {finished.StartIteration}..{finished.EndIteration}, actor overhead {finished.MeanActorOverheadFraction:P1} of iteration time"));
+        stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
+        return 0;
+    }
+
+    private static int RunLocally(RunOptions options, RunFolder folder, string? preset, TextWriter stdout, TextWriter stderr)
+    {
         Device dev;
         try { dev = TorchRuntime.ResolveDevice(options.Device); }
         catch (ArgumentException e) { throw new ConfigException($"kimi.run.device = {options.Device}: {e.Message}"); }
         TaskSuite tasks;
-        try { tasks = TaskSuite.Create(options.Tasks, options.Seed, tokenizer); }
+        try { tasks = TaskSuite.Create(options.Tasks, options.Seed, CharTokenizer.Instance); }
         catch (ArgumentException e) { throw new ConfigException("kimi.tasks: " + e.Message); }
 
         using var policy = options.InitCheckpoint is { } init ? PolicyCheckpoint.Load(init, dev) : new LlamaForCausalLM(options.Model, options.Seed);
         policy.to(dev);
-        stderr.WriteLine($"run {runId}: {policy.ParameterCount():N0}-parameter policy on {dev}, {tasks.Train.Count} training and {tasks.HeldOut.Count} held-out prompts, writing {folder.Path}");
+        stderr.WriteLine($"run {options.RunId}: {policy.ParameterCount():N0}-parameter policy on {dev}, {tasks.Train.Count} training and {tasks.HeldOut.Count} held-out prompts, writing {folder.Path}");
 
         var wall = Stopwatch.StartNew();
         using var output = new RunOutputWriter(folder);
-        var loop = new LocalTrainingLoop(options, policy, tasks, tokenizer, new ObserverGroup(new ConsoleProgress(stderr), output));
+        var loop = new LocalTrainingLoop(options, policy, tasks, CharTokenizer.Instance, new ObserverGroup(new ConsoleProgress(stderr), output));
         var result = loop.Run();
         output.WriteCharts();
 
         var checkpoint = folder.File("checkpoints/final");
-        PolicyCheckpoint.Save(checkpoint, policy, new Dictionary<string, string> { ["run_id"] = runId, ["iterations"] = options.Iterations.ToString(CultureInfo.InvariantCulture) });
-        var summary = new RunSummary
+        PolicyCheckpoint.Save(checkpoint, policy, new Dictionary<string, string> { ["run_id"] = options.RunId, ["iterations"] = options.Iterations.ToString(CultureInfo.InvariantCulture) });
+        var summary = Summary(options, preset, "local", result.Sft, result.Rl, wall.Elapsed.TotalSeconds) with
         {
-            RunId = runId, Engine = "local", Preset = preset, Seed = options.Seed, Iterations = options.Iterations,
-            SftAccuracy = result.Sft.Accuracy, RlAccuracy = result.Rl.Accuracy, AccuracyMetric = result.Rl.Primary.Mode,
-            HeldOutCount = result.Rl.Primary.Prompts,
-            SftGreedyAccuracy = result.Sft.Greedy.Accuracy, RlGreedyAccuracy = result.Rl.Greedy.Accuracy,
-            SftSampledAccuracy = result.Sft.Sampled.Accuracy, RlSampledAccuracy = result.Rl.Sampled.Accuracy,
-            SftByDifficulty = RunSummary.ByDifficulty(result.Sft.Primary), RlByDifficulty = RunSummary.ByDifficulty(result.Rl.Primary),
-            RlByDomain = RunSummary.ByDomain(result.Rl.Primary), Parameters = policy.ParameterCount(), Device = dev.ToString(),
-            WallSeconds = wall.Elapsed.TotalSeconds, Checkpoint = checkpoint,
+            Iterations = options.Iterations, Parameters = policy.ParameterCount(), Device = dev.ToString(), Checkpoint = checkpoint,
         };
         summary.Write(folder.File("summary.json"));
-        WriteTable(stdout, result.Sft.Primary, result.Rl.Primary);
-        if (result.Sft.PrimaryMetric == PrimaryMetric.Sampled)
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  greedy: {result.Sft.Greedy.Accuracy:F3} after SFT, {result.Rl.Greedy.Accuracy:F3} after RL"));
-        stdout.WriteLine($"run {runId} written to {folder.Path}");
+        WriteTable(stdout, result.Sft, result.Rl);
+        stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
         return 0;
     }
 
-    private static void WriteTable(TextWriter w, EvaluationReport sft, EvaluationReport rl)
+    private static RunSummary Summary(RunOptions options, string? preset, string engine, HeldOutEvaluation sft, HeldOutEvaluation rl, double wallSeconds) => new()
     {
+        RunId = options.RunId, Engine = engine, Preset = preset, Seed = options.Seed,
+        SftAccuracy = sft.Accuracy, RlAccuracy = rl.Accuracy, AccuracyMetric = rl.Primary.Mode,
+        HeldOutCount = rl.Primary.Prompts,
+        SftGreedyAccuracy = sft.Greedy.Accuracy, RlGreedyAccuracy = rl.Greedy.Accuracy,
+        SftSampledAccuracy = sft.Sampled.Accuracy, RlSampledAccuracy = rl.Sampled.Accuracy,
+        SftByDifficulty = RunSummary.ByDifficulty(sft.Primary), RlByDifficulty = RunSummary.ByDifficulty(rl.Primary),
+        RlByDomain = RunSummary.ByDomain(rl.Primary), WallSeconds = wallSeconds,
+    };
+
+    private static void WriteTable(TextWriter w, HeldOutEvaluation sftEval, HeldOutEvaluation rlEval)
+    {
+        var (sft, rl) = (sftEval.Primary, rlEval.Primary);
         w.WriteLine();
         w.WriteLine($"held-out accuracy, {rl.Mode}");
         w.WriteLine("                              prompts   after SFT   after RL   change");
+        string Row(string label, SliceAccuracy? a, SliceAccuracy? b) => string.Create(CultureInfo.InvariantCulture,
+            $"  {label,-27} {(b?.Count ?? 0) * rl.Prompts / Math.Max(1, rl.Overall.Count),7}   {a?.Accuracy ?? 0,9:F3}   {b?.Accuracy ?? 0,8:F3}   {(b?.Accuracy ?? 0) - (a?.Accuracy ?? 0),+6:+0.000;-0.000}");
         foreach (var d in sft.ByDifficulty.Keys.Union(rl.ByDifficulty.Keys).Order())
-        {
-            var a = sft.ByDifficulty.GetValueOrDefault(d);
-            var b = rl.ByDifficulty.GetValueOrDefault(d);
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  difficulty {d,-16} {(b?.Count ?? 0) * rl.Prompts / Math.Max(1, rl.Overall.Count),7}   {a?.Accuracy ?? 0,9:F3}   {b?.Accuracy ?? 0,8:F3}   {(b?.Accuracy ?? 0) - (a?.Accuracy ?? 0),+6:+0.000;-0.000}"));
-        }
+            w.WriteLine(Row($"difficulty {d}", sft.ByDifficulty.GetValueOrDefault(d), rl.ByDifficulty.GetValueOrDefault(d)));
         foreach (var dom in sft.ByDomain.Keys.Union(rl.ByDomain.Keys).Order())
-        {
-            var a = sft.ByDomain.GetValueOrDefault(dom);
-            var b = rl.ByDomain.GetValueOrDefault(dom);
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  domain {dom,-20} {(b?.Count ?? 0) * rl.Prompts / Math.Max(1, rl.Overall.Count),7}   {a?.Accuracy ?? 0,9:F3}   {b?.Accuracy ?? 0,8:F3}   {(b?.Accuracy ?? 0) - (a?.Accuracy ?? 0),+6:+0.000;-0.000}"));
-        }
-        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"all",-27} {rl.Prompts,7}   {sft.Accuracy,9:F3}   {rl.Accuracy,8:F3}   {rl.Accuracy - sft.Accuracy,+6:+0.000;-0.000}"));
+            w.WriteLine(Row($"domain {dom}", sft.ByDomain.GetValueOrDefault(dom), rl.ByDomain.GetValueOrDefault(dom)));
+        w.WriteLine(Row("all", sft.Overall, rl.Overall));
+        if (sftEval.PrimaryMetric == PrimaryMetric.Sampled)
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  greedy: {sftEval.Greedy.Accuracy:F3} after SFT, {rlEval.Greedy.Accuracy:F3} after RL"));
     }
 }

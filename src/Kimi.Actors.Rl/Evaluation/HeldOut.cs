@@ -10,17 +10,20 @@ public static class HeldOut
 {
     public static HeldOutEvaluation Evaluate(LlamaForCausalLM policy, IReadOnlyList<PromptRecord> prompts, ITokenizer tokenizer, RunOptions options)
     {
-        var greedy = Evaluator.Evaluate(policy, prompts, tokenizer, new EvalSettings
-        {
-            MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize,
-        });
-        var sampled = Evaluator.Evaluate(policy, prompts, tokenizer, new EvalSettings
+        var (greedySettings, sampledSettings) = Settings(options);
+        var greedy = Evaluator.Evaluate(policy, prompts, tokenizer, greedySettings);
+        var sampled = Evaluator.Evaluate(policy, prompts, tokenizer, sampledSettings);
+        return new HeldOutEvaluation(greedy, sampled, options.Eval.Primary);
+    }
+
+    /// <summary>The two decodings of a run's held-out evaluation.</summary>
+    public static (EvalSettings Greedy, EvalSettings Sampled) Settings(RunOptions options) => (
+        new EvalSettings { MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize },
+        new EvalSettings
         {
             Temperature = options.Rollout.Temperature, SamplesPerPrompt = options.Eval.SamplesPerPrompt,
             MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize,
             // The same seed before and after RL: both evaluations draw from the same random stream.
             Seed = Seeds.Derive(options.Seed, Seeds.Evaluation),
         });
-        return new HeldOutEvaluation(greedy, sampled, options.Eval.Primary);
-    }
 }

@@ -21,7 +21,8 @@ public static class SftTrainer
         if (options.Steps < 0) throw new ArgumentException($"sft steps must be >= 0, got {options.Steps}");
         var stats = new List<SftStepStats>(options.Steps);
         if (options.Steps == 0) return stats;
-        var schedule = new WarmupCosineSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLrRatio);
+        // A warm-up longer than the whole run is cut to the run (a 10-step smoke SFT with the default 20-step warm-up).
+        var schedule = new WarmupCosineSchedule(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps), options.Steps, options.MinLrRatio);
         using var optimizer = PolicyOptimizer.AdamW(model.parameters(), options.LearningRate, weightDecay: options.WeightDecay);
         model.train();
         for (int step = 0; step < options.Steps; step++)

@@ -1,0 +1,53 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.Cluster.Judge;
+using Kimi.Actors.Cluster.Prompt;
+using Kimi.Actors.Cluster.Rollout;
+using Kimi.Actors.Cluster.Run;
+using Kimi.Actors.Cluster.Trainer;
+using AkkaConfig = Akka.Configuration.Config;
+
+namespace Kimi.Actors.Cluster.Node;
+
+/// <summary>
+/// One cluster member: the ActorSystem (joined and Up) and the shard regions of the entity types. A node hosts the
+/// entity types of its roles and routes to the others through proxies, so the same program is a one-node run or one
+/// member of many by configuration.
+/// </summary>
+public sealed class KimiNode : IAsyncDisposable
+{
+    public const string SystemName = "kimi";
+
+    public ActorSystem System { get; }
+    public IActorRef Runs { get; }
+    public IActorRef Prompts { get; }
+    public IActorRef Generators { get; }
+    public IActorRef Trainers { get; }
+    public IActorRef Judges { get; }
+
+    private KimiNode(ActorSystem system)
+    {
+        System = system;
+        var roles = Akka.Cluster.Cluster.Get(system).SelfRoles;
+        IActorRef Region(string role, Func<ActorSystem, string, IActorRef> start, Func<ActorSystem, string, IActorRef> proxy) =>
+            roles.Contains(role) ? start(system, role) : proxy(system, role);
+        Prompts = Region(PromptSharding.DefaultRole, (s, r) => PromptSharding.Start(s, r), (s, r) => PromptSharding.StartProxy(s, r));
+        Judges = Region(JudgeSharding.DefaultRole, JudgeSharding.Start, JudgeSharding.StartProxy);
+        Generators = Region(GeneratorSharding.DefaultRole, GeneratorSharding.Start, GeneratorSharding.StartProxy);
+        Trainers = Region(TrainerSharding.DefaultRole, TrainerSharding.Start, TrainerSharding.StartProxy);
+        Runs = Region(RunSharding.DefaultRole, RunSharding.Start, RunSharding.StartProxy);
+    }
+
+    /// <summary>Starts the system from the layered configuration, joins (itself or seeds), waits until Up, starts the regions.</summary>
+    public static async Task<KimiNode> StartAsync(AkkaConfig config, CancellationToken cancel = default)
+    {
+        var system = await ClusterBootstrap.StartAsync(SystemName, config, cancellationToken: cancel);
+        return new KimiNode(system);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    }
+}

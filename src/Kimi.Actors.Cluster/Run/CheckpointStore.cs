@@ -1,0 +1,59 @@
+using System.Globalization;
+using Kimi.Actors.Cluster.WeightSync;
+using Kimi.Actors.Model.Checkpoints;
+
+namespace Kimi.Actors.Cluster.Run;
+
+/// <summary>
+/// Durable checkpoints of committed weights: <c>&lt;root&gt;/&lt;run&gt;/v&lt;version&gt;/</c> holding the published safetensors
+/// bytes as <c>model.safetensors</c> (the model config is in its metadata) and <c>config.json</c>, so the folder is also
+/// a plain Hugging Face-style checkpoint. Written to a temporary folder and renamed: a crash never leaves half of one.
+/// </summary>
+public sealed class CheckpointStore(string root, int keep)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string DirectoryOf(string runId, long version) =>
+        Path.Combine(Root, runId, "v" + version.ToString("D6", CultureInfo.InvariantCulture));
+
+    public string Save(string runId, long version, byte[] safetensors)
+    {
+        var dir = DirectoryOf(runId, version);
+        var config = PolicyWeights.ReadConfig(safetensors, $"run {runId} version {version}");
+        var tmp = dir + ".tmp";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        Directory.CreateDirectory(tmp);
+        File.WriteAllBytes(Path.Combine(tmp, PolicyCheckpoint.WeightsFile), safetensors);
+        File.WriteAllText(Path.Combine(tmp, PolicyCheckpoint.ConfigFile), config.ToJson());
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.Move(tmp, dir);
+        Prune(runId, version);
+        return dir;
+    }
+
+    /// <summary>The weights of a checkpoint folder; an error names the folder.</summary>
+    public static byte[] Load(string directory)
+    {
+        var file = Path.Combine(directory, PolicyCheckpoint.WeightsFile);
+        if (!File.Exists(file)) throw new CheckpointException(file, null, "checkpoint weights are missing");
+        var bytes = File.ReadAllBytes(file);
+        PolicyWeights.ReadConfig(bytes, file); // the model config must be there to rebuild the policy
+        return bytes;
+    }
+
+    /// <summary>Keeps the newest <c>keep</c> versions of the run (never the one just written).</summary>
+    private void Prune(string runId, long newest)
+    {
+        if (keep <= 0) return;
+        var runDir = Path.Combine(Root, runId);
+        var old = Directory.GetDirectories(runDir, "v*")
+            .Select(d => (Dir: d, Ok: long.TryParse(Path.GetFileName(d)[1..], NumberStyles.None, CultureInfo.InvariantCulture, out long v), Version: v))
+            .Where(x => x.Ok && x.Version < newest)
+            .OrderByDescending(x => x.Version)
+            .Skip(keep - 1);
+        foreach (var (dir, _, _) in old)
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+}
