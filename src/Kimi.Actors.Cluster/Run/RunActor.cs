@@ -80,6 +80,15 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
     }
 
     public override string PersistenceId { get; }
+
+    // Idle() ran before the journal was replayed; name the phase from the recovered state.
+    protected override void OnReplaySuccess()
+    {
+        base.OnReplaySuccess();
+        if (_phase is "new") _phase = IdlePhase();
+    }
+
+    private string IdlePhase() => _state.Completed ? "completed" : _state.Started ? "stopped" : "new";
     public ITimerScheduler Timers { get; set; } = null!;
     private string RunId => _state.RunId;
 
@@ -88,7 +97,7 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
     /// <summary>Not running: waits to be started or continued.</summary>
     private void Idle()
     {
-        _phase = _state.Completed ? "completed" : _state.Started ? "stopped" : "new";
+        _phase = IdlePhase();
         Command<StartRun>(m =>
         {
             if (_state.Started)

@@ -84,5 +84,72 @@ internal static class ProtocolSamples
         yield return new SaveCheckpoint("r-7b", "/tmp/checkpoints/8", new ReadOnlyDictionary<string, string>(new Dictionary<string, string> { ["version"] = "8" }));
         yield return new CheckpointSaved("r-7", "/tmp/checkpoints/7");
         yield return new WorkRejected("r-8", "no policy loaded");
+
+        // Run entity
+        var metrics = new IterationMetrics
+        {
+            Iteration = 3, WeightVersion = 5, Prompts = 2, Samples = 16, RewardMean = 0.5, Accuracy = 0.5, HeldOutAccuracy = 0.7,
+            HeldOutAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 },
+        };
+        var evaluation = new HeldOutEvaluation(report, report with { Mode = "pass@1" }, PrimaryMetric.Sampled);
+        yield return new RunProtocol.StartRun("run-1", "kimi.run { seed = 1 }");
+        yield return new RunProtocol.ContinueRun("run-1", 5);
+        yield return new RunProtocol.ContinueRun("run-1", null);
+        yield return new RunProtocol.SubscribeRun("run-1", someActor);
+        yield return new RunProtocol.GetRunStatus("run-1");
+        yield return new RunProtocol.PauseRun("run-1");
+        yield return new RunProtocol.ResumeRun("run-1");
+        yield return new RunProtocol.StopRun("run-1");
+        yield return new RunProtocol.SetHyperparameter("run-1", "kimi.optimization.learning-rate", "1e-5");
+        yield return new RunProtocol.RunAccepted("run-1", 3, 10);
+        yield return new RunProtocol.RunRejected("run-1", "no such run");
+        yield return new RunProtocol.RunStatus("run-1", "rolling-out", 3, 5, 10, 0.7);
+        yield return new RunProtocol.RunStatus("run-1", "new", 0, 0, 0, null);
+        yield return new RunProtocol.HyperparameterAccepted("run-1", "kimi.rollout.temperature", "0.8");
+        yield return new RunProtocol.SftStepReported("run-1", new SftStepStats(3, 1.25, 1e-3, 64, 12, 3000, TimeSpan.FromSeconds(2)));
+        yield return new RunProtocol.EvaluationReported("run-1", "sft", 0, evaluation);
+        yield return new RunProtocol.IterationReported("run-1", metrics, 0.02);
+        yield return new RunProtocol.RunFinished("run-1", 0, 10, 11, evaluation, evaluation, "/data/checkpoints/run-1/v000011", 0.02, 738816, "cpu", 120);
+        yield return new RunProtocol.RunFinished("run-1", 5, 10, 11, null, evaluation, "/data/checkpoints/run-1/v000011", 0.02, 738816, "cpu", 0);
+        yield return new RunProtocol.RunFailed("run-1", "trainer unavailable");
+        yield return new RunProtocol.CheckpointReported("run-1", "sft", 1, "/data/checkpoints/run-1/v000001");
+        yield return new RunProtocol.RunStarted("run-1", "kimi.run { seed = 1 }", 10, new DateTime(2026, 11, 28, 12, 0, 0, DateTimeKind.Utc));
+        yield return new RunProtocol.TargetExtended("run-1", 15);
+        yield return new RunProtocol.SftFinished("run-1", 1, "/data/checkpoints/run-1/v000001", 120.5);
+        yield return new RunProtocol.HeldOutRecorded("run-1", "final", 10, evaluation);
+        yield return new RunProtocol.IterationCommitted("run-1", 3, 5, "/data/checkpoints/run-1/v000005", metrics, 0.015);
+        yield return new RunProtocol.HyperparameterChanged("run-1", "kimi.optimization.tau", "2");
+        yield return new RunProtocol.RunPaused("run-1");
+        yield return new RunProtocol.RunUnpaused("run-1");
+        yield return new RunProtocol.RunCompleted("run-1", 10);
+
+        // Device pool and supervised workers
+        yield return new Kimi.Actors.Cluster.Workers.DevicePool.Acquire("w-1");
+        yield return new Kimi.Actors.Cluster.Workers.DevicePool.DeviceGranted("w-1", "cuda:0", 1);
+        yield return new Kimi.Actors.Cluster.Workers.DevicePool.Release("w-1");
+        yield return Kimi.Actors.Cluster.Workers.DevicePool.GetPoolState.Instance;
+        yield return new Kimi.Actors.Cluster.Workers.DevicePool.PoolState([new Kimi.Actors.Cluster.Workers.DevicePool.DeviceLease("cpu", 0, "w-1", someActor)], 3, ["w-2"]);
+        yield return Kimi.Actors.Cluster.Workers.SupervisedWorker.GetWorkerStats.Instance;
+        yield return Kimi.Actors.Cluster.Workers.SupervisedWorker.RestorePolicy.From(weights);
+        yield return Kimi.Actors.Cluster.Workers.SupervisedWorker.RestorePolicy.From(new InitPolicy("r-12", "run-1", "{}", 1));
+        yield return new Kimi.Actors.Cluster.Workers.SupervisedWorker.WorkerAvailable("w-1", 2, 4242, "cpu", 7, "exit code 137");
+        yield return new Kimi.Actors.Cluster.Workers.SupervisedWorker.WorkerUnavailable("w-1", "restart budget spent", ["r-3", "r-4"]);
+        yield return new Kimi.Actors.Cluster.Workers.SupervisedWorker.WorkerStats("w-1", "ready", 2, 1, 3, 0, 1, 4242, "cpu", 7);
+
+        // Generator, trainer and judge entities
+        yield return new GeneratorProtocol.AttachGenerator("run-1", 0);
+        yield return new GeneratorProtocol.ToGenerator("run-1", 0, new LoadPolicy("r-9", weights));
+        yield return new GeneratorProtocol.DetachGenerator("run-1", 0);
+        yield return new GeneratorProtocol.GeneratorAvailable("run-1", 0, 2, 7, "the worker process exited with code 137");
+        yield return new GeneratorProtocol.GeneratorAvailable("run-1", 1, 1, null, null);
+        yield return new GeneratorProtocol.GeneratorUnavailable("run-1", 0, "restart budget spent", ["r-3"]);
+        yield return new TrainerProtocol.AttachTrainer("run-1");
+        yield return new TrainerProtocol.ToTrainer("run-1", new InitPolicy("r-10", "run-1", "{}", 1));
+        yield return new TrainerProtocol.DetachTrainer("run-1");
+        yield return new TrainerProtocol.TrainerAvailable("run-1", 1, null, null);
+        yield return new TrainerProtocol.TrainerUnavailable("run-1", "restart budget spent", []);
+        yield return new JudgeProtocol.JudgeTrajectories(0, "run-1", "r-11",
+            [new JudgeProtocol.JudgeItem(trajectory, new PromptSpec("p-1", "1+1=", "2", "arithmetic", 1, ["sum"], null))]);
+        yield return new JudgeProtocol.TrajectoriesJudged("run-1", "r-11", [new JudgedTrajectory(trajectory, 1, true, "ok")], 0.001);
     }
 }

@@ -1,0 +1,216 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Kimi.Actors.Cluster.Prompt;
+using Kimi.Actors.Cluster.Tests.Support;
+using static Kimi.Actors.Cluster.Protocol.RunProtocol;
+
+namespace Kimi.Actors.Cluster.Tests.Run;
+
+/// <summary>
+/// The Run entity on a real one-node cluster (sharding, SQLite journal, serialize-messages on), driven through its
+/// protocol with TestKit probes: lifecycle and state transitions, persistence across a fresh ActorSystem, control
+/// commands, and faults in the GPU workers under it.
+/// </summary>
+[Collection("run entity")]
+public class RunEntityTests
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(120);
+
+    private static string NewRunId() => "run-" + Guid.NewGuid().ToString("N")[..10];
+
+    private static TestProbe Probe(RunNode node) => new Akka.TestKit.Xunit2.TestKit(node.System).CreateTestProbe();
+
+    [Fact]
+    public async Task A_run_goes_through_sft_iterations_and_finishes_with_its_progress_in_order()
+    {
+        using var db = new TempDatabase();
+        await using var node = await RunNode.StartAsync(db);
+        var runId = NewRunId();
+        var (recorder, seen, done) = ProgressRecorders.Start(node.System);
+        var probe = Probe(node);
+        node.Node.Runs.Tell(new SubscribeRun(runId, recorder), probe.Ref);
+        node.Node.Runs.Tell(new GetRunStatus(runId), probe.Ref);
+        Assert.Equal("new", probe.ExpectMsg<RunStatus>(TimeSpan.FromSeconds(20)).State);
+
+        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 3)), probe.Ref);
+        var accepted = probe.ExpectMsg<RunAccepted>(TimeSpan.FromSeconds(20));
+        Assert.Equal((0, 3), (accepted.StartIteration, accepted.TargetIterations));
+
+        var finished = Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+        List<object> log;
+        lock (seen) log = [.. seen];
+
+        // SFT steps, then the SFT evaluation, then three iterations in order, then the final evaluation.
+        Assert.Equal(4, log.OfType<SftStepReported>().Count());
+        int firstIteration = log.FindIndex(m => m is IterationReported);
+        Assert.True(log.FindIndex(m => m is EvaluationReported { Label: "sft" }) < firstIteration);
+        Assert.True(log.FindLastIndex(m => m is SftStepReported) < firstIteration);
+        var iterations = log.OfType<IterationReported>().ToList();
+        Assert.Equal([0, 1, 2], iterations.Select(i => i.Metrics.Iteration));
+        // Version 1 is the SFT policy; each iteration publishes the next.
+        Assert.Equal([2L, 3L, 4L], iterations.Select(i => i.Metrics.WeightVersion));
+        Assert.All(iterations, i => Assert.Equal(16, i.Metrics.Samples));
+        Assert.All(iterations, i => Assert.InRange(i.ActorOverheadFraction, 0, 1));
+        Assert.Contains(log, m => m is CheckpointReported { Label: "sft", WeightVersion: 1 });
+        Assert.Contains(log, m => m is CheckpointReported { Label: "final", WeightVersion: 4 });
+        Assert.Equal((0, 3, 4L), (finished.StartIteration, finished.EndIteration, finished.WeightVersion));
+        Assert.NotNull(finished.Sft);
+        Assert.True(File.Exists(Path.Combine(finished.CheckpointDirectory, "model.safetensors")));
+
+        node.Node.Runs.Tell(new GetRunStatus(runId), probe.Ref);
+        var status = probe.ExpectMsg<RunStatus>();
+        Assert.Equal(("completed", 3, 4L), (status.State, status.Iteration, status.WeightVersion));
+
+        // A second start of the same run is refused; it can only be continued.
+        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig()), probe.Ref);
+        Assert.Contains("--resume", probe.ExpectMsg<RunRejected>().Reason);
+
+        // Every judged sample was recorded exactly once by the Prompt entities.
+        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 3);
+        Assert.Equal(3 * 16, counts.Values.Sum(c => c.Attempts));
+    }
+
+    [Fact]
+    public async Task A_continued_run_resumes_from_the_journal_of_a_fresh_actor_system()
+    {
+        using var db = new TempDatabase();
+        var runId = NewRunId();
+        IReadOnlyDictionary<string, PromptCounts> before;
+        await using (var first = await RunNode.StartAsync(db))
+        {
+            var (recorder, _, done) = ProgressRecorders.Start(first.System);
+            first.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
+            first.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 2)), recorder);
+            Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+            before = await PromptIndexRebuild.LoadAsync(first.System, runId, upToIteration: 2);
+        }
+
+        await using var second = await RunNode.StartAsync(db);
+        var probe = Probe(second);
+        second.Node.Runs.Tell(new GetRunStatus(runId), probe.Ref);
+        var recovered = probe.ExpectMsg<RunStatus>(TimeSpan.FromSeconds(20));
+        Assert.Equal(("completed", 2, 3L), (recovered.State, recovered.Iteration, recovered.WeightVersion));
+
+        var (rec2, seen, done2) = ProgressRecorders.Start(second.System);
+        second.Node.Runs.Tell(new SubscribeRun(runId, rec2), ActorRefs.NoSender);
+        second.Node.Runs.Tell(new ContinueRun(runId, 2), probe.Ref);
+        var accepted = probe.ExpectMsg<RunAccepted>(TimeSpan.FromSeconds(20));
+        Assert.Equal((2, 4), (accepted.StartIteration, accepted.TargetIterations));
+        var finished = Assert.IsType<RunFinished>(await done2.Task.WaitAsync(RunTimeout));
+        Assert.Equal((2, 4, 5L), (finished.StartIteration, finished.EndIteration, finished.WeightVersion));
+        List<object> log;
+        lock (seen) log = [.. seen];
+        Assert.Empty(log.OfType<SftStepReported>()); // SFT is not repeated
+        Assert.Equal([2, 3], log.OfType<IterationReported>().Select(i => i.Metrics.Iteration));
+
+        // The counts the first system left are exactly what the rebuilt sampler starts from.
+        var rebuilt = await PromptIndexRebuild.LoadAsync(second.System, runId, upToIteration: 2);
+        Assert.Equal(before.OrderBy(p => p.Key), rebuilt.OrderBy(p => p.Key));
+        var after = await PromptIndexRebuild.LoadAsync(second.System, runId, upToIteration: 4);
+        Assert.Equal(4 * 16, after.Values.Sum(c => c.Attempts));
+    }
+
+    [Fact]
+    public async Task Unknown_runs_bad_configuration_and_fixed_keys_are_refused()
+    {
+        using var db = new TempDatabase();
+        await using var node = await RunNode.StartAsync(db);
+        var probe = Probe(node);
+        var runId = NewRunId();
+        node.Node.Runs.Tell(new ContinueRun(runId, 1), probe.Ref);
+        Assert.Contains("no run", probe.ExpectMsg<RunRejected>(TimeSpan.FromSeconds(20)).Reason);
+
+        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(extra: "kimi.rollout.temperature = -1")), probe.Ref);
+        Assert.Contains("kimi.rollout.temperature", probe.ExpectMsg<RunRejected>().Reason);
+
+        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 1)), probe.Ref);
+        probe.ExpectMsg<RunAccepted>(TimeSpan.FromSeconds(20));
+        node.Node.Runs.Tell(new SetHyperparameter(runId, "kimi.model.layers", "8"), probe.Ref);
+        Assert.Contains("cannot change", probe.FishForMessage<RunRejected>(_ => true, TimeSpan.FromSeconds(20)).Reason);
+        node.Node.Runs.Tell(new SetHyperparameter(runId, "optimization.tau", "0"), probe.Ref);
+        Assert.Contains("kimi.optimization.tau", probe.FishForMessage<RunRejected>(_ => true).Reason);
+        node.Node.Runs.Tell(new SetHyperparameter(runId, "optimization.learning-rate", "1e-5"), probe.Ref);
+        Assert.Equal("kimi.optimization.learning-rate", probe.FishForMessage<HyperparameterAccepted>(_ => true).Key);
+    }
+
+    [Fact]
+    public async Task Pause_holds_the_run_at_an_iteration_boundary_and_resume_continues_it()
+    {
+        using var db = new TempDatabase();
+        await using var node = await RunNode.StartAsync(db);
+        var runId = NewRunId();
+        var probe = Probe(node);
+        node.Node.Runs.Tell(new SubscribeRun(runId, probe.Ref), ActorRefs.NoSender);
+        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 3)), probe.Ref);
+        probe.FishForMessage<RunAccepted>(_ => true, TimeSpan.FromSeconds(20));
+        probe.FishForMessage<IterationReported>(m => m.Metrics.Iteration == 0, RunTimeout);
+        node.Node.Runs.Tell(new PauseRun(runId), probe.Ref);
+
+        // At most the iteration in flight commits; then the run reports paused and stays there.
+        await AwaitAssertAsync(async () =>
+        {
+            var status = await node.Node.Runs.Ask<RunStatus>(new GetRunStatus(runId), TimeSpan.FromSeconds(5));
+            Assert.Equal("paused", status.State);
+        });
+        var paused = await node.Node.Runs.Ask<RunStatus>(new GetRunStatus(runId), TimeSpan.FromSeconds(5));
+        Assert.InRange(paused.Iteration, 1, 2);
+        await Task.Delay(1000);
+        Assert.Equal(paused.Iteration, (await node.Node.Runs.Ask<RunStatus>(new GetRunStatus(runId), TimeSpan.FromSeconds(5))).Iteration);
+
+        node.Node.Runs.Tell(new ResumeRun(runId), probe.Ref);
+        var finished = probe.FishForMessage<RunFinished>(_ => true, RunTimeout);
+        Assert.Equal(3, finished.EndIteration);
+    }
+
+    [Fact]
+    public async Task A_worker_that_throws_on_every_third_batch_still_yields_every_trajectory_exactly_once()
+    {
+        using var db = new TempDatabase();
+        await using var node = await RunNode.StartAsync(db, extraNode: """
+            kimi.faults { enabled = on, rules = [{ target = gpu-worker, message = GenerateBatch, action = throw, every = 3 }] }
+            """);
+        var runId = NewRunId();
+        var (recorder, seen, done) = ProgressRecorders.Start(node.System);
+        node.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
+        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 5)), recorder);
+        var finished = Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+        Assert.Equal(5, finished.EndIteration);
+        List<object> log;
+        lock (seen) log = [.. seen];
+        Assert.All(log.OfType<IterationReported>(), i => Assert.Equal(16, i.Metrics.Samples));
+        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 5);
+        Assert.Equal(5 * 16, counts.Values.Sum(c => c.Attempts));
+    }
+
+    [Fact]
+    public async Task A_worker_process_killed_mid_run_is_replaced_and_no_trajectory_is_lost_or_doubled()
+    {
+        using var db = new TempDatabase();
+        // The rollout worker's first incarnation SIGKILLs itself when its second generation batch arrives.
+        await using var node = await RunNode.StartAsync(db, workerMode: "process", extraNode: """
+            kimi.faults { enabled = on, rules = [{ target = gpu-worker, message = GenerateBatch, action = kill-process, nth = 2, incarnation = 1 }] }
+            """);
+        var runId = NewRunId();
+        var (recorder, seen, done) = ProgressRecorders.Start(node.System);
+        node.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
+        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 3)), recorder);
+        var finished = Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+        Assert.Equal(3, finished.EndIteration);
+        List<object> log;
+        lock (seen) log = [.. seen];
+        Assert.Equal([0, 1, 2], log.OfType<IterationReported>().Select(i => i.Metrics.Iteration));
+        Assert.All(log.OfType<IterationReported>(), i => Assert.Equal(16, i.Metrics.Samples));
+        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 3);
+        Assert.Equal(3 * 16, counts.Values.Sum(c => c.Attempts));
+    }
+
+    private static async Task AwaitAssertAsync(Func<Task> assertion)
+    {
+        var deadline = DateTime.UtcNow + RunTimeout;
+        while (true)
+        {
+            try { await assertion(); return; }
+            catch (Exception) when (DateTime.UtcNow < deadline) { await Task.Delay(200); }
+        }
+    }
+}
