@@ -14,7 +14,7 @@ public sealed class ConfigReader(Config config, string root)
 
     public Config Config => config;
 
-    private string Path(string key) => $"{root}.{key}";
+    public string Path(string key) => $"{root}.{key}";
 
     private string Raw(string key)
     {

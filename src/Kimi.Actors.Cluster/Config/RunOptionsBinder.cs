@@ -100,6 +100,14 @@ public static class RunOptionsBinder
                 TopP = r.Double("rollout.top-p", 0, 1, exclusiveMin: true),
                 MaxResponseTokens = r.Int("rollout.max-response-tokens", 1, model.MaxPositionEmbeddings),
                 MaxBatchSize = r.Int("rollout.max-batch-size", 1, 1_000_000),
+                TokenBudget = r.Long("rollout.token-budget", 0) is var budget and > 0 ? budget : null,
+                Repeat = new RepeatOptions
+                {
+                    Enabled = r.Bool("rollout.repeat.enabled"),
+                    MaxPeriod = r.Int("rollout.repeat.max-period", 1, 4096),
+                    MinSpan = r.Int("rollout.repeat.min-span", 2, model.MaxPositionEmbeddings),
+                    Penalty = r.Double("rollout.repeat.penalty", 0),
+                },
             },
             Optimization = new PolicyOptimizationOptions
             {
@@ -121,6 +129,12 @@ public static class RunOptionsBinder
                 MicroBatchSamples = r.Int("optimization.micro-batch-samples", 1, 1_000_000),
                 ResetOptimizerEachIteration = r.Bool("optimization.reset-optimizer-each-iteration"),
                 Clip = r.Double("optimization.clip", 0, 1, exclusiveMin: true),
+                Segments = r.Choice("optimization.segments", v => v switch
+                {
+                    "all" => SegmentSelection.All,
+                    "current-policy" => SegmentSelection.CurrentPolicy,
+                    _ => throw new ArgumentException(v),
+                }, ["all", "current-policy"]),
             },
             LengthPenalty = new LengthPenaltyOptions
             {
@@ -146,6 +160,14 @@ public static class RunOptionsBinder
                 }, ["sampled", "greedy"]),
             },
         };
+        if (options.Rollout.TokenBudget is { } tokenBudget
+            && tokenBudget < (long)options.Rollout.PromptsPerIteration * options.Rollout.SamplesPerPrompt)
+            throw new ConfigException(
+                $"{r.Path("rollout.token-budget")} = {tokenBudget} is below prompts-per-iteration * samples-per-prompt " +
+                $"({options.Rollout.PromptsPerIteration * options.Rollout.SamplesPerPrompt}): every response in flight needs at least one token per iteration (0 turns the budget off)");
+        if (options.Rollout.Repeat.Enabled && options.Rollout.Repeat.MinSpan < 2 * options.Rollout.Repeat.MaxPeriod)
+            throw new ConfigException(
+                $"{r.Path("rollout.repeat.min-span")} = {options.Rollout.Repeat.MinSpan} must be at least twice rollout.repeat.max-period ({options.Rollout.Repeat.MaxPeriod})");
         r.String("run.runs-dir", allowEmpty: false);
         var init = r.String("run.init-checkpoint");
         options = options with { InitCheckpoint = init.Length == 0 ? null : init };

@@ -1,3 +1,4 @@
+using Kimi.Actors.Rl.Rollouts;
 using Akka.Actor;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Training;
@@ -78,9 +79,13 @@ public static class RunProtocol
 
     public sealed record HeldOutRecorded(string RunId, string Label, int Iteration, HeldOutEvaluation Evaluation) : IKimiEvent;
 
-    /// <summary>Iteration <paramref name="Iteration"/> is trained, its weights are durable and every generator runs them.</summary>
+    /// <summary>
+    /// Iteration <paramref name="Iteration"/> is trained, its weights are durable and every generator runs them.
+    /// <paramref name="Replay"/> is the replay buffer it left (open groups, responses to resume), so a resumed run
+    /// continues them.
+    /// </summary>
     public sealed record IterationCommitted(string RunId, int Iteration, long WeightVersion, string CheckpointDirectory,
-        IterationMetrics Metrics, double ActorOverheadFraction) : IKimiEvent;
+        IterationMetrics Metrics, double ActorOverheadFraction, ReplaySnapshot Replay) : IKimiEvent;
 
     public sealed record HyperparameterChanged(string RunId, string Key, string Value) : IKimiEvent;
 

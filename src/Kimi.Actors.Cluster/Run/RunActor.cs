@@ -70,6 +70,8 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
     private string? _evalRequest;
     private Action<HeldOutEvaluation>? _afterEval;
     private IterationWork? _work;
+    // Open groups and responses to resume; rebuilt from the last commit at the start of every iteration.
+    private ReplayBuffer _buffer = new();
 
     public RunActor(string runId)
     {
@@ -424,20 +426,18 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
     {
         public readonly int Iteration = iteration;
         public readonly Stopwatch Watch = Stopwatch.StartNew();
-        public int[] Drawn = [];
-        public int[][] PromptTokens = [];
         public readonly Dictionary<string, (int Slot, GenerateBatch Batch)> Generating = [];
         public readonly Dictionary<int, double> GenerationSecondsBySlot = [];
         public long NewTokens;
+        public RolloutCounts Rollout = RolloutCounts.None;
+        public int Resumed;
         public readonly Dictionary<string, JudgeTrajectories> Judging = [];
-        public readonly ReplayBuffer Buffer = new();
         public double JudgeSeconds;
         public List<TrainingGroup>? Groups;
         public readonly Dictionary<string, RecordJudgedGroup> Recording = [];
         public string? TrainRequest;
         public IterationTrained? Trained;
-        public int Expected => Drawn.Length * K;
-        public int K;
+        public bool TrainingDone;
     }
 
     private sealed record ResendTick;
@@ -458,30 +458,31 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
         // Hyperparameter changes take effect here, at an iteration boundary.
         _options = RunOptionsBinder.Bind(_state.EffectiveConfig(), _tokenizer);
         int it = _state.CommittedIterations;
-        var work = _work = new IterationWork(it) { K = _options.Rollout.SamplesPerPrompt };
+        // The replay buffer as the last commit left it: work of an iteration that never committed is redone.
+        _buffer = ReplayBuffer.Restore(_state.Replay);
+        var work = _work = new IterationWork(it);
         _phase = "sampling";
         _sampler.OnIterationStart(it);
-        work.Drawn = _sampler.Draw(_options.Rollout.PromptsPerIteration, Seeds.Random(_options.Seed, Seeds.Sampler, it));
-        if (work.Drawn.Length == 0)
+        var (requests, resumed, drawn) = IterationSteps.PlanRollouts(_buffer, _sampler, _tasks.Train, _options, it, _tokenizer);
+        work.Resumed = resumed;
+        if (requests.Count == 0)
         {
             Fail("the sampler has no eligible prompt with positive weight (every prompt mastered and sampling.floor = 0?)");
             return;
         }
-        var requests = IterationSteps.Requests(_tasks.Train, work.Drawn, work.K, it, _tokenizer);
-        work.PromptTokens = work.Drawn.Select((_, g) => requests[g * work.K].PromptTokens).ToArray();
 
         _phase = "rolling-out";
         var slots = AvailableGenerators().ToList();
         var settings = IterationSteps.RolloutSettings(_options);
-        // Whole groups per generator, spread evenly; slot 0 uses the local loop's seed, so one generator reproduces it.
-        var chunks = work.Drawn.Select((_, g) => g).GroupBy(g => g % slots.Count).ToList();
-        foreach (var chunk in chunks)
+        // Whole groups per generator, spread evenly, continuations first; slot 0 uses the local loop's seed, so one
+        // generator reproduces it. The token budget applies per generator.
+        var parts = IterationSteps.Split(requests, slots.Count);
+        for (int p = 0; p < parts.Count; p++)
         {
-            int slot = slots[chunk.Key];
-            var batch = new GenerateBatch(NextRequest("gen"), chunk.SelectMany(g => requests.Skip(g * work.K).Take(work.K)).ToList(),
-                settings, Seeds.Derive(_options.Seed, Seeds.Rollouts, it) + chunk.Key);
-            work.Generating[batch.RequestId] = (slot, batch);
-            _generators.Tell(new ToGenerator(RunId, slot, batch));
+            if (parts[p].Count == 0) continue;
+            var batch = new GenerateBatch(NextRequest("gen"), parts[p], settings, Seeds.Derive(_options.Seed, Seeds.Rollouts, it) + p);
+            work.Generating[batch.RequestId] = (slots[p], batch);
+            _generators.Tell(new ToGenerator(RunId, slots[p], batch));
         }
         Timers.StartPeriodicTimer("resend", new ResendTick(), _node.ResendAfter);
     }
@@ -492,16 +493,21 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
         if (work is null || !work.Generating.Remove(m.RequestId, out var sent)) return; // a late duplicate
         work.GenerationSecondsBySlot[sent.Slot] = work.GenerationSecondsBySlot.GetValueOrDefault(sent.Slot) + m.Seconds;
         work.NewTokens += m.NewTokens;
+        work.Rollout += RolloutCounts.Of(m.Trajectories, 0);
+        // Cut by the token budget: back to the replay buffer, resumed next iteration.
+        foreach (var t in m.Trajectories.Where(t => !t.Finished)) _buffer.AddUnfinished(t);
         if (work.Generating.Count == 0) _phase = "judging";
         // Judge as batches arrive: verification overlaps the remaining generation.
-        var items = m.Trajectories.Select(t => new JudgeItem(t, _specs[_indexOf[t.PromptId]])).ToList();
+        var items = m.Trajectories.Where(t => t.Finished).Select(t => new JudgeItem(t, _specs[_indexOf[t.PromptId]])).ToList();
         int slots = Math.Max(1, _node.JudgeSlots);
-        foreach (var (chunk, j) in items.Chunk((items.Count + slots - 1) / slots).Select((c, j) => (c, j)))
-        {
-            var request = new JudgeTrajectories(j, RunId, NextRequest("judge"), chunk);
-            work.Judging[request.RequestId] = request;
-            _judges.Tell(request);
-        }
+        if (items.Count > 0)
+            foreach (var (chunk, j) in items.Chunk((items.Count + slots - 1) / slots).Select((c, j) => (c, j)))
+            {
+                var request = new JudgeTrajectories(j, RunId, NextRequest("judge"), chunk);
+                work.Judging[request.RequestId] = request;
+                _judges.Tell(request);
+            }
+        MaybeTrain();
     }
 
     private void OnJudged(TrajectoriesJudged m)
@@ -509,32 +515,43 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
         var work = _work;
         if (work is null || !work.Judging.Remove(m.RequestId)) return;
         work.JudgeSeconds += m.Seconds;
-        foreach (var j in m.Judged) work.Buffer.Add(j);
-        if (work.Generating.Count > 0 || work.Judging.Count > 0 || work.Groups is not null) return;
+        foreach (var j in m.Judged) _buffer.AddJudged(j);
+        MaybeTrain();
+    }
 
-        // Every group is complete: shape rewards, record verdicts (durably, per prompt), train.
+    /// <summary>Once every batch is generated and judged: the complete groups are shaped, recorded (durably, per prompt) and trained.</summary>
+    private void MaybeTrain()
+    {
+        var work = _work!;
+        if (work.Generating.Count > 0 || work.Judging.Count > 0 || work.Groups is not null) return;
         _phase = "training";
         work.Groups = [];
-        for (int g = 0; g < work.Drawn.Length; g++)
+        foreach (var group in _buffer.TakeComplete())
         {
-            var prompt = _tasks.Train[work.Drawn[g]];
-            var judged = work.Buffer.CompleteGroup(prompt.Id, work.K)
-                ?? throw new InvalidOperationException($"group {prompt.Id} of iteration {work.Iteration} is incomplete");
-            work.Groups.Add(IterationSteps.Group(prompt, work.PromptTokens[g], judged, _options, work.Iteration));
-            var record = new RecordJudgedGroup(RunId, prompt.Id, work.Iteration, prompt.Difficulty,
-                judged.Select(s => new SampleVerdict(s.Trajectory.Sample, s.Correct, s.Trajectory.TrajectoryId)).ToList());
-            work.Recording[prompt.Id] = record;
+            work.Groups.Add(IterationSteps.Group(group, _options, work.Iteration));
+            // The group's own iteration keys its samples, so a redelivered record is not counted twice.
+            var record = new RecordJudgedGroup(RunId, group.PromptId, group.Iteration, _specs[_indexOf[group.PromptId]].Difficulty,
+                group.Finished.Select(s => new SampleVerdict(s.Trajectory.Sample, s.Correct, s.Trajectory.TrajectoryId)).ToList());
+            work.Recording[group.PromptId] = record;
             _prompts.Tell(record);
+        }
+        if (work.Groups.Count == 0)
+        {
+            // Every response was cut by the budget: nothing trains, the weights stay as they are.
+            work.TrainingDone = true;
+            MaybePublish();
+            return;
         }
         work.TrainRequest = NextRequest("train");
         _trainer.Tell(new ToTrainer(RunId, new TrainIteration(work.TrainRequest, RunId, work.Iteration, work.Groups,
-            _options.Optimization, SegmentSelection.All, _state.WeightVersion, _options.Seed)));
+            _options.Optimization, _options.Optimization.Segments, _state.WeightVersion, _options.Seed)));
     }
 
     private void OnGroupRecorded(GroupRecorded m)
     {
         var work = _work;
-        if (work is null || m.Iteration != work.Iteration || !work.Recording.Remove(m.PromptId)) return;
+        if (work is null || !work.Recording.TryGetValue(m.PromptId, out var record) || record.Iteration != m.Iteration) return;
+        work.Recording.Remove(m.PromptId);
         if (_indexOf.TryGetValue(m.PromptId, out int index)) _sampler.Record(index, m.NewAttempts, m.NewSuccesses);
         MaybePublish();
     }
@@ -544,37 +561,46 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
         var work = _work;
         if (work is null || m.RequestId != work.TrainRequest) return;
         work.Trained = m;
+        work.TrainingDone = true;
         MaybePublish();
     }
 
     private void MaybePublish()
     {
         var work = _work!;
-        if (work.Trained is null || work.Recording.Count > 0) return;
+        if (!work.TrainingDone || work.Recording.Count > 0) return;
         Timers.Cancel("resend");
         _phase = "publishing";
-        SyncGenerators(work.Trained.Weights, Commit);
+        if (work.Trained is null) Commit();
+        else SyncGenerators(work.Trained.Weights, Commit);
     }
 
     private void Commit()
     {
         var work = _work!;
-        var trained = work.Trained!;
+        var trained = work.Trained;
         _phase = "committing";
-        var dir = _checkpoints.Save(RunId, trained.Weights.Version, _store.Fetch(trained.Weights));
+        long version = trained?.Weights.Version ?? _state.WeightVersion;
+        var dir = trained is null ? _state.CheckpointDirectory! : _checkpoints.Save(RunId, version, _store.Fetch(trained.Weights));
         double wall = work.Watch.Elapsed.TotalSeconds;
         double generation = work.GenerationSecondsBySlot.Values.DefaultIfEmpty().Max();
-        double inside = generation + work.JudgeSeconds + trained.Seconds;
+        double inside = generation + work.JudgeSeconds + (trained?.Seconds ?? 0);
         double overhead = wall > 0 ? Math.Max(0, wall - inside) / wall : 0;
-        var metrics = IterationSteps.Metrics(work.Iteration, trained.Weights.Version, work.Groups!, _options, trained.Stats,
-            work.NewTokens, generation, work.JudgeSeconds, wall, _sampler.MaxEligibleDifficulty, null);
-        Persist(new IterationCommitted(RunId, work.Iteration, trained.Weights.Version, dir, metrics, overhead), e =>
+        // Idle: the share of the iteration each generator slot was not generating, averaged over the slots.
+        int slots = Math.Max(1, _generatorUp.Count);
+        double idle = wall > 0
+            ? Math.Clamp(1 - _generatorUp.Keys.Sum(s => work.GenerationSecondsBySlot.GetValueOrDefault(s)) / (slots * wall), 0, 1)
+            : 0;
+        var metrics = IterationSteps.Metrics(work.Iteration, version, work.Groups!, _options, trained?.Stats ?? TrainStepStats.Idle,
+            work.NewTokens, generation, work.JudgeSeconds, wall, _sampler.MaxEligibleDifficulty, null,
+            work.Rollout with { Resumed = work.Resumed }, idle, _buffer.UnfinishedCount);
+        Persist(new IterationCommitted(RunId, work.Iteration, version, dir, metrics, overhead, _buffer.Snapshot()), e =>
         {
             _state = _state.Apply(e);
             _work = null;
             _sessionOverheads.Add(overhead);
             // Older weights are no longer needed by any generator (staleness 0).
-            _store.Prune(RunId, trained.Weights.Version);
+            _store.Prune(RunId, version);
             if (IterationSteps.EvaluateAfter(work.Iteration, _state.TargetIterations, _options))
             {
                 Evaluate("rl", work.Iteration + 1, eval => Persist(new HeldOutRecorded(RunId, "rl", work.Iteration + 1, eval), r =>

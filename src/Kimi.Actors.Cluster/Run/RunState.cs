@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Rl.Evaluation;
+using Kimi.Actors.Rl.Rollouts;
 using static Kimi.Actors.Cluster.Protocol.RunProtocol;
 
 namespace Kimi.Actors.Cluster.Run;
@@ -25,10 +26,11 @@ public sealed record RunState(
     HeldOutEvaluation? LastEvaluation,
     double SftSeconds,
     bool Paused,
-    bool Completed)
+    bool Completed,
+    ReplaySnapshot Replay)
 {
     public static RunState Empty(string runId) =>
-        new(runId, null, [], 0, false, 0, null, 0, 0, null, null, 0, false, false);
+        new(runId, null, [], 0, false, 0, null, 0, 0, null, null, 0, false, false, ReplaySnapshot.Empty);
 
     public bool Started => ConfigHocon is not null;
 
@@ -51,7 +53,7 @@ public sealed record RunState(
         IterationCommitted c => this with
         {
             CommittedIterations = c.Iteration + 1, WeightVersion = c.WeightVersion, CheckpointDirectory = c.CheckpointDirectory,
-            CurriculumLevel = c.Metrics.MaxEligibleDifficulty,
+            CurriculumLevel = c.Metrics.MaxEligibleDifficulty, Replay = c.Replay ?? ReplaySnapshot.Empty,
         },
         HyperparameterChanged h => this with { Overrides = Overrides.Add((h.Key, h.Value)) },
         RunPaused => this with { Paused = true },

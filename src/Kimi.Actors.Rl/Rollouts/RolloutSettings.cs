@@ -2,16 +2,17 @@ using Kimi.Actors.Model.Generation;
 
 namespace Kimi.Actors.Rl.Rollouts;
 
-/// <summary>Decoding settings for rollouts (training samples) and for greedy evaluation.</summary>
+/// <summary>Decoding settings for rollouts (training samples) and for greedy evaluation. Plain data: it travels in messages.</summary>
 public sealed record RolloutSettings
 {
     public double Temperature { get; init; } = 1.0;
     public double TopP { get; init; } = 1.0;
     public int MaxResponseTokens { get; init; } = 64;
     public int MaxBatchSize { get; init; } = 512;
-    /// <summary>Output tokens one generator may produce per call (iteration); null = unlimited.</summary>
+    /// <summary>Output tokens one generator may produce per call (iteration); null = unlimited (no partial rollouts).</summary>
     public long? TokenBudget { get; init; }
-    public IRepeatDetector? RepeatDetector { get; init; }
+    /// <summary>Ends degenerate loops early; null = off.</summary>
+    public PeriodicRepeatDetector? RepeatDetector { get; init; }
 
     public GenerationOptions ToGenerationOptions(int eosId, long seed) => new()
     {

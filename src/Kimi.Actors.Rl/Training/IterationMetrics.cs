@@ -27,6 +27,24 @@ public sealed record IterationMetrics
     public double GenerationSeconds { get; init; }
     public double JudgeSeconds { get; init; }
     public double TrainSeconds { get; init; }
+    /// <summary>Responses generated or resumed this iteration.</summary>
+    public int Responses { get; init; }
+    /// <summary>Responses continued from an earlier iteration (partial rollouts).</summary>
+    public int Resumed { get; init; }
+    /// <summary>Fraction of this iteration's responses cut by the token budget (to be resumed).</summary>
+    public double CutFraction { get; init; }
+    public int RepeatStops { get; init; }
+    public int MaxLengthStops { get; init; }
+    /// <summary>Unfinished responses waiting in the replay buffer after this iteration.</summary>
+    public int PendingResponses { get; init; }
+    /// <summary>Mean segments (policy versions) per trained response.</summary>
+    public double SegmentsPerResponse { get; init; }
+    /// <summary>Fraction of the iteration the rollout generators were not generating, averaged over generators.</summary>
+    public double GeneratorIdleFraction { get; init; }
+    /// <summary>Response tokens of the samples trained this iteration (each counted once, whatever the epochs).</summary>
+    public long TrainedTokens { get; init; }
+    /// <summary>Trained tokens per second of iteration wall time: end-to-end training throughput.</summary>
+    public double TrainedTokensPerSecond { get; init; }
     /// <summary>Held-out greedy accuracy when this iteration was evaluated, with per-difficulty slices.</summary>
     public double? HeldOutAccuracy { get; init; }
     public IReadOnlyDictionary<int, double>? HeldOutAccuracyByDifficulty { get; init; }
@@ -44,6 +62,10 @@ public sealed record IterationMetrics
             ["rollout_tokens_per_s"] = RolloutTokensPerSecond, ["train_tokens_per_s"] = TrainTokensPerSecond,
             ["max_eligible_difficulty"] = MaxEligibleDifficulty, ["iteration_seconds"] = IterationSeconds,
             ["generation_seconds"] = GenerationSeconds, ["judge_seconds"] = JudgeSeconds, ["train_seconds"] = TrainSeconds,
+            ["responses"] = Responses, ["resumed"] = Resumed, ["cut_fraction"] = CutFraction, ["repeat_stops"] = RepeatStops,
+            ["max_length_stops"] = MaxLengthStops, ["pending_responses"] = PendingResponses,
+            ["segments_per_response"] = SegmentsPerResponse, ["generator_idle_fraction"] = GeneratorIdleFraction,
+            ["trained_tokens"] = TrainedTokens, ["trained_tokens_per_s"] = TrainedTokensPerSecond,
         };
         if (HeldOutAccuracy is { } h) row["heldout_accuracy"] = h;
         if (HeldOutAccuracyByDifficulty is { } byD)

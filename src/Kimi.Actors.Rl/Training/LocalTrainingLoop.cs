@@ -32,7 +32,9 @@ public sealed class LocalTrainingLoop(RunOptions options, LlamaForCausalLM polic
 
         var sftReport = Evaluate("sft", 0);
         var sampler = new PromptSampler(tasks.Train.Select(p => p.Difficulty).ToList(), options.Sampling);
+        var indexOf = tasks.Train.Select((p, i) => (p.Id, i)).ToDictionary(x => x.Id, x => x.i);
         var rollout = IterationSteps.RolloutSettings(options);
+        var buffer = new ReplayBuffer();
         using var trainer = new PolicyTrainer(policy, options.Optimization);
 
         _observer.OnPhase("rl", options.Iterations);
@@ -41,28 +43,30 @@ public sealed class LocalTrainingLoop(RunOptions options, LlamaForCausalLM polic
             cancel.ThrowIfCancellationRequested();
             var iterWatch = Stopwatch.StartNew();
             sampler.OnIterationStart(it);
-            var drawn = sampler.Draw(options.Rollout.PromptsPerIteration, Seeds.Random(options.Seed, Seeds.Sampler, it));
-            var requests = IterationSteps.Requests(tasks.Train, drawn, options.Rollout.SamplesPerPrompt, it, tokenizer);
+            var (requests, resumed, _) = IterationSteps.PlanRollouts(buffer, sampler, tasks.Train, options, it, tokenizer);
             var (trajectories, gen) = RolloutWorker.Generate(policy, requests, rollout, policyVersion: it, seed: Seeds.Derive(options.Seed, Seeds.Rollouts, it));
 
             var judgeWatch = Stopwatch.StartNew();
-            int k = options.Rollout.SamplesPerPrompt;
-            var groups = new List<TrainingGroup>(drawn.Length);
-            for (int g = 0; g < drawn.Length; g++)
+            var judged = trajectories.Where(t => t.Finished).Select(t => RewardJudging.Judge(t, tasks.Train[indexOf[t.PromptId]], tokenizer)).ToList();
+            IterationSteps.Absorb(buffer, judged, trajectories.Where(t => !t.Finished));
+            var groups = new List<TrainingGroup>();
+            foreach (var complete in buffer.TakeComplete())
             {
-                var prompt = tasks.Train[drawn[g]];
-                var judged = trajectories.Skip(g * k).Take(k).Select(t => RewardJudging.Judge(t, prompt, tokenizer)).ToList();
-                groups.Add(IterationSteps.Group(prompt, requests[g * k].PromptTokens, judged, options, it));
-                sampler.Record(drawn[g], judged.Count, judged.Count(j => j.Correct));
+                groups.Add(IterationSteps.Group(complete, options, it));
+                sampler.Record(indexOf[complete.PromptId], complete.K, complete.Finished.Count(j => j.Correct));
             }
             var judgeTime = judgeWatch.Elapsed;
 
-            var train = trainer.Train(groups, Seeds.Random(options.Seed, Seeds.Shuffle, it), currentVersion: it);
+            // A tiny budget can leave an iteration with no complete group: nothing to train, the weights stay.
+            var train = groups.Count > 0
+                ? trainer.Train(groups, Seeds.Random(options.Seed, Seeds.Shuffle, it), currentVersion: it, options.Optimization.Segments)
+                : TrainStepStats.Idle;
             double iterationSeconds = iterWatch.Elapsed.TotalSeconds;
 
             var report = IterationSteps.EvaluateAfter(it, options.Iterations, options) ? Evaluate("rl", it + 1) : null;
             _observer.OnIteration(IterationSteps.Metrics(it, it + 1, groups, options, train, gen.NewTokens, gen.Elapsed.TotalSeconds,
-                judgeTime.TotalSeconds, iterationSeconds, sampler.MaxEligibleDifficulty, report));
+                judgeTime.TotalSeconds, iterationSeconds, sampler.MaxEligibleDifficulty, report,
+                RolloutCounts.Of(trajectories, resumed), 1 - gen.Elapsed.TotalSeconds / Math.Max(iterationSeconds, 1e-9), buffer.UnfinishedCount));
         }
         var last = Evaluate("rl", options.Iterations);
         return new RunResult(sftReport, last, options.Iterations, wall.Elapsed);

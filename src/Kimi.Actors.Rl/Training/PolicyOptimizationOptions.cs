@@ -35,6 +35,8 @@ public sealed record PolicyOptimizationOptions
     public bool ResetOptimizerEachIteration { get; init; } = false;
     /// <summary>GRPO's ratio clip ε.</summary>
     public double Clip { get; init; } = 0.2;
+    /// <summary>Which tokens of a response resumed across iterations (several policy versions) enter the loss.</summary>
+    public SegmentSelection Segments { get; init; } = SegmentSelection.All;
 
     public int StepsPerIteration => Epochs * MiniBatches;
 }

@@ -24,6 +24,22 @@ public sealed record RolloutOptions
     public double TopP { get; init; } = 1.0;
     public int MaxResponseTokens { get; init; } = 96;
     public int MaxBatchSize { get; init; } = 512;
+    /// <summary>
+    /// Output tokens one generator may produce per iteration (k1.5 partial rollouts); a response still unfinished
+    /// when it runs out is cut and resumed next iteration. Null: no budget, every response finishes in its iteration.
+    /// </summary>
+    public long? TokenBudget { get; init; }
+    public RepeatOptions Repeat { get; init; } = new();
+}
+
+/// <summary>Repeat detection: a response whose last <see cref="MinSpan"/> tokens repeat a block of at most <see cref="MaxPeriod"/> tokens stops.</summary>
+public sealed record RepeatOptions
+{
+    public bool Enabled { get; init; }
+    public int MaxPeriod { get; init; } = 16;
+    public int MinSpan { get; init; } = 64;
+    /// <summary>Subtracted from the reward of a response stopped as a loop (0: it just earns nothing, like any unfinished response).</summary>
+    public double Penalty { get; init; }
 }
 
 public sealed record LengthPenaltyOptions

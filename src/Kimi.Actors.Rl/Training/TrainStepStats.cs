@@ -17,5 +17,8 @@ public sealed record TrainStepStats(
     /// <summary>Optimizer steps skipped because the gradient was not finite.</summary>
     public int SkippedSteps { get; init; }
 
+    /// <summary>An iteration that trained nothing (no group was complete).</summary>
+    public static readonly TrainStepStats Idle = new(0, 0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero);
+
     public double TokensPerSecond => Elapsed.TotalSeconds > 0 ? TrainedTokens / Elapsed.TotalSeconds : 0;
 }

@@ -204,6 +204,71 @@ public class RunEntityTests
         Assert.Equal(3 * 16, counts.Values.Sum(c => c.Attempts));
     }
 
+    [Fact]
+    public async Task Responses_cut_by_the_budget_survive_generator_crashes_and_every_group_trains_exactly_once()
+    {
+        using var db = new TempDatabase();
+        await using var node = await RunNode.StartAsync(db, extraNode: """
+            kimi.faults { enabled = on, rules = [{ target = gpu-worker, message = GenerateBatch, action = throw, every = 3 }] }
+            """);
+        var runId = NewRunId();
+        var (recorder, seen, done) = ProgressRecorders.Start(node.System);
+        node.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
+        // 16 responses in flight and 128 tokens per iteration: at most 8 tokens per response per iteration, so a
+        // 24-token response is cut at least twice and resumed, on a generator that throws on every third batch.
+        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 5, extra: "kimi.rollout.token-budget = 128")), recorder);
+        var finished = Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+        Assert.Equal(5, finished.EndIteration);
+        List<IterationReported> iterations;
+        lock (seen) iterations = seen.OfType<IterationReported>().ToList();
+        Assert.Equal([0, 1, 2, 3, 4], iterations.Select(i => i.Metrics.Iteration));
+        // Four groups in flight: 16 responses at first, later the unfinished ones of open groups plus fresh groups.
+        Assert.Equal((16, 0), (iterations[0].Metrics.Responses, iterations[0].Metrics.Resumed));
+        Assert.All(iterations, i => Assert.InRange(i.Metrics.Responses, 1, 16));
+        Assert.Contains(iterations, i => i.Metrics.Resumed > 0);
+        Assert.Contains(iterations, i => i.Metrics.CutFraction > 0);
+        Assert.Contains(iterations, i => i.Metrics.SegmentsPerResponse > 1);
+        Assert.All(iterations, i => Assert.InRange(i.Metrics.GeneratorIdleFraction, 0, 1));
+
+        // Whole groups only, and each trained sample was recorded once by its Prompt entity.
+        int trained = iterations.Sum(i => i.Metrics.Samples);
+        Assert.True(trained > 0);
+        Assert.Equal(0, trained % 4);
+        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 5);
+        Assert.Equal(trained, counts.Values.Sum(c => c.Attempts));
+        // The rest is still in flight, kept by the run (not lost with a crashed worker).
+        Assert.True(iterations[^1].Metrics.PendingResponses > 0);
+    }
+
+    [Fact]
+    public async Task Responses_in_flight_when_a_run_stops_are_resumed_by_the_continued_run()
+    {
+        using var db = new TempDatabase();
+        var runId = NewRunId();
+        string config = RunNode.RunConfig(iterations: 4, extra: "kimi.rollout.token-budget = 128");
+        IterationReported last;
+        await using (var first = await RunNode.StartAsync(db))
+        {
+            var (recorder, seen, done) = ProgressRecorders.Start(first.System);
+            first.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
+            first.Node.Runs.Tell(new StartRun(runId, config), recorder);
+            Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+            lock (seen) last = seen.OfType<IterationReported>().Last();
+        }
+        Assert.True(last.Metrics.PendingResponses > 0);
+
+        await using var second = await RunNode.StartAsync(db);
+        var (rec2, seen2, done2) = ProgressRecorders.Start(second.System);
+        second.Node.Runs.Tell(new SubscribeRun(runId, rec2), ActorRefs.NoSender);
+        second.Node.Runs.Tell(new ContinueRun(runId, 1), rec2);
+        Assert.IsType<RunFinished>(await done2.Task.WaitAsync(RunTimeout));
+        IterationReported resumed;
+        lock (seen2) resumed = seen2.OfType<IterationReported>().Single();
+        // The journaled replay buffer came back: exactly the responses left pending are resumed first.
+        Assert.Equal(4, resumed.Metrics.Iteration);
+        Assert.Equal(last.Metrics.PendingResponses, resumed.Metrics.Resumed);
+    }
+
     private static async Task AwaitAssertAsync(Func<Task> assertion)
     {
         var deadline = DateTime.UtcNow + RunTimeout;

@@ -55,7 +55,7 @@ internal static class ProtocolSamples
                 new RolloutRequest("p-1", [1, 2, 3], 3, 0),
                 new RolloutRequest("p-1", [1, 2, 3], 3, 1, [5, 6], [-0.5f, -1f], [new Segment(0, 2, 6)]),
             ],
-            new RolloutSettings { Temperature = 0.8, TopP = 0.95, MaxResponseTokens = 96, TokenBudget = 4096 }, 11);
+            new RolloutSettings { Temperature = 0.8, TopP = 0.95, MaxResponseTokens = 96, TokenBudget = 4096, RepeatDetector = new PeriodicRepeatDetector(8, 32) }, 11);
         yield return new GenerateBatch("r-3b", new List<RolloutRequest> { new("p-2", [4], 0, 0) }, new RolloutSettings(), 12);
         yield return new BatchGenerated("r-3", 7, [trajectory, continued], 4, 0.25);
         yield return new EvaluateHeldOut("r-4",
@@ -117,7 +117,8 @@ internal static class ProtocolSamples
         yield return new RunProtocol.TargetExtended("run-1", 15);
         yield return new RunProtocol.SftFinished("run-1", 1, "/data/checkpoints/run-1/v000001", 120.5);
         yield return new RunProtocol.HeldOutRecorded("run-1", "final", 10, evaluation);
-        yield return new RunProtocol.IterationCommitted("run-1", 3, 5, "/data/checkpoints/run-1/v000005", metrics, 0.015);
+        yield return new RunProtocol.IterationCommitted("run-1", 3, 5, "/data/checkpoints/run-1/v000005", metrics, 0.015,
+            new ReplaySnapshot([new OpenGroup("p-1", 3, 2, [1, 2, 3], [new JudgedTrajectory(trajectory, 1, true, "correct")], [continued])]));
         yield return new RunProtocol.HyperparameterChanged("run-1", "kimi.optimization.tau", "2");
         yield return new RunProtocol.RunPaused("run-1");
         yield return new RunProtocol.RunUnpaused("run-1");
