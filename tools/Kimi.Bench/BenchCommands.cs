@@ -1,4 +1,5 @@
 using System.Text;
+using Kimi.Bench.PartialRollouts;
 using Kimi.Bench.Sampler;
 
 namespace Kimi.Bench;
@@ -9,6 +10,7 @@ public static class BenchCommands
     public static IReadOnlyList<BenchCommand> All { get; } =
     [
         SamplerBenchmark.Command,
+        PartialRolloutBenchmark.Command,
     ];
 
     public static BenchCommand? Find(string name) =>

@@ -23,18 +23,23 @@ public static class BatchGenerator
         long budgetLeft = options.TokenBudget ?? long.MaxValue;
         long produced = 0;
         var device = model.parameters().First().device;
-        using var gen = new TorchSharp.torch.Generator((ulong)options.Seed, device);
+        // Sampling draws on the CPU (TorchSharp 0.107 cannot make a CUDA generator): the per-step probabilities are
+        // small ([rows, vocab]) and the tokens come back to the host every step anyway; the same seed then gives the
+        // same tokens on every device.
+        using var gen = new TorchSharp.torch.Generator((ulong)options.Seed, CPU);
         using var noGrad = no_grad();
 
         var pending = new List<int>();
         for (int i = 0; i < requests.Count; i++)
         {
             var r = requests[i];
-            int total = r.Prompt.Length + r.PrefixLength + Math.Max(0, options.MaxResponseTokens - r.PrefixLength);
+            int limit = r.ResponseLimit(options);
+            int total = r.Prompt.Length + r.PrefixLength + Math.Max(0, limit - r.PrefixLength);
             if (r.Prompt.Length == 0) throw new ArgumentException($"request {i}: empty prompt");
+            if (r.MaxResponseTokens is <= 0) throw new ArgumentException($"request {i}: max response tokens must be positive, got {r.MaxResponseTokens}");
             if (total > model.Config.MaxPositionEmbeddings)
                 throw new ArgumentException($"request {i}: prompt ({r.Prompt.Length}) + max response ({options.MaxResponseTokens}) tokens exceed max_position_embeddings ({model.Config.MaxPositionEmbeddings})");
-            if (r.PrefixLength >= options.MaxResponseTokens) results[i] = new GenerationResult([], [], StopReason.MaxLength);
+            if (r.PrefixLength >= limit) results[i] = new GenerationResult([], [], StopReason.MaxLength);
             else pending.Add(i);
         }
 
@@ -59,7 +64,7 @@ public static class BatchGenerator
         StepScalars scalars, ref long budgetLeft)
     {
         int b = chunk.Length;
-        var rows = chunk.Select(i => new Row(i, options.MaxResponseTokens - requests[i].PrefixLength, requests[i].Prefix ?? [])).ToArray();
+        var rows = chunk.Select(i => new Row(i, requests[i].ResponseLimit(options) - requests[i].PrefixLength, requests[i].Prefix ?? [])).ToArray();
         var seqs = chunk.Select(i => requests[i].Prompt.Concat(requests[i].Prefix ?? []).ToArray()).ToArray();
         int width = seqs.Max(s => s.Length);
         int maxNew = rows.Max(r => r.MaxNew);
@@ -171,7 +176,7 @@ public static class BatchGenerator
         }
         else
         {
-            var probs = nn.functional.softmax(logits32.div(scalars.Temperature), -1);
+            var probs = nn.functional.softmax(logits32.div(scalars.Temperature), -1).cpu();
             if (options.TopP < 1.0)
             {
                 var (sorted, order) = probs.sort(-1, descending: true);
@@ -186,6 +191,7 @@ public static class BatchGenerator
                 tok = probs.multinomial(1, generator: gen).squeeze(-1);
             }
         }
+        tok = tok.to(logits32.device);
         var lp = nn.functional.log_softmax(logits32, -1).gather(-1, tok.unsqueeze(-1)).squeeze(-1);
         return (tok, lp);
     }

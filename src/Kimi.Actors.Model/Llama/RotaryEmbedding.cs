@@ -24,14 +24,39 @@ public sealed class RotaryEmbedding : nn.Module
         register_buffer("sin_cached", emb.sin().to_type(ScalarType.Float32).MoveToOuterDisposeScope(), persistent: false);
     }
 
+    // TorchSharp 0.107's Module.to does not move non-persistent buffers, so the tables follow the positions' device
+    // here, copied once per device and kept outside any dispose scope.
+    private Tensor? _cos, _sin;
+
     /// <summary>cos and sin for the given positions [B, T], shaped [B, 1, T, head_dim] to broadcast over heads.</summary>
     public (Tensor Cos, Tensor Sin) For(Tensor positionIds, ScalarType dtype)
     {
+        var (cosTable, sinTable) = Tables(positionIds.device);
         var flat = positionIds.flatten();
         long b = positionIds.shape[0], t = positionIds.shape[1];
-        var cos = get_buffer("cos_cached")!.index_select(0, flat).view(b, 1, t, -1).to_type(dtype);
-        var sin = get_buffer("sin_cached")!.index_select(0, flat).view(b, 1, t, -1).to_type(dtype);
+        var cos = cosTable.index_select(0, flat).view(b, 1, t, -1).to_type(dtype);
+        var sin = sinTable.index_select(0, flat).view(b, 1, t, -1).to_type(dtype);
         return (cos, sin);
+    }
+
+    private (Tensor Cos, Tensor Sin) Tables(Device device)
+    {
+        var cos = get_buffer("cos_cached")!;
+        if (cos.device_type == device.type && cos.device_index == device.index) return (cos, get_buffer("sin_cached")!);
+        if (_cos is null || _cos.device_type != device.type || _cos.device_index != device.index)
+        {
+            _cos?.Dispose();
+            _sin?.Dispose();
+            _cos = cos.to(device).DetachFromDisposeScope();
+            _sin = get_buffer("sin_cached")!.to(device).DetachFromDisposeScope();
+        }
+        return (_cos, _sin!);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) { _cos?.Dispose(); _sin?.Dispose(); }
+        base.Dispose(disposing);
     }
 
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)

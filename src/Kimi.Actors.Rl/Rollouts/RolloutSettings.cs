@@ -13,10 +13,12 @@ public sealed record RolloutSettings
     public long? TokenBudget { get; init; }
     /// <summary>Ends degenerate loops early; null = off.</summary>
     public PeriodicRepeatDetector? RepeatDetector { get; init; }
+    /// <summary>Tokens that end a response; null = the model's end-of-sequence token.</summary>
+    public IReadOnlyList<int>? StopTokens { get; init; }
 
     public GenerationOptions ToGenerationOptions(int eosId, long seed) => new()
     {
-        Temperature = Temperature, TopP = TopP, MaxResponseTokens = MaxResponseTokens, StopTokens = [eosId],
+        Temperature = Temperature, TopP = TopP, MaxResponseTokens = MaxResponseTokens, StopTokens = StopTokens is { } stop ? [.. stop] : [eosId],
         TokenBudget = TokenBudget, Seed = seed, RepeatDetector = RepeatDetector, MaxBatchSize = MaxBatchSize,
     };
 }

@@ -12,7 +12,7 @@ public static class RolloutWorker
     public static (IReadOnlyList<Trajectory> Trajectories, GenerationBatchResult Stats) Generate(
         LlamaForCausalLM policy, IReadOnlyList<RolloutRequest> requests, RolloutSettings settings, long policyVersion, long seed)
     {
-        var genRequests = requests.Select(r => new GenerationRequest(r.PromptTokens, r.PriorTokens)).ToList();
+        var genRequests = requests.Select(r => new GenerationRequest(r.PromptTokens, r.PriorTokens, r.MaxResponseTokens)).ToList();
         var batch = BatchGenerator.Generate(policy, genRequests, settings.ToGenerationOptions(policy.Config.EosTokenId, seed));
         var trajectories = new Trajectory[requests.Count];
         for (int i = 0; i < requests.Count; i++)

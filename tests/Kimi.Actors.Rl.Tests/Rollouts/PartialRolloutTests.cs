@@ -31,26 +31,18 @@ public class PartialRolloutTests
         Optimization = new PolicyOptimizationOptions { LearningRate = 0, Epochs = 1 },
     };
 
-    /// <summary>Runs the loop's steps for a number of iterations; returns every trajectory that trained, by id.</summary>
+    /// <summary>Runs the in-process iterations; returns every trajectory that trained, by id, and each iteration's rollout counts.</summary>
     private static (Dictionary<string, Trajectory> Trained, List<RolloutCounts> Counts) RunIterations(
         Model.Llama.LlamaForCausalLM policy, IReadOnlyList<PromptRecord> prompts, RunOptions options, int iterations)
     {
-        var sampler = new PromptSampler(prompts.Select(p => p.Difficulty).ToList(), options.Sampling);
-        var indexOf = prompts.Select((p, i) => (p.Id, i)).ToDictionary(x => x.Id, x => x.i);
-        var buffer = new ReplayBuffer();
-        using var trainer = new PolicyTrainer(policy, options.Optimization);
+        using var loop = new InProcessIterations(options, policy, prompts, Tokenizer);
         var trained = new Dictionary<string, Trajectory>();
         var counts = new List<RolloutCounts>();
         for (int it = 0; it < iterations; it++)
         {
-            var (requests, resumed, _) = IterationSteps.PlanRollouts(buffer, sampler, prompts, options, it, Tokenizer);
-            var (trajectories, _) = RolloutWorker.Generate(policy, requests, IterationSteps.RolloutSettings(options), it, seed: it);
-            counts.Add(RolloutCounts.Of(trajectories, resumed));
-            var judged = trajectories.Where(t => t.Finished).Select(t => RewardJudging.Judge(t, prompts[indexOf[t.PromptId]], Tokenizer));
-            IterationSteps.Absorb(buffer, judged, trajectories.Where(t => !t.Finished));
-            var groups = buffer.TakeComplete().Select(g => IterationSteps.Group(g, options, it)).ToList();
-            if (groups.Count > 0) trainer.Train(groups, new Random(it), it, options.Optimization.Segments);
-            foreach (var s in groups.SelectMany(g => g.Samples)) trained.Add(s.Trajectory.TrajectoryId, s.Trajectory);
+            loop.Run(it);
+            counts.Add(loop.LastRollout);
+            foreach (var s in loop.LastTrained.SelectMany(g => g.Samples)) trained.Add(s.Trajectory.TrajectoryId, s.Trajectory);
         }
         return (trained, counts);
     }

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kimi.Actors.Model;
+using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Rollouts;
+using Kimi.Actors.Rl.Training;
+using Kimi.Actors.Tasks;
+using TorchSharp;
+
+namespace Kimi.Bench.PartialRollouts;
+
+/// <summary>
+/// Partial rollouts against whole-iteration rollouts on a heavy-tailed workload: most prompts need a short response,
+/// a few need many times the median. Both modes run the same in-process iterations (plan → generate → judge → train
+/// complete groups) on the same policy initialisation and prompts until the same number of tokens has trained;
+/// the figure of merit is trained tokens per second of wall time, with / without.
+/// </summary>
+/// <remarks>
+/// Response lengths are the workload's, not the model's: each (prompt, sample) gets a length from the distribution
+/// and the request is capped there with no stop token, so both modes decode exactly the same lengths. What differs
+/// is only the schedule: without a budget every iteration waits for its longest response; with one, long responses
+/// are cut and resumed while fresh prompts keep the batch full.
+/// </remarks>
+public static class PartialRolloutBenchmark
+{
+    public static BenchCommand Command { get; } = new(
+        "partial-rollouts",
+        "[--tokens N] [--budget N] [--prompts-per-iteration N] [--samples N] [--median N] [--tail-fraction-pct N] [--tail-factor N] [--epochs N] [--micro-batch N] [--device D] [--threads N] [--seed N] [--json FILE]",
+        "trained tokens/s with and without partial rollouts on a heavy-tailed response-length workload",
+        Run);
+
+    private sealed record Workload(int Median, double TailFraction, int TailFactor, int MaxLength, long Seed)
+    {
+        /// <summary>Length of one (prompt, sample): short around the median, or a tail response of about TailFactor × median.</summary>
+        public int LengthOf(string promptId, int sample)
+        {
+            long index = long.Parse(promptId.AsSpan(1), CultureInfo.InvariantCulture);
+            var rng = Seeds.Random(Seed, 77, index * 4096 + sample);
+            // The tail is a property of the prompt (hard prompts need long reasoning), jittered per sample.
+            var promptRng = Seeds.Random(Seed, 78, index);
+            bool tail = promptRng.NextDouble() < TailFraction;
+            double centre = tail ? Median * TailFactor : Median;
+            int length = (int)Math.Round(centre * (0.75 + 0.5 * rng.NextDouble()));
+            return Math.Clamp(length, 1, MaxLength);
+        }
+    }
+
+    private static int Run(string[] args)
+    {
+        var o = new OptionReader(args, "--tokens", "--budget", "--prompts-per-iteration", "--samples", "--median", "--tail-fraction-pct",
+            "--tail-factor", "--epochs", "--micro-batch", "--device", "--threads", "--seed", "--json");
+        int targetTokens = o.PositiveInt("--tokens", 60_000);
+        int prompts = o.PositiveInt("--prompts-per-iteration", 16);
+        int samples = o.PositiveInt("--samples", 4);
+        int median = o.PositiveInt("--median", 24);
+        int tailPct = o.PositiveInt("--tail-fraction-pct", 8);
+        int tailFactor = o.PositiveInt("--tail-factor", 8);
+        int budget = o.PositiveInt("--budget", prompts * samples * median * 5 / 4);
+        // Trainer settings default to hocon/kimi.conf's (what `kimi train` runs).
+        int epochs = o.PositiveInt("--epochs", 4);
+        int microBatch = o.PositiveInt("--micro-batch", 64);
+        string deviceSpec = o.String("--device") ?? "cpu";
+        int threads = o.PositiveInt("--threads", Math.Max(1, Environment.ProcessorCount));
+        int seed = o.PositiveInt("--seed", 1);
+        string? jsonPath = o.String("--json");
+        if (budget < prompts * samples)
+            throw new UsageException($"--budget {budget} is below one token per response in flight ({prompts * samples})");
+
+        TorchRuntime.SetThreads(threads);
+        TorchSharp.torch.Device device;
+        try { device = TorchRuntime.ResolveDevice(deviceSpec); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        var tokenizer = CharTokenizer.Instance;
+        int maxLength = Math.Min(median * tailFactor * 3 / 2, 400);
+        var model = tokenizer.Apply(new ModelConfig
+        {
+            HiddenSize = 128, IntermediateSize = 344, NumHiddenLayers = 4, NumAttentionHeads = 4, NumKeyValueHeads = 2,
+            MaxPositionEmbeddings = maxLength + 16,
+        });
+        var workload = new Workload(median, tailPct / 100.0, tailFactor, maxLength, seed);
+        var promptSet = Enumerable.Range(0, 5000)
+            .Select(i => new PromptRecord($"q{i}", $"Q{i % 1000}:", "0", "arithmetic", 1, [])).ToList();
+
+        RunOptions Options(long? tokenBudget) => new()
+        {
+            Seed = seed, Model = model,
+            Rollout = new RolloutOptions
+            {
+                PromptsPerIteration = prompts, SamplesPerPrompt = samples, Temperature = 1.0, MaxResponseTokens = maxLength,
+                TokenBudget = tokenBudget,
+            },
+            Optimization = new PolicyOptimizationOptions { LearningRate = 3e-5, Epochs = epochs, MicroBatchSamples = microBatch },
+        };
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"partial rollouts: {prompts} prompts x {samples} samples per iteration, lengths ~{median} ({100 - tailPct}%) and ~{median * tailFactor} ({tailPct}%), max {maxLength}; budget {budget} tokens/iteration; {targetTokens:N0} trained tokens per mode; {epochs} epochs, micro-batch {microBatch}; device {device}, {threads} threads"));
+        // Warm-up (JIT, allocator, libtorch kernels) on both paths, then the measured runs.
+        Measure("warm-up", Options(null), model, promptSet, workload, tokenizer, targetTokens / 20, seed, device);
+        Measure("warm-up", Options(budget), model, promptSet, workload, tokenizer, targetTokens / 20, seed, device);
+        var without = Measure("without", Options(null), model, promptSet, workload, tokenizer, targetTokens, seed, device);
+        var with = Measure("with", Options(budget), model, promptSet, workload, tokenizer, targetTokens, seed, device);
+        double speedup = with.TrainedTokensPerSecond / without.TrainedTokensPerSecond;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"speedup (trained tokens/s, with / without): {speedup:F2}x"));
+
+        if (jsonPath is not null)
+        {
+            var json = new JsonObject
+            {
+                ["benchmark"] = "partial-rollouts",
+                ["speedup"] = Math.Round(speedup, 3),
+                ["with"] = with.ToJson(),
+                ["without"] = without.ToJson(),
+                ["workload"] = new JsonObject
+                {
+                    ["prompts_per_iteration"] = prompts, ["samples_per_prompt"] = samples, ["median_length"] = median,
+                    ["tail_fraction"] = tailPct / 100.0, ["tail_factor"] = tailFactor, ["max_length"] = maxLength,
+                    ["token_budget"] = budget, ["target_trained_tokens"] = targetTokens, ["epochs"] = epochs, ["micro_batch_samples"] = microBatch,
+                    ["device"] = device.ToString(), ["threads"] = threads, ["seed"] = seed,
+                    ["model"] = $"{model.NumHiddenLayers} layers, hidden {model.HiddenSize}",
+                },
+            };
+            File.WriteAllText(jsonPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+        return 0;
+    }
+
+    private sealed record ModeResult(string Mode, int Iterations, long TrainedTokens, double WallSeconds, double GenerationSeconds,
+        double TrainSeconds, long GeneratedTokens, double MeanCutFraction, int Resumed, double SegmentsPerResponse, double MeanIterationSeconds,
+        double MaxIterationSeconds, double GeneratorIdleFraction)
+    {
+        public double TrainedTokensPerSecond => WallSeconds > 0 ? TrainedTokens / WallSeconds : 0;
+
+        public JsonObject ToJson() => new()
+        {
+            ["trained_tokens_per_s"] = Math.Round(TrainedTokensPerSecond, 1),
+            ["trained_tokens"] = TrainedTokens, ["wall_seconds"] = Math.Round(WallSeconds, 3), ["iterations"] = Iterations,
+            ["generation_seconds"] = Math.Round(GenerationSeconds, 3), ["train_seconds"] = Math.Round(TrainSeconds, 3),
+            ["generated_tokens"] = GeneratedTokens, ["mean_cut_fraction"] = Math.Round(MeanCutFraction, 4), ["resumed"] = Resumed,
+            ["segments_per_response"] = Math.Round(SegmentsPerResponse, 3),
+            ["mean_iteration_seconds"] = Math.Round(MeanIterationSeconds, 3), ["max_iteration_seconds"] = Math.Round(MaxIterationSeconds, 3),
+            ["generator_idle_fraction"] = Math.Round(GeneratorIdleFraction, 4),
+        };
+    }
+
+    private static ModeResult Measure(string mode, RunOptions options, ModelConfig model, IReadOnlyList<PromptRecord> prompts,
+        Workload workload, ITokenizer tokenizer, long targetTokens, long seed, TorchSharp.torch.Device device)
+    {
+        // The same initial weights in every mode; no stop token, so each response runs to its workload length.
+        using var policy = new LlamaForCausalLM(model, seed);
+        policy.to(device);
+        var rollout = IterationSteps.RolloutSettings(options) with { StopTokens = [-1] };
+        using var loop = new InProcessIterations(options, policy, prompts, tokenizer, rollout,
+            r => r with { MaxResponseTokens = workload.LengthOf(r.PromptId, r.Sample) });
+        var metrics = new List<IterationMetrics>();
+        long trained = 0;
+        var wall = Stopwatch.StartNew();
+        for (int it = 0; trained < targetTokens; it++)
+        {
+            var m = loop.Run(it);
+            metrics.Add(m);
+            trained += m.TrainedTokens;
+        }
+        double seconds = wall.Elapsed.TotalSeconds;
+        var result = new ModeResult(mode, metrics.Count, trained, seconds, metrics.Sum(m => m.GenerationSeconds), metrics.Sum(m => m.TrainSeconds),
+            (long)metrics.Sum(m => m.RolloutTokensPerSecond * m.GenerationSeconds), metrics.Average(m => m.CutFraction), metrics.Sum(m => m.Resumed),
+            metrics.Where(m => m.Samples > 0).Select(m => m.SegmentsPerResponse).DefaultIfEmpty(1).Average(),
+            metrics.Average(m => m.IterationSeconds), metrics.Max(m => m.IterationSeconds), metrics.Average(m => m.GeneratorIdleFraction));
+        if (mode != "warm-up")
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{mode,-8} {result.Iterations,4} iterations  {trained,8:N0} trained tokens  {seconds,7:F1} s  {result.TrainedTokensPerSecond,8:F0} tok/s  " +
+                $"(generation {result.GenerationSeconds:F1} s, training {result.TrainSeconds:F1} s, iteration mean {result.MeanIterationSeconds:F2} s / max {result.MaxIterationSeconds:F2} s, cut {result.MeanCutFraction:P0})"));
+        return result;
+    }
+}
