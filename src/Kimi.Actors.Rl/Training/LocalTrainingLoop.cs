@@ -2,10 +2,6 @@ using System.Diagnostics;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
-using Kimi.Actors.Rl.Judging;
-using Kimi.Actors.Rl.Rollouts;
-using Kimi.Actors.Rl.Sampling;
-using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Rl.Training;
 

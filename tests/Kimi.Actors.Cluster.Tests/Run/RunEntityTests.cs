@@ -170,13 +170,8 @@ public class RunEntityTests
             kimi.faults { enabled = on, rules = [{ target = gpu-worker, message = GenerateBatch, action = throw, every = 3 }] }
             """);
         var runId = NewRunId();
-        var (recorder, seen, done) = ProgressRecorders.Start(node.System);
-        node.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
-        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 5)), recorder);
-        var finished = Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+        var (finished, log) = await RunToEndAsync(node, runId, RunNode.RunConfig(iterations: 5));
         Assert.Equal(5, finished.EndIteration);
-        List<object> log;
-        lock (seen) log = [.. seen];
         Assert.All(log.OfType<IterationReported>(), i => Assert.Equal(16, i.Metrics.Samples));
         var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 5);
         Assert.Equal(5 * 16, counts.Values.Sum(c => c.Attempts));
@@ -191,13 +186,8 @@ public class RunEntityTests
             kimi.faults { enabled = on, rules = [{ target = gpu-worker, message = GenerateBatch, action = kill-process, nth = 2, incarnation = 1 }] }
             """);
         var runId = NewRunId();
-        var (recorder, seen, done) = ProgressRecorders.Start(node.System);
-        node.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
-        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 3)), recorder);
-        var finished = Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+        var (finished, log) = await RunToEndAsync(node, runId, RunNode.RunConfig(iterations: 3));
         Assert.Equal(3, finished.EndIteration);
-        List<object> log;
-        lock (seen) log = [.. seen];
         Assert.Equal([0, 1, 2], log.OfType<IterationReported>().Select(i => i.Metrics.Iteration));
         Assert.All(log.OfType<IterationReported>(), i => Assert.Equal(16, i.Metrics.Samples));
         var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 3);
@@ -212,15 +202,11 @@ public class RunEntityTests
             kimi.faults { enabled = on, rules = [{ target = gpu-worker, message = GenerateBatch, action = throw, every = 3 }] }
             """);
         var runId = NewRunId();
-        var (recorder, seen, done) = ProgressRecorders.Start(node.System);
-        node.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
         // 16 responses in flight and 128 tokens per iteration: at most 8 tokens per response per iteration, so a
         // 24-token response is cut at least twice and resumed, on a generator that throws on every third batch.
-        node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 5, extra: "kimi.rollout.token-budget = 128")), recorder);
-        var finished = Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+        var (finished, log) = await RunToEndAsync(node, runId, RunNode.RunConfig(iterations: 5, extra: "kimi.rollout.token-budget = 128"));
         Assert.Equal(5, finished.EndIteration);
-        List<IterationReported> iterations;
-        lock (seen) iterations = seen.OfType<IterationReported>().ToList();
+        var iterations = log.OfType<IterationReported>().ToList();
         Assert.Equal([0, 1, 2, 3, 4], iterations.Select(i => i.Metrics.Iteration));
         // Four groups in flight: 16 responses at first, later the unfinished ones of open groups plus fresh groups.
         Assert.Equal((16, 0), (iterations[0].Metrics.Responses, iterations[0].Metrics.Resumed));
@@ -267,6 +253,16 @@ public class RunEntityTests
         // The journaled replay buffer came back: exactly the responses left pending are resumed first.
         Assert.Equal(4, resumed.Metrics.Iteration);
         Assert.Equal(last.Metrics.PendingResponses, resumed.Metrics.Resumed);
+    }
+
+    /// <summary>Starts <paramref name="runId"/> and waits for it to finish; returns its end and every progress message in order.</summary>
+    private static async Task<(RunFinished Finished, List<object> Log)> RunToEndAsync(RunNode node, string runId, string config)
+    {
+        var (recorder, seen, done) = ProgressRecorders.Start(node.System);
+        node.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
+        node.Node.Runs.Tell(new StartRun(runId, config), recorder);
+        var finished = Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
+        lock (seen) return (finished, [.. seen]);
     }
 
     private static async Task AwaitAssertAsync(Func<Task> assertion)
