@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Node;
+using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Cluster.Workers;
 using Kimi.Actors.Host.Cli;
@@ -40,29 +42,50 @@ public static class TrainCommand
         int? iterations = args.Int("--iterations");
         if (iterations is { } n && resume is null) overrides.Add($"kimi.run.iterations={n}");
         if (args.Value("--seed") is { } seed) overrides.Add($"kimi.run.seed={seed}");
-        if (args.Value("--device") is { } device) overrides.Add($"kimi.run.device={device}");
+        if (args.Value("--device") is { } device)
+        {
+            overrides.Add($"kimi.run.device={device}");
+            // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
+            if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
+        }
         args.RejectRest();
         if (resume is not null && (preset is not null || overrides.Any(o => o.StartsWith("kimi.run.seed") || o.StartsWith("kimi.run.device"))))
             throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
 
-        var config = KimiConfigLoader.Load(preset, files, resume is null ? overrides : [], NodeLayers);
+        // A resumed run keeps its journaled configuration: its --set values are hyperparameter changes the Run validates,
+        // except settings of this process (akka.*, kimi.persistence.*, kimi.workers.*, ..., kimi.run.runs-dir).
+        var nodeOverrides = resume is null ? overrides : overrides.Where(IsNodeSetting).ToList();
+        var runChanges = resume is null ? [] : overrides.Except(nodeOverrides).Select(KimiConfigLoader.SplitOverride).ToList();
+        var config = KimiConfigLoader.Load(preset, files, nodeOverrides, NodeLayers);
         var tokenizer = CharTokenizer.Instance;
         var options = RunOptionsBinder.Bind(config, tokenizer);
-        ValidateNode(config);
+        var engine = config.GetString("kimi.run.engine");
+        if (engine is not ("cluster" or "local")) throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local");
+        if (resume is not null && engine != "cluster")
+            throw new UsageException("train: --resume needs the cluster engine (kimi.run.engine = cluster)");
+        if (engine == "cluster")
+        {
+            ValidateNode(config);
+            // A database that cannot be used is refused before the run folder is created; the file is never changed.
+            ClusterBootstrap.CheckDatabases(config);
+        }
         var runId = resume ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
         options = options with { RunId = runId };
         var folder = RunFolder.Prepare(outDir ?? Path.Combine(config.GetString("kimi.run.runs-dir"), runId));
         TorchRuntime.SetThreads(options.Threads);
 
-        var engine = config.GetString("kimi.run.engine");
-        if (resume is not null && engine != "cluster")
-            throw new UsageException("train: --resume needs the cluster engine (kimi.run.engine = cluster)");
         return engine switch
         {
-            "cluster" => RunOnCluster(config, options, folder, preset, resume, iterations, overrides, stdout, stderr),
-            "local" => RunLocally(options, folder, preset, stdout, stderr),
-            _ => throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local"),
+            "cluster" => RunOnCluster(config, options, folder, preset, resume, iterations, runChanges, stdout, stderr),
+            _ => RunLocally(options, folder, preset, stdout, stderr),
         };
+    }
+
+    /// <summary>A setting of this process rather than of the run: Akka, the node's sections, where run folders go.</summary>
+    private static bool IsNodeSetting(string setting)
+    {
+        var (key, _) = KimiConfigLoader.SplitOverride(setting);
+        return key.StartsWith("akka.") || key == "kimi.run.runs-dir" || RunOptionsBinder.NodeSections.Any(s => key.StartsWith($"kimi.{s}."));
     }
 
     /// <summary>Node settings are validated before anything starts, so a bad value names its key up front.</summary>
@@ -72,12 +95,13 @@ public static class TrainCommand
         {
             WorkerSettings.FromConfig(config);
             RunNodeSettings.FromConfig(config);
+            PromptSettings.FromConfig(config);
         }
-        catch (ArgumentException e) { throw new ConfigException(e.Message); }
+        catch (Exception e) when (e is ArgumentException or ConfigurationException) { throw new ConfigException(e.Message); }
     }
 
     private static int RunOnCluster(Config config, RunOptions options, RunFolder folder, string? preset, string? resume, int? iterations,
-        IReadOnlyList<string> overrides, TextWriter stdout, TextWriter stderr)
+        IReadOnlyList<(string Key, string Value)> runChanges, TextWriter stdout, TextWriter stderr)
     {
         var wall = Stopwatch.StartNew();
         stderr.WriteLine(resume is null
@@ -98,16 +122,18 @@ public static class TrainCommand
             }
             else
             {
-                // Run-level --set values on a resumed run are hyperparameter changes, validated by the Run.
-                foreach (var o in overrides)
-                {
-                    int eq = o.IndexOf('=');
-                    commands.Add(new SetHyperparameter(options.RunId, o[..eq].Trim(), o[(eq + 1)..].Trim()));
-                }
+                foreach (var (key, value) in runChanges) commands.Add(new SetHyperparameter(options.RunId, key, value));
                 commands.Add(new ContinueRun(options.RunId, iterations));
             }
             node.System.ActorOf(RunClient.Props(node.Runs, options.RunId, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
             result = outcome.Task.GetAwaiter().GetResult();
+            if (result is RunFinished done)
+            {
+                // Prompt success rates from the journal, while the node (and its read journal) is still up.
+                PromptStatsFile.WriteFromJournal(node.System, done.RunId, done.EndIteration, folder.File(PromptStatsFile.FileName));
+                if (resume is not null)
+                    PromptStatsFile.WriteFromJournal(node.System, done.RunId, done.StartIteration, folder.File(PromptStatsFile.StartFileName));
+            }
         }
         finally
         {
