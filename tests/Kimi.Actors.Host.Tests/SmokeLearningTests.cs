@@ -81,7 +81,8 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
             Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", checkpoint, "config.json")), checkpoint);
         }
         var stats = PromptStatsFile.Read(Path.Combine(runDir, PromptStatsFile.FileName));
-        Assert.Equal(iterations * 32L * 8, stats.Values.Sum(c => c.Attempts));
+        Assert.Equal(iterations * 32.0 * 8, rows.Sum(r => r["samples"]));               // 32 prompts x k = 8 per iteration
+        Assert.Equal(rows.Sum(r => r["samples"]), stats.Values.Sum(c => c.Attempts));
         Assert.Equal(rows.Sum(r => r["accuracy"] * r["samples"]), stats.Values.Sum(c => c.Successes), precision: 6);
 
         // The journal went where it was told, not into the working directory.

@@ -115,10 +115,15 @@ public sealed class UserErrorTests : IDisposable
         Assert.False(File.Exists(_tmp.File("kimi.db")), "the database is not created for a refused configuration");
     }
 
-    [Fact]
-    public void An_unknown_key_is_named_with_the_nearest_known_one()
+    [Theory]
+    [InlineData("kimi.rollout.temprature=0.5", "kimi.rollout.temprature: unknown key (did you mean kimi.rollout.temperature?)")]
+    [InlineData("kimi.workers.mod=process", "kimi.workers.mod: unknown key (did you mean kimi.workers.mode?)")]
+    [InlineData("kimi.workers.backoff.mn=1s", "kimi.workers.backoff.mn: unknown key (did you mean kimi.workers.backoff.min?)")]
+    [InlineData("kimi.persistence.sqlite=/tmp/k.db", "kimi.persistence.sqlite: unknown key (did you mean kimi.persistence.sqlite-file?)")]
+    [InlineData("kimi.cluster.rollout-slot=2", "kimi.cluster.rollout-slot: unknown key (did you mean kimi.cluster.rollout-slots?)")]
+    public void An_unknown_key_is_named_with_the_nearest_known_one(string setting, string expected)
     {
-        AssertUserError(Train("--set", "kimi.rollout.temprature=0.5"), "kimi.rollout.temprature", "unknown key", "kimi.rollout.temperature");
+        AssertUserError(Train("--set", setting), expected);
     }
 
     [Theory]

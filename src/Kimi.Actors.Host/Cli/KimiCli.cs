@@ -27,7 +27,8 @@ public static class KimiCli
               a GPU worker process, started by a node's supervisor (exits when its parent goes away)
           kimi --help
 
-        configuration: hocon/kimi.conf (embedded) < --preset < --config FILE < --set key=value
+        configuration: hocon/kimi.conf, then the node files hocon/{workers,akka,persistence,local-node}.conf (embedded)
+          < --preset < --config FILE < --set key=value
         """;
 
     public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
@@ -88,9 +89,14 @@ public static class TrainCommand
         return key.StartsWith("akka.") || key == "kimi.run.runs-dir" || RunOptionsBinder.NodeSections.Any(s => key.StartsWith($"kimi.{s}."));
     }
 
-    /// <summary>Node settings are validated before anything starts, so a bad value names its key up front.</summary>
+    /// <summary>
+    /// Node settings are validated before anything starts, so a bad value names its key up front; a key the shipped
+    /// hocon/ files do not define is a typo (the settings classes would ignore it).
+    /// </summary>
     private static void ValidateNode(Config config)
     {
+        var shipped = KimiConfigLoader.Load(null, [], [], NodeLayers);
+        new ConfigReader(config, "kimi").RejectKeysNotIn(shipped, RunOptionsBinder.NodeSections, "workers.compute-dispatcher");
         try
         {
             WorkerSettings.FromConfig(config);
@@ -111,6 +117,14 @@ public static class TrainCommand
         var observer = new ObserverGroup(new ConsoleProgress(stderr), output);
 
         var outcome = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Ctrl-C or SIGTERM stops the run here: the node shuts down cleanly and the journal keeps every committed
+        // iteration (the one in flight is run again on resume). A second signal ends the process at once.
+        void Interrupt(PosixSignalContext signal)
+        {
+            if (outcome.TrySetResult(new Interrupted(signal.Signal))) signal.Cancel = true;
+        }
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         object result;
         var node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
         try
@@ -142,6 +156,10 @@ public static class TrainCommand
 
         switch (result)
         {
+            case Interrupted i:
+                stderr.WriteLine($"kimi: run {options.RunId} interrupted ({i.Signal}); its committed iterations are kept; " +
+                    $"continue it with: kimi train --resume {options.RunId}");
+                return i.Signal == PosixSignal.SIGINT ? 130 : 143;
             case RunRejected r: throw new UsageException($"run {r.RunId}: {r.Reason}");
             case RunFailed f:
                 stderr.WriteLine($"kimi: run {f.RunId} failed: {f.Reason}");
@@ -168,6 +186,9 @@ public static class TrainCommand
         stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
         return 0;
     }
+
+    /// <summary>The outcome of a cluster run stopped by a signal before it finished.</summary>
+    private sealed record Interrupted(PosixSignal Signal);
 
     private static int RunLocally(RunOptions options, RunFolder folder, string? preset, TextWriter stdout, TextWriter stderr)
     {
