@@ -181,10 +181,19 @@ public static class ClusterBootstrap
         }
     }
 
+    /// <summary>
+    /// Runs <see cref="DatabasePreflight"/> on every SQLite file the SQL plugins of <paramref name="config"/> will open,
+    /// without starting anything, so a caller can refuse a bad database before it creates any output of its own.
+    /// </summary>
+    /// <returns>The full paths of the files checked.</returns>
+    /// <exception cref="DatabaseException">A database file cannot be used; nothing was changed.</exception>
+    public static IReadOnlyList<string> CheckDatabases(AkkaConfig config) => CheckBuiltDatabases(BuildConfig(config));
+
+    private static IReadOnlyList<string> CheckBuiltDatabases(AkkaConfig built) => SqliteFiles(built).Select(DatabasePreflight.Check).ToList();
+
     private static ActorSystem CreateFrom(string systemName, AkkaConfig built, IEnumerable<Type>? extraAllowedTypes)
     {
-        foreach (var file in SqliteFiles(built))
-            DatabasePreflight.Check(file);
+        CheckBuiltDatabases(built);
         return ActorSystem.Create(systemName, SetupOf(built, extraAllowedTypes));
     }
 

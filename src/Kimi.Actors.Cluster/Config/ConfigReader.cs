@@ -123,6 +123,28 @@ public sealed class ConfigReader(Config config, string root)
             }
     }
 
+    /// <summary>
+    /// Fails on the first key under <paramref name="sections"/> (relative to the root) that <paramref name="known"/> does
+    /// not define, naming the nearest key it does; keys under <paramref name="open"/> (objects that take any keys, such as
+    /// a dispatcher's settings) pass. For sections read by settings classes that take what they know and ignore the rest,
+    /// with <paramref name="known"/> the shipped defaults, where every key is listed.
+    /// </summary>
+    public void RejectKeysNotIn(Config known, IEnumerable<string> sections, params string[] open)
+    {
+        var openPaths = open.Select(o => $"{root}.{o}.").ToArray();
+        foreach (var section in sections.Select(Path).Where(config.HasPath))
+        {
+            var value = config.GetValue(section);
+            if (!value.IsObject()) throw new ConfigException($"{section}: expected an object of settings");
+            foreach (var path in Leaves(value.GetObject(), section))
+            {
+                if (known.HasPath(path) || openPaths.Any(path.StartsWith)) continue;
+                var nearest = known.HasPath(section) ? Leaves(known.GetValue(section).GetObject(), section).OrderBy(k => Distance(k, path)).FirstOrDefault() : null;
+                throw new ConfigException($"{path}: unknown key" + (nearest is null ? "" : $" (did you mean {nearest}?)"));
+            }
+        }
+    }
+
     private static IEnumerable<string> Leaves(HoconObject obj, string prefix)
     {
         foreach (var (k, v) in obj.Items)

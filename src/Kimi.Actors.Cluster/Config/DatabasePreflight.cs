@@ -6,7 +6,8 @@ namespace Kimi.Actors.Cluster.Configuration;
 /// <summary>
 /// Checks the SQLite file before Akka starts, so a bad path fails with a plain message rather than as a journal that
 /// keeps failing to initialise. Read-only towards the file: a file that is not an intact SQLite database is reported
-/// and left exactly as it was (it may hold a run's journal), never repaired, replaced or deleted.
+/// and left exactly as it was (it may hold a run's journal), never repaired, replaced or deleted. The one write is
+/// SQLite's own crash recovery: a hot journal left by a process killed mid-transaction is rolled back.
 /// </summary>
 public static class DatabasePreflight
 {
@@ -71,15 +72,21 @@ public static class DatabasePreflight
                 "it was left untouched: move it away or set kimi.persistence.sqlite-file to another path");
     }
 
+    /// <summary>A rollback journal or write-ahead log left beside the database: a writer stopped mid-transaction (or still runs).</summary>
+    private static bool HasHotJournal(string file) =>
+        new[] { file + "-journal", file + "-wal" }.Any(j => File.Exists(j) && new FileInfo(j).Length > 0);
+
     private static void CheckIntegrity(string file)
     {
         var problems = new List<string>();
         try
         {
-            // Read-only and unpooled: the check neither changes the file nor keeps it open afterwards.
+            // Read-only and unpooled: the check neither changes the file nor keeps it open afterwards. Except after a crash
+            // in the middle of a write: then SQLite must first roll back the hot journal the crash left (its own recovery,
+            // which restores the last committed state and loses nothing committed), and it cannot do that read-only.
             var connectionString = new SqliteConnectionStringBuilder
             {
-                DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
+                DataSource = file, Mode = HasHotJournal(file) ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadOnly, Pooling = false,
             }.ToString();
             using var connection = new SqliteConnection(connectionString);
             connection.Open();

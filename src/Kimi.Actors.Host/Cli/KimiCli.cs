@@ -17,13 +17,18 @@ public static class KimiCli
           kimi train [--preset NAME] [--out DIR] [--iterations N] [--seed N] [--device D]
                      [--config FILE]... [--set key=value]...
               warm-up SFT then RL on the built-in tasks; writes DIR/summary.json, metrics.jsonl, checkpoints
+              (DIR defaults to runs/RUN_ID; --device cpu|cuda|cuda:N|auto)
+          kimi train --resume RUN_ID [--out DIR] [--iterations N] [--config FILE]... [--set key=value]...
+              continues a stopped or killed run from its last committed iteration (same database);
+              --iterations N runs N more; --set changes hyperparameters (rollout, optimization, eval, ...)
           kimi eval --checkpoint DIR --prompts FILE [--max-response-tokens N] [--device D]
               held-out accuracy of a checkpoint per difficulty on a prompt-set JSONL file
           kimi worker --parent AKKA-PATH --worker-id ID [--incarnation N] [--device D] [--threads N] [--config FILE]
               a GPU worker process, started by a node's supervisor (exits when its parent goes away)
           kimi --help
 
-        configuration: hocon/kimi.conf (embedded) < --preset < --config FILE < --set key=value
+        configuration: hocon/kimi.conf, then the node files hocon/{workers,akka,persistence,local-node}.conf (embedded)
+          < --preset < --config FILE < --set key=value
         """;
 
     public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
@@ -59,5 +64,6 @@ public static class KimiCli
 
     /// <summary>Errors caused by input (arguments, configuration, files), reported without a stack trace.</summary>
     private static bool IsUserError(Exception e) =>
-        e is UsageException or ConfigException or PromptSetException or CheckpointException or UnauthorizedAccessException;
+        e is UsageException or ConfigException or DatabaseException or ClusterStartException or PromptSetException or CheckpointException
+            or UnauthorizedAccessException;
 }

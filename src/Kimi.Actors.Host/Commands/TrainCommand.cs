@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Node;
+using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Cluster.Workers;
 using Kimi.Actors.Host.Cli;
@@ -40,44 +43,71 @@ public static class TrainCommand
         int? iterations = args.Int("--iterations");
         if (iterations is { } n && resume is null) overrides.Add($"kimi.run.iterations={n}");
         if (args.Value("--seed") is { } seed) overrides.Add($"kimi.run.seed={seed}");
-        if (args.Value("--device") is { } device) overrides.Add($"kimi.run.device={device}");
+        if (args.Value("--device") is { } device)
+        {
+            overrides.Add($"kimi.run.device={device}");
+            // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
+            if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
+        }
         args.RejectRest();
         if (resume is not null && (preset is not null || overrides.Any(o => o.StartsWith("kimi.run.seed") || o.StartsWith("kimi.run.device"))))
             throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
 
-        var config = KimiConfigLoader.Load(preset, files, resume is null ? overrides : [], NodeLayers);
+        // A resumed run keeps its journaled configuration: its --set values are hyperparameter changes the Run validates,
+        // except settings of this process (akka.*, kimi.persistence.*, kimi.workers.*, ..., kimi.run.runs-dir).
+        var nodeOverrides = resume is null ? overrides : overrides.Where(IsNodeSetting).ToList();
+        var runChanges = resume is null ? [] : overrides.Except(nodeOverrides).Select(KimiConfigLoader.SplitOverride).ToList();
+        var config = KimiConfigLoader.Load(preset, files, nodeOverrides, NodeLayers);
         var tokenizer = CharTokenizer.Instance;
         var options = RunOptionsBinder.Bind(config, tokenizer);
-        ValidateNode(config);
+        var engine = config.GetString("kimi.run.engine");
+        if (engine is not ("cluster" or "local")) throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local");
+        if (resume is not null && engine != "cluster")
+            throw new UsageException("train: --resume needs the cluster engine (kimi.run.engine = cluster)");
+        if (engine == "cluster")
+        {
+            ValidateNode(config);
+            // A database that cannot be used is refused before the run folder is created; the file is never changed.
+            ClusterBootstrap.CheckDatabases(config);
+        }
         var runId = resume ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
         options = options with { RunId = runId };
         var folder = RunFolder.Prepare(outDir ?? Path.Combine(config.GetString("kimi.run.runs-dir"), runId));
         TorchRuntime.SetThreads(options.Threads);
 
-        var engine = config.GetString("kimi.run.engine");
-        if (resume is not null && engine != "cluster")
-            throw new UsageException("train: --resume needs the cluster engine (kimi.run.engine = cluster)");
         return engine switch
         {
-            "cluster" => RunOnCluster(config, options, folder, preset, resume, iterations, overrides, stdout, stderr),
-            "local" => RunLocally(options, folder, preset, stdout, stderr),
-            _ => throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local"),
+            "cluster" => RunOnCluster(config, options, folder, preset, resume, iterations, runChanges, stdout, stderr),
+            _ => RunLocally(options, folder, preset, stdout, stderr),
         };
     }
 
-    /// <summary>Node settings are validated before anything starts, so a bad value names its key up front.</summary>
+    /// <summary>A setting of this process rather than of the run: Akka, the node's sections, where run folders go.</summary>
+    private static bool IsNodeSetting(string setting)
+    {
+        var (key, _) = KimiConfigLoader.SplitOverride(setting);
+        return key.StartsWith("akka.") || key == "kimi.run.runs-dir" || RunOptionsBinder.NodeSections.Any(s => key.StartsWith($"kimi.{s}."));
+    }
+
+    /// <summary>
+    /// Node settings are validated before anything starts, so a bad value names its key up front; a key the shipped
+    /// hocon/ files do not define is a typo (the settings classes would ignore it).
+    /// </summary>
     private static void ValidateNode(Config config)
     {
+        var shipped = KimiConfigLoader.Load(null, [], [], NodeLayers);
+        new ConfigReader(config, "kimi").RejectKeysNotIn(shipped, RunOptionsBinder.NodeSections, "workers.compute-dispatcher");
         try
         {
             WorkerSettings.FromConfig(config);
             RunNodeSettings.FromConfig(config);
+            PromptSettings.FromConfig(config);
         }
-        catch (ArgumentException e) { throw new ConfigException(e.Message); }
+        catch (Exception e) when (e is ArgumentException or ConfigurationException) { throw new ConfigException(e.Message); }
     }
 
     private static int RunOnCluster(Config config, RunOptions options, RunFolder folder, string? preset, string? resume, int? iterations,
-        IReadOnlyList<string> overrides, TextWriter stdout, TextWriter stderr)
+        IReadOnlyList<(string Key, string Value)> runChanges, TextWriter stdout, TextWriter stderr)
     {
         var wall = Stopwatch.StartNew();
         stderr.WriteLine(resume is null
@@ -87,6 +117,14 @@ public static class TrainCommand
         var observer = new ObserverGroup(new ConsoleProgress(stderr), output);
 
         var outcome = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Ctrl-C or SIGTERM stops the run here: the node shuts down cleanly and the journal keeps every committed
+        // iteration (the one in flight is run again on resume). A second signal ends the process at once.
+        void Interrupt(PosixSignalContext signal)
+        {
+            if (outcome.TrySetResult(new Interrupted(signal.Signal))) signal.Cancel = true;
+        }
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         object result;
         var node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
         try
@@ -98,16 +136,18 @@ public static class TrainCommand
             }
             else
             {
-                // Run-level --set values on a resumed run are hyperparameter changes, validated by the Run.
-                foreach (var o in overrides)
-                {
-                    int eq = o.IndexOf('=');
-                    commands.Add(new SetHyperparameter(options.RunId, o[..eq].Trim(), o[(eq + 1)..].Trim()));
-                }
+                foreach (var (key, value) in runChanges) commands.Add(new SetHyperparameter(options.RunId, key, value));
                 commands.Add(new ContinueRun(options.RunId, iterations));
             }
             node.System.ActorOf(RunClient.Props(node.Runs, options.RunId, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
             result = outcome.Task.GetAwaiter().GetResult();
+            if (result is RunFinished done)
+            {
+                // Prompt success rates from the journal, while the node (and its read journal) is still up.
+                PromptStatsFile.WriteFromJournal(node.System, done.RunId, done.EndIteration, folder.File(PromptStatsFile.FileName));
+                if (resume is not null)
+                    PromptStatsFile.WriteFromJournal(node.System, done.RunId, done.StartIteration, folder.File(PromptStatsFile.StartFileName));
+            }
         }
         finally
         {
@@ -116,6 +156,10 @@ public static class TrainCommand
 
         switch (result)
         {
+            case Interrupted i:
+                stderr.WriteLine($"kimi: run {options.RunId} interrupted ({i.Signal}); its committed iterations are kept; " +
+                    $"continue it with: kimi train --resume {options.RunId}");
+                return i.Signal == PosixSignal.SIGINT ? 130 : 143;
             case RunRejected r: throw new UsageException($"run {r.RunId}: {r.Reason}");
             case RunFailed f:
                 stderr.WriteLine($"kimi: run {f.RunId} failed: {f.Reason}");
@@ -142,6 +186,9 @@ public static class TrainCommand
         stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
         return 0;
     }
+
+    /// <summary>The outcome of a cluster run stopped by a signal before it finished.</summary>
+    private sealed record Interrupted(PosixSignal Signal);
 
     private static int RunLocally(RunOptions options, RunFolder folder, string? preset, TextWriter stdout, TextWriter stderr)
     {

@@ -41,22 +41,75 @@ public static class KimiConfigLoader
         }
         foreach (var o in overrides)
         {
-            int eq = o.IndexOf('=');
-            if (eq <= 0) throw new ConfigException($"--set '{o}': expected key=value, e.g. --set kimi.rollout.temperature=0.8");
-            var key = o[..eq].Trim();
-            if (!key.StartsWith("kimi.") && !key.StartsWith("akka.")) key = "kimi." + key;
-            layers.Add(($"--set {o}", $"{key} = {QuoteIfNeeded(o[(eq + 1)..].Trim())}"));
+            var (key, value) = SplitOverride(o);
+            layers.Add(($"--set {o}", $"{key} = {QuoteIfNeeded(value)}"));
         }
 
         Config result = ConfigurationFactory.Empty;
         foreach (var (source, text) in layers)
         {
             Config layer;
+            if (UnbalancedBracket(text) is { } problem) throw new ConfigException($"{source}: cannot parse HOCON: {problem}");
             try { layer = ConfigurationFactory.ParseString(text); }
             catch (Exception e) { throw new ConfigException($"{source}: cannot parse HOCON: {e.Message}"); }
             result = layer.WithFallback(result);
         }
         return result;
+    }
+
+    /// <summary>
+    /// The full key and the value of a <c>--set key=value</c> override; a key outside <c>kimi.</c> and <c>akka.</c> is
+    /// taken as relative to <c>kimi.</c> (<c>rollout.temperature</c> is <c>kimi.rollout.temperature</c>).
+    /// </summary>
+    public static (string Key, string Value) SplitOverride(string setting)
+    {
+        int eq = setting.IndexOf('=');
+        if (eq <= 0) throw new ConfigException($"--set '{setting}': expected key=value, e.g. --set kimi.rollout.temperature=0.8");
+        var key = setting[..eq].Trim();
+        if (!key.StartsWith("kimi.") && !key.StartsWith("akka.")) key = "kimi." + key;
+        return (key, setting[(eq + 1)..].Trim());
+    }
+
+    /// <summary>
+    /// Where the braces and brackets of HOCON <paramref name="text"/> do not pair up (outside strings and comments), or
+    /// null. Akka's parser accepts a text that ends inside an object or a list and keeps what it read, so a file missing
+    /// its last <c>}</c> would otherwise run on the defaults of everything after the gap.
+    /// </summary>
+    public static string? UnbalancedBracket(string text)
+    {
+        const string Triple = "\"\"\"";
+        var open = new Stack<(char Bracket, int Line)>();
+        int line = 1;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '\n') line++;
+            else if (c == '#' || (c == '/' && i + 1 < text.Length && text[i + 1] == '/'))
+            {
+                while (i + 1 < text.Length && text[i + 1] != '\n') i++;
+            }
+            else if (string.CompareOrdinal(text, i, Triple, 0, 3) == 0)
+            {
+                int end = text.IndexOf(Triple, i + 3, StringComparison.Ordinal);
+                if (end < 0) return $"line {line}: a {Triple} string is never closed";
+                while (end + 3 < text.Length && text[end + 3] == '"') end++;   // quotes before the closing three belong to the string
+                line += text.AsSpan(i, end - i).Count('\n');
+                i = end + 2;
+            }
+            else if (c == '"')
+            {
+                for (i++; i < text.Length && text[i] != '"' && text[i] != '\n'; i++)
+                    if (text[i] == '\\') i++;
+                if (i >= text.Length || text[i] == '\n') return $"line {line}: a quoted string is never closed";
+            }
+            else if (c is '{' or '[') open.Push((c, line));
+            else if (c is '}' or ']')
+            {
+                char expected = c == '}' ? '{' : '[';
+                if (!open.TryPop(out var o) || o.Bracket != expected) return $"line {line}: unexpected '{c}'";
+            }
+        }
+        return open.TryPeek(out var unclosed) ? $"line {unclosed.Line}: '{unclosed.Bracket}' is never closed" : null;
     }
 
     /// <summary>Bare words stay HOCON (numbers, booleans, lists); anything HOCON would misread is quoted.</summary>

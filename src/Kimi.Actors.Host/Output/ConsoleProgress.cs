@@ -14,6 +14,7 @@ public sealed class ConsoleProgress : ITrainingObserver
     private readonly bool _interactive;
     private string _phase = "";
     private int _total;
+    private int _iterationsInPhase;
     private DateTime _phaseStart = DateTime.UtcNow;
     private DateTime _lastLine = DateTime.MinValue;
 
@@ -28,6 +29,7 @@ public sealed class ConsoleProgress : ITrainingObserver
         EndLine();
         _phase = phase;
         _total = totalSteps;
+        _iterationsInPhase = 0;
         _phaseStart = DateTime.UtcNow;
         _out.WriteLine(phase switch
         {
@@ -45,7 +47,8 @@ public sealed class ConsoleProgress : ITrainingObserver
         var detail = string.Create(CultureInfo.InvariantCulture,
             $"reward {m.RewardMean:F3}  acc {m.Accuracy:F3}  len {m.ResponseLengthMean:F1}  |log-ratio| {m.LogRatioAbsMean:F3}  {m.IterationSeconds:F1}s/it");
         if (m.HeldOutAccuracy is { } h) detail += string.Create(CultureInfo.InvariantCulture, $"  held-out {h:F3}");
-        Draw(m.Iteration + 1, detail, force: m.HeldOutAccuracy is not null);
+        // Counted within the phase: a resumed run's first iteration is not iteration 0.
+        Draw(++_iterationsInPhase, detail, force: m.HeldOutAccuracy is not null);
     }
 
     public void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation)
@@ -66,7 +69,7 @@ public sealed class ConsoleProgress : ITrainingObserver
         var elapsed = DateTime.UtcNow - _phaseStart;
         var eta = done > 0 && _total > done ? TimeSpan.FromSeconds(elapsed.TotalSeconds / done * (_total - done)) : TimeSpan.Zero;
         const int width = 24;
-        int filled = _total == 0 ? width : (int)Math.Round(width * done / (double)_total);
+        int filled = _total == 0 ? width : Math.Clamp((int)Math.Round(width * done / (double)_total), 0, width);
         string line = $"{_phase,-3} [{new string('#', filled)}{new string('.', width - filled)}] {done}/{_total}  {detail}  eta {eta:mm\\:ss}";
         if (_interactive)
         {

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Kimi.Actors.Host.Output;
+using Kimi.Actors.Host.Tests.Support;
+using Kimi.Actors.Rl.Reporting;
+using Xunit.Abstractions;
+
+namespace Kimi.Actors.Host.Tests;
+
+/// <summary>
+/// The core claim, end to end through the CLI: <c>kimi train --preset smoke</c> on the actor system (the default engine)
+/// learns, measured on at least 200 held-out prompts with a fixed seed, and leaves a complete run folder.
+/// This is the one slow test of the suite (a few minutes on 2 cores).
+/// </summary>
+public sealed class SmokeLearningTests(ITestOutputHelper output)
+{
+    /// <summary>Per iteration, metrics.jsonl carries at least the fields the core issue lists.</summary>
+    private static readonly string[] IterationFields =
+    [
+        "iteration", "reward_mean", "accuracy", "response_length_mean", "length_penalty_mean", "loss", "log_ratio_mean",
+        "learning_rate", "rollout_tokens_per_s", "train_tokens_per_s",
+    ];
+
+    [Fact]
+    public void Smoke_preset_on_the_cluster_engine_gains_at_least_ten_points_of_held_out_accuracy()
+    {
+        using var tmp = new TempFolder();
+        var runDir = tmp.File("run");
+        var wall = Stopwatch.StartNew();
+        var result = CliRunner.Run(["train", "--preset", "smoke", "--out", runDir, .. CliRunner.StorageIn(tmp.Path)]);
+        output.WriteLine($"kimi train --preset smoke: {wall.Elapsed.TotalSeconds:F0} s\n{result.Stdout}");
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")));
+        var s = summary.RootElement;
+        double sft = s.GetProperty("sft_accuracy").GetDouble(), rl = s.GetProperty("rl_accuracy").GetDouble();
+        int iterations = s.GetProperty("iterations").GetInt32();
+        output.WriteLine($"sft_accuracy {sft:F3}, rl_accuracy {rl:F3}, gain {rl - sft:+0.000;-0.000}, " +
+            $"actor_overhead_fraction {s.GetProperty("actor_overhead_fraction").GetDouble():F4}");
+
+        Assert.Equal("cluster", s.GetProperty("engine").GetString());
+        Assert.Equal("smoke", s.GetProperty("preset").GetString());
+        Assert.StartsWith("run-", s.GetProperty("run_id").GetString());
+        Assert.Equal(1, s.GetProperty("seed").GetInt64());
+        Assert.True(s.GetProperty("heldout_count").GetInt32() >= 200, $"heldout_count {s.GetProperty("heldout_count")}");
+        Assert.InRange(sft, 0, 1);
+        Assert.InRange(rl, 0, 1);
+        Assert.True(rl - sft >= 0.10, $"rl_accuracy {rl:F3} - sft_accuracy {sft:F3} = {rl - sft:F3} < 0.10");
+        Assert.Equal(0, s.GetProperty("start_iteration").GetInt32());
+        Assert.Equal(40, iterations);
+        Assert.InRange(s.GetProperty("actor_overhead_fraction").GetDouble(), 0, 1);
+        Assert.True(s.GetProperty("wall_seconds").GetDouble() > 0);
+
+        // metrics.jsonl: one line per iteration, in order, with the issue's fields.
+        var rows = MetricsJsonlReader.ReadNumericRows(Path.Combine(runDir, "metrics.jsonl"));
+        Assert.Equal(iterations, rows.Count);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            foreach (var field in IterationFields) Assert.True(rows[i].ContainsKey(field), $"metrics.jsonl line {i + 1} lacks {field}");
+            Assert.Equal(i, rows[i]["iteration"]);
+            Assert.InRange(rows[i]["accuracy"], 0, 1);
+            Assert.True(rows[i]["rollout_tokens_per_s"] > 0 && rows[i]["train_tokens_per_s"] > 0);
+        }
+
+        // TensorBoard: one event file holding every iteration's scalars and the held-out accuracy before and after RL.
+        var events = Directory.GetFiles(runDir, "events.out.tfevents.*");
+        Assert.Single(events);
+        var scalars = TensorBoardReader.ReadScalars(events[0]);
+        Assert.Equal(Enumerable.Range(1, iterations).Select(i => (long)i), scalars.Where(e => e.Tag == "rl/reward_mean").Select(e => e.Step));
+        Assert.Equal([0L, iterations], scalars.Where(e => e.Tag == "heldout/accuracy").Select(e => e.Step));
+
+        // PNG charts, checkpoints after SFT and at the end, per-prompt success rates.
+        foreach (var chart in new[] { "reward.png", "accuracy.png", "response_length.png", "log_ratio.png" })
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(runDir, chart));
+            Assert.True(bytes.Length > 1000 && bytes.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), chart);
+        }
+        foreach (var checkpoint in new[] { "sft", "final" })
+        {
+            Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", checkpoint, "model.safetensors")), checkpoint);
+            Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", checkpoint, "config.json")), checkpoint);
+        }
+        var stats = PromptStatsFile.Read(Path.Combine(runDir, PromptStatsFile.FileName));
+        Assert.Equal(iterations * 32.0 * 8, rows.Sum(r => r["samples"]));               // 32 prompts x k = 8 per iteration
+        Assert.Equal(rows.Sum(r => r["samples"]), stats.Values.Sum(c => c.Attempts));
+        Assert.Equal(rows.Sum(r => r["accuracy"] * r["samples"]), stats.Values.Sum(c => c.Successes), precision: 6);
+
+        // The journal went where it was told, not into the working directory.
+        Assert.True(File.Exists(tmp.File("kimi.db")));
+        Assert.True(Directory.Exists(Path.Combine(tmp.Path, "checkpoints", s.GetProperty("run_id").GetString()!)));
+    }
+}

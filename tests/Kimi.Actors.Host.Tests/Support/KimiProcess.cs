@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Kimi.Actors.Host.Tests.Support;
+
+/// <summary>
+/// <c>kimi</c> as a child process (<c>dotnet kimi.dll ...</c>, the kimi.dll copied next to the tests), for what only a
+/// real process shows: how it stops on a signal and what it leaves when killed.
+/// </summary>
+public sealed class KimiProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new(), _stderr = new();
+
+    private KimiProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public static KimiProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kimi.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        var kimi = new KimiProcess(Process.Start(info)!);
+        kimi._process.OutputDataReceived += (_, e) => { lock (kimi._stdout) kimi._stdout.AppendLine(e.Data); };
+        kimi._process.ErrorDataReceived += (_, e) => { lock (kimi._stderr) kimi._stderr.AppendLine(e.Data); };
+        kimi._process.BeginOutputReadLine();
+        kimi._process.BeginErrorReadLine();
+        return kimi;
+    }
+
+    public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+
+    public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
+
+    /// <summary>Waits until <paramref name="condition"/> holds; fails with the output so far when the process ends or time runs out first.</summary>
+    public void WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (_process.HasExited) Assert.Fail($"kimi exited ({_process.ExitCode}) before {what}\n{Stderr}");
+            if (DateTime.UtcNow > deadline) Assert.Fail($"no {what} within {timeout.TotalSeconds} s\n{Stderr}");
+            Thread.Sleep(100);
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    public void Signal(int signal) => Assert.Equal(0, kill(_process.Id, signal));
+
+    /// <summary>The exit code, once the process has ended and its output has been read.</summary>
+    public int WaitForExit(TimeSpan timeout)
+    {
+        Assert.True(_process.WaitForExit(timeout), $"kimi still running after {timeout.TotalSeconds} s\n{Stderr}");
+        _process.WaitForExit();   // drains the redirected output
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+}
