@@ -177,6 +177,7 @@ public static class TrainCommand
             Parameters = finished.Parameters,
             Device = finished.Device,
             SftSeconds = finished.SftSeconds,
+            RlSeconds = output.RlSeconds,
             Checkpoint = folder.File("checkpoints/final"),
         };
         summary.Write(folder.File("summary.json"));
@@ -214,6 +215,7 @@ public static class TrainCommand
         var summary = Summary(options, preset, "local", result.Sft, result.Rl, wall.Elapsed.TotalSeconds) with
         {
             Iterations = options.Iterations, Parameters = policy.ParameterCount(), Device = dev.ToString(), Checkpoint = checkpoint,
+            SftSeconds = output.SftSeconds, RlSeconds = output.RlSeconds,
         };
         summary.Write(folder.File("summary.json"));
         WriteTable(stdout, result.Sft, result.Rl);

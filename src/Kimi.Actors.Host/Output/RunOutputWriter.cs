@@ -19,6 +19,10 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     private readonly List<IReadOnlyDictionary<string, double>> _rows = [];
     private readonly Dictionary<int, Dictionary<string, double>> _evalByIteration = [];
 
+    /// <summary>Time in warm-up SFT steps and in RL iterations (excluding evaluations) seen by this writer.</summary>
+    public double SftSeconds { get; private set; }
+    public double RlSeconds { get; private set; }
+
     public RunOutputWriter(RunFolder folder)
     {
         _folder = folder;
@@ -29,6 +33,7 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
 
     public void OnSftStep(SftStepStats s)
     {
+        SftSeconds += s.Elapsed.TotalSeconds;
         _sft.Write(new Dictionary<string, double>
         {
             ["step"] = s.Step, ["loss"] = s.Loss, ["learning_rate"] = s.LearningRate, ["documents"] = s.Documents,
@@ -57,6 +62,7 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
 
     public void OnIteration(IterationMetrics m)
     {
+        RlSeconds += m.IterationSeconds;
         var row = m.ToRow();
         _metrics.Write(row);
         _rows.Add(row);

@@ -172,9 +172,7 @@ public class RunEntityTests
         var runId = NewRunId();
         var (finished, log) = await RunToEndAsync(node, runId, RunNode.RunConfig(iterations: 5));
         Assert.Equal(5, finished.EndIteration);
-        Assert.All(log.OfType<IterationReported>(), i => Assert.Equal(16, i.Metrics.Samples));
-        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 5);
-        Assert.Equal(5 * 16, counts.Values.Sum(c => c.Attempts));
+        await AssertEveryTrajectoryRecordedOnceAsync(node, runId, log, iterations: 5);
     }
 
     [Fact]
@@ -188,10 +186,7 @@ public class RunEntityTests
         var runId = NewRunId();
         var (finished, log) = await RunToEndAsync(node, runId, RunNode.RunConfig(iterations: 3));
         Assert.Equal(3, finished.EndIteration);
-        Assert.Equal([0, 1, 2], log.OfType<IterationReported>().Select(i => i.Metrics.Iteration));
-        Assert.All(log.OfType<IterationReported>(), i => Assert.Equal(16, i.Metrics.Samples));
-        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 3);
-        Assert.Equal(3 * 16, counts.Values.Sum(c => c.Attempts));
+        await AssertEveryTrajectoryRecordedOnceAsync(node, runId, log, iterations: 3);
     }
 
     [Fact]
@@ -263,6 +258,15 @@ public class RunEntityTests
         node.Node.Runs.Tell(new StartRun(runId, config), recorder);
         var finished = Assert.IsType<RunFinished>(await done.Task.WaitAsync(RunTimeout));
         lock (seen) return (finished, [.. seen]);
+    }
+
+    /// <summary>Every iteration reported in order with its 16 samples, and the Prompt journal counted each sample exactly once.</summary>
+    private static async Task AssertEveryTrajectoryRecordedOnceAsync(RunNode node, string runId, List<object> log, int iterations)
+    {
+        Assert.Equal(Enumerable.Range(0, iterations), log.OfType<IterationReported>().Select(i => i.Metrics.Iteration));
+        Assert.All(log.OfType<IterationReported>(), i => Assert.Equal(16, i.Metrics.Samples));
+        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: iterations);
+        Assert.Equal(iterations * 16, counts.Values.Sum(c => c.Attempts));
     }
 
     private static async Task AwaitAssertAsync(Func<Task> assertion)

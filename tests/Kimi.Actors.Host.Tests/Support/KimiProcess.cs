@@ -19,6 +19,7 @@ public sealed class KimiProcess : IDisposable
 
     public static KimiProcess Start(params string[] args)
     {
+        RestoreDefaultInterrupt();
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
@@ -51,6 +52,26 @@ public sealed class KimiProcess : IDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
+
+    [DllImport("libc", EntryPoint = "signal")]
+    private static extern IntPtr SetSignalHandler(int signal, IntPtr handler);
+
+    private const int SigInt = 2;
+
+    /// <summary>
+    /// A test run started in the background by a non-interactive shell (`cmd &amp;`, as a CI runner may do) inherits
+    /// SIGINT ignored, and an ignored signal stays ignored across exec, so the kimi child could not be interrupted
+    /// at all. Children must start with the default disposition for the Ctrl-C test to test kimi, not the runner.
+    /// </summary>
+    private static void RestoreDefaultInterrupt()
+    {
+        const string status = "/proc/self/status";
+        if (!OperatingSystem.IsLinux() || !File.Exists(status)) return;
+        var ignored = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("SigIgn:"));
+        if (ignored is null) return;
+        ulong mask = Convert.ToUInt64(ignored["SigIgn:".Length..].Trim(), 16);
+        if ((mask & (1UL << (SigInt - 1))) != 0) SetSignalHandler(SigInt, IntPtr.Zero); // SIG_DFL
+    }
 
     public void Signal(int signal) => Assert.Equal(0, kill(_process.Id, signal));
 
