@@ -9,54 +9,26 @@ namespace Kimi.Actors.Cluster.Rollout;
 /// holding a policy copy. Worker requests are forwarded with the requester as sender, so replies (trajectories,
 /// acknowledgements) go straight to the Run; the entity only reports the worker's availability.
 /// </summary>
-public sealed class RolloutGeneratorActor : ReceiveActor
+public sealed class RolloutGeneratorActor : WorkerOwner
 {
     private readonly string _runId;
     private readonly int _slot;
-    private IActorRef? _worker;
-    private IActorRef? _run;
 
-    public RolloutGeneratorActor(string runId, int slot)
+    public RolloutGeneratorActor(string runId, int slot) : base($"{runId}-rollout-{slot}")
     {
         _runId = runId;
         _slot = slot;
-        Receive<AttachGenerator>(_ =>
-        {
-            _run = Sender;
-            EnsureWorker();
-        });
-        Receive<ToGenerator>(m =>
-        {
-            _run ??= Sender;
-            EnsureWorker().Tell(m.Request, Sender);
-        });
+        Receive<AttachGenerator>(_ => Attach());
+        Receive<ToGenerator>(m => Forward(m.Request));
         Receive<DetachGenerator>(_ => StopWorker());
-        Receive<SupervisedWorker.WorkerAvailable>(m =>
-            _run?.Tell(new GeneratorAvailable(_runId, _slot, m.Incarnation, m.PolicyVersion, m.RestartReason)));
-        Receive<SupervisedWorker.WorkerUnavailable>(m =>
-        {
-            _run?.Tell(new GeneratorUnavailable(_runId, _slot, m.Reason, m.PendingRequests));
-            StopWorker();
-        });
-        Receive<Terminated>(t => { if (t.ActorRef.Equals(_worker)) _worker = null; });
+        ReceiveWorkerLifecycle();
     }
 
-    private IActorRef EnsureWorker()
-    {
-        if (_worker is not null) return _worker;
-        var env = WorkerEnvironment.Get(Context.System);
-        _worker = Context.ActorOf(SupervisedWorker.Props(env.Options($"{_runId}-rollout-{_slot}")), "worker");
-        Context.Watch(_worker);
-        return _worker;
-    }
+    protected override object Available(SupervisedWorker.WorkerAvailable m) =>
+        new GeneratorAvailable(_runId, _slot, m.Incarnation, m.PolicyVersion, m.RestartReason);
 
-    private void StopWorker()
-    {
-        if (_worker is null) return;
-        Context.Unwatch(_worker);
-        Context.Stop(_worker);
-        _worker = null;
-    }
+    protected override object Unavailable(SupervisedWorker.WorkerUnavailable m) =>
+        new GeneratorUnavailable(_runId, _slot, m.Reason, m.PendingRequests);
 
     public static Props Props(string entityId)
     {
