@@ -706,8 +706,8 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
                     var finished = new RunFinished(RunId, _sessionStart, _state.CommittedIterations, _state.WeightVersion,
                         _state.SftEvaluation, eval, _state.CheckpointDirectory!, _sessionOverheads.DefaultIfEmpty().Average(),
                         _options.Model.VocabSize == 0 ? 0 : ParameterCount(), _node.DeviceDescription, _state.SftSeconds);
-                    Publish(finished);
                     DetachWorkers();
+                    Publish(finished);
                     Become(Idle);
                 });
             }));
@@ -735,11 +735,16 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
         Become(Idle);
     }
 
+    /// <summary>
+    /// Releases what the session held: the workers, and the run's published weights (shared memory on one node, as
+    /// large as the model): a continued run republishes them from the durable checkpoint.
+    /// </summary>
     private void DetachWorkers()
     {
         if (ReferenceEquals(_trainer, ActorRefs.Nobody)) return;
         _trainer.Tell(new DetachTrainer(RunId));
         foreach (var slot in _generatorUp.Keys) _generators.Tell(new DetachGenerator(RunId, slot));
+        _store.Prune(RunId, long.MaxValue);
     }
 
     private void Publish(object message)

@@ -56,6 +56,8 @@ public class RunEntityTests
         Assert.Equal((0, 3, 4L), (finished.StartIteration, finished.EndIteration, finished.WeightVersion));
         Assert.NotNull(finished.Sft);
         Assert.True(File.Exists(Path.Combine(finished.CheckpointDirectory, "model.safetensors")));
+        // The published weights are released with the workers; the durable checkpoint is what a continuation uses.
+        Assert.Null(Kimi.Actors.Cluster.Workers.WorkerEnvironment.Get(node.System).WeightStore.LatestVersion(runId));
 
         node.Node.Runs.Tell(new GetRunStatus(runId), probe.Ref);
         var status = probe.ExpectMsg<RunStatus>();
