@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Kimi.Actors.Cluster.Protocol;
+using Kimi.Actors.Cluster.Sharding;
 
 namespace Kimi.Actors.Cluster.Judge;
 
@@ -9,17 +9,10 @@ public static class JudgeSharding
 {
     public const string TypeName = "reward-judge";
     public const string DefaultRole = "judge";
-    private const int Shards = 32;
 
-    public static IActorRef Start(ActorSystem system, string role = DefaultRole) =>
-        ClusterSharding.Get(system).Start(TypeName, _ => RewardJudgeActor.Props(),
-            ClusterShardingSettings.Create(system).WithRole(role), new MessageExtractor());
+    private static readonly EntityType Type = new(TypeName, Shards: 32, m => m is IWithJudgeSlot s ? EntityIds.Judge(s.Slot) : null);
 
-    public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) =>
-        ClusterSharding.Get(system).StartProxy(TypeName, role, new MessageExtractor());
+    public static IActorRef Start(ActorSystem system, string role = DefaultRole) => Type.Start(system, role, _ => RewardJudgeActor.Props());
 
-    public sealed class MessageExtractor() : HashCodeMessageExtractor(Shards)
-    {
-        public override string? EntityId(object message) => message is IWithJudgeSlot m ? EntityIds.Judge(m.Slot) : null;
-    }
+    public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) => Type.StartProxy(system, role);
 }

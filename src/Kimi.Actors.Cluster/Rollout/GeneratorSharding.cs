@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Kimi.Actors.Cluster.Protocol;
+using Kimi.Actors.Cluster.Sharding;
 
 namespace Kimi.Actors.Cluster.Rollout;
 
@@ -9,19 +9,12 @@ public static class GeneratorSharding
 {
     public const string TypeName = "rollout-generator";
     public const string DefaultRole = "rollout";
-    private const int Shards = 64;
 
     /// <summary>Generators own worker processes: never passivated for idleness, only stopped by their run.</summary>
-    public static IActorRef Start(ActorSystem system, string role = DefaultRole) =>
-        ClusterSharding.Get(system).Start(TypeName, RolloutGeneratorActor.Props,
-            ClusterShardingSettings.Create(system).WithRole(role).WithPassivateIdleAfter(TimeSpan.Zero), new MessageExtractor());
+    private static readonly EntityType Type = new(TypeName, Shards: 64,
+        m => m is IWithGeneratorSlot s ? EntityIds.Generator(s.RunId, s.Slot) : null, Passivate: false);
 
-    public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) =>
-        ClusterSharding.Get(system).StartProxy(TypeName, role, new MessageExtractor());
+    public static IActorRef Start(ActorSystem system, string role = DefaultRole) => Type.Start(system, role, RolloutGeneratorActor.Props);
 
-    public sealed class MessageExtractor() : HashCodeMessageExtractor(Shards)
-    {
-        public override string? EntityId(object message) =>
-            message is IWithGeneratorSlot m ? EntityIds.Generator(m.RunId, m.Slot) : null;
-    }
+    public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) => Type.StartProxy(system, role);
 }

@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Kimi.Actors.Cluster.Protocol;
+using Kimi.Actors.Cluster.Sharding;
 
 namespace Kimi.Actors.Cluster.Run;
 
@@ -9,18 +9,11 @@ public static class RunSharding
 {
     public const string TypeName = "run";
     public const string DefaultRole = "run";
-    private const int Shards = 32;
 
     /// <summary>A Run drives its loop itself: never passivated for idleness (it would drop its attached workers).</summary>
-    public static IActorRef Start(ActorSystem system, string role = DefaultRole) =>
-        ClusterSharding.Get(system).Start(TypeName, RunActor.Props,
-            ClusterShardingSettings.Create(system).WithRole(role).WithPassivateIdleAfter(TimeSpan.Zero), new MessageExtractor());
+    private static readonly EntityType Type = new(TypeName, Shards: 32, m => m is IWithRunId r ? r.RunId : null, Passivate: false);
 
-    public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) =>
-        ClusterSharding.Get(system).StartProxy(TypeName, role, new MessageExtractor());
+    public static IActorRef Start(ActorSystem system, string role = DefaultRole) => Type.Start(system, role, RunActor.Props);
 
-    public sealed class MessageExtractor() : HashCodeMessageExtractor(Shards)
-    {
-        public override string? EntityId(object message) => message is IWithRunId m ? m.RunId : null;
-    }
+    public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) => Type.StartProxy(system, role);
 }

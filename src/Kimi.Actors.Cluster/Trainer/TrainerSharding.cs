@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Kimi.Actors.Cluster.Protocol;
+using Kimi.Actors.Cluster.Sharding;
 
 namespace Kimi.Actors.Cluster.Trainer;
 
@@ -9,18 +9,11 @@ public static class TrainerSharding
 {
     public const string TypeName = "trainer";
     public const string DefaultRole = "trainer";
-    private const int Shards = 32;
 
     /// <summary>Trainers own worker processes: never passivated for idleness, only stopped by their run.</summary>
-    public static IActorRef Start(ActorSystem system, string role = DefaultRole) =>
-        ClusterSharding.Get(system).Start(TypeName, TrainerActor.Props,
-            ClusterShardingSettings.Create(system).WithRole(role).WithPassivateIdleAfter(TimeSpan.Zero), new MessageExtractor());
+    private static readonly EntityType Type = new(TypeName, Shards: 32, m => m is IWithTrainerRun r ? r.RunId : null, Passivate: false);
 
-    public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) =>
-        ClusterSharding.Get(system).StartProxy(TypeName, role, new MessageExtractor());
+    public static IActorRef Start(ActorSystem system, string role = DefaultRole) => Type.Start(system, role, TrainerActor.Props);
 
-    public sealed class MessageExtractor() : HashCodeMessageExtractor(Shards)
-    {
-        public override string? EntityId(object message) => message is IWithTrainerRun m ? m.RunId : null;
-    }
+    public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) => Type.StartProxy(system, role);
 }

@@ -1,0 +1,30 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+
+namespace Kimi.Actors.Cluster.Sharding;
+
+/// <summary>
+/// One sharded entity type: its name, default role, shard count and how a message names its entity (through the
+/// protocol's marker interfaces). Each entity's registration (RunSharding, PromptSharding, ...) declares one and
+/// starts its region or proxy through it.
+/// </summary>
+/// <param name="Passivate">False for entities that own workers or drive a loop themselves: never stopped for idleness.</param>
+public sealed record EntityType(string TypeName, int Shards, Func<object, string?> EntityIdOf, bool Passivate = true)
+{
+    /// <summary>Hosts the entities on this node (it must have <paramref name="role"/>); returns the shard region.</summary>
+    public IActorRef Start(ActorSystem system, string role, Func<string, Props> props)
+    {
+        var settings = ClusterShardingSettings.Create(system).WithRole(role);
+        if (!Passivate) settings = settings.WithPassivateIdleAfter(TimeSpan.Zero);
+        return ClusterSharding.Get(system).Start(TypeName, props, settings, new Extractor(Shards, EntityIdOf));
+    }
+
+    /// <summary>A region that routes to entities hosted on nodes with <paramref name="role"/> and hosts none itself.</summary>
+    public IActorRef StartProxy(ActorSystem system, string role) =>
+        ClusterSharding.Get(system).StartProxy(TypeName, role, new Extractor(Shards, EntityIdOf));
+
+    private sealed class Extractor(int shards, Func<object, string?> entityIdOf) : HashCodeMessageExtractor(shards)
+    {
+        public override string? EntityId(object message) => entityIdOf(message);
+    }
+}
