@@ -30,10 +30,15 @@ public static class ClusterBootstrap
         [SqlPersistence.JournalConfigPath, SqlPersistence.SnapshotStoreConfigPath, SqlPersistence.QueryConfigPath];
 
     // The allow-list is part of the security model, so no layer can unbind it: Kimi's messages always go through
-    // KimiHyperionSerializer (hocon/akka.conf says the same; this wins over any later layer).
+    // KimiHyperionSerializer, and the journal's schema is its own serializer's (hocon/akka.conf says the same; this
+    // wins over any later layer).
     private static readonly AkkaConfig SerializationLayer = ConfigurationFactory.ParseString($$"""
         akka.actor.serializers.hyperion = "{{ShortName(typeof(KimiHyperionSerializer))}}"
-        akka.actor.serialization-bindings { "{{ShortName(typeof(IKimiMessage))}}" = hyperion }
+        akka.actor.serializers.kimi-journal = "{{ShortName(typeof(KimiJournalSerializer))}}"
+        akka.actor.serialization-bindings {
+          "{{ShortName(typeof(IKimiMessage))}}" = hyperion
+          "{{ShortName(typeof(Protocol.Journal.IJournalEvent))}}" = kimi-journal
+        }
         """);
 
     // Remoting's and the cluster's reference configurations, which bring the serializers of Akka's own messages
@@ -201,6 +206,21 @@ public static class ClusterBootstrap
     {
         var bootstrap = BootstrapSetup.Create().WithConfig(built);
         return extraAllowedTypes is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(KimiSerialization.Setup(extraAllowedTypes));
+    }
+
+    /// <summary>
+    /// The journal's database in words for messages: the SQLite file's full path, or the provider with host and database
+    /// (never the password) for a server.
+    /// </summary>
+    public static string DescribeDatabase(AkkaConfig config)
+    {
+        var built = BuildConfig(config);
+        if (SqliteFiles(built) is { Count: > 0 } files) return string.Join(", ", files);
+        const string journal = SqlPersistence.JournalConfigPath;
+        var provider = built.GetString($"{journal}.provider-name", "?");
+        var parts = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = built.GetString($"{journal}.connection-string", "") };
+        string Part(string key) => parts.TryGetValue(key, out var v) ? v?.ToString() ?? "" : "";
+        return $"{provider} database '{Part("Database")}' on {Part("Host")}{(Part("Port") is { Length: > 0 } port ? ":" + port : "")}";
     }
 
     private static string ShortName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";

@@ -6,20 +6,20 @@ using Kimi.Actors.Model;
 
 namespace Kimi.Actors.Cluster.Workers;
 
-/// <summary>The command line of <c>kimi worker</c>; the launcher builds it with <see cref="ToArgs"/>, the worker parses it.</summary>
+/// <summary>The command line of <c>kimi-worker</c>; the launcher builds it with <see cref="ToArgs"/>, the worker parses it.</summary>
 /// <param name="Parent">Full actor path (with address) of the supervising actor: it gets <c>WorkerReady</c> and is death-watched.</param>
 /// <param name="ConfigFile">HOCON with the worker's Akka configuration and its kimi.workers / kimi.faults sections.</param>
 public sealed record WorkerProcessArguments(string Parent, string WorkerId, string Device = "cpu", int Threads = 1, int Incarnation = 1,
     string? ConfigFile = null)
 {
     public const string Usage =
-        "kimi worker --parent AKKA-PATH --worker-id ID [--incarnation N] [--device cpu|cuda:N] [--threads N] [--config FILE]";
+        "kimi-worker --parent AKKA-PATH --worker-id ID [--incarnation N] [--device cpu|cuda:N] [--threads N] [--config FILE]";
 
     public IReadOnlyList<string> ToArgs()
     {
         var args = new List<string>
         {
-            "worker", "--parent", Parent, "--worker-id", WorkerId, "--incarnation", Incarnation.ToString(CultureInfo.InvariantCulture),
+            "--parent", Parent, "--worker-id", WorkerId, "--incarnation", Incarnation.ToString(CultureInfo.InvariantCulture),
             "--device", Device, "--threads", Threads.ToString(CultureInfo.InvariantCulture),
         };
         if (ConfigFile is not null) args.AddRange(["--config", ConfigFile]);
@@ -50,7 +50,7 @@ public sealed record WorkerProcessArguments(string Parent, string WorkerId, stri
 }
 
 /// <summary>
-/// The <c>kimi worker</c> process: an ActorSystem with remoting on 127.0.0.1 (a free port) holding one
+/// The <c>kimi-worker</c> process: an ActorSystem with remoting on 127.0.0.1 (a free port) holding one
 /// <see cref="GpuWorkerActor"/> that reports <c>WorkerReady</c> to its parent. It exits when the parent's actor or
 /// system goes away (death watch), when standard input closes (the parent process died, however abruptly), or when
 /// the worker fails: a worker process is never restarted in place, its supervisor starts a fresh one.
@@ -73,7 +73,7 @@ public static class WorkerProcess
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """);
 
-    /// <summary>Entry point of <c>kimi worker</c> (arguments after the command name). Returns the exit code.</summary>
+    /// <summary>Entry point of <c>kimi-worker</c> (arguments after the command name). Returns the exit code.</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter stderr)
     {
         WorkerProcessArguments parsed;
@@ -87,7 +87,7 @@ public static class WorkerProcess
         }
         catch (Exception e) when (e is ArgumentException or IOException or ConfigurationException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"kimi worker: error: {e.Message}\nusage: {WorkerProcessArguments.Usage}");
+            stderr.WriteLine($"kimi-worker: error: {e.Message}\nusage: {WorkerProcessArguments.Usage}");
             return ExitUsage;
         }
         return Run(parsed, Overlay(settings.MaximumFrameSize).WithFallback(fileConfig), settings, stderr);
@@ -104,7 +104,7 @@ public static class WorkerProcess
         WatchStandardInput(exit);
 
         var (code, reason) = exit.Task.GetAwaiter().GetResult();
-        stderr.WriteLine($"kimi worker {args.WorkerId}#{args.Incarnation}: exiting ({code}): {reason}");
+        stderr.WriteLine($"kimi-worker {args.WorkerId}#{args.Incarnation}: exiting ({code}): {reason}");
         stderr.Flush();
         // The compute thread may be inside a long native call; do not wait for it beyond a moment.
         system.Terminate().Wait(TimeSpan.FromSeconds(2));
@@ -167,7 +167,7 @@ public static class WorkerProcess
             _parent = parent;
             Context.Watch(parent);
             var options = new GpuWorkerOptions(_args.WorkerId, _args.Device, _args.Incarnation, OwnsProcess: true);
-            Context.Watch(Context.ActorOf(GpuWorkerActor.Props(options, _settings.Weights.Create(), _settings.Faults, readyTo: parent), "worker"));
+            Context.Watch(Context.ActorOf(GpuWorkerActor.Props(options, _settings.Weights.Create(), _settings.Checkpoints(), _settings.Faults, readyTo: parent), "worker"));
         }
     }
 }

@@ -1,6 +1,6 @@
 using Kimi.Actors.Cluster.Workers;
 using Kimi.Actors.Host.Commands;
-using Kimi.Actors.Host.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Tasks;

@@ -9,13 +9,15 @@ using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Cluster.Workers;
 using Kimi.Actors.Host.Cli;
-using Kimi.Actors.Host.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Host.Output;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
 using TorchSharp;
 using static Kimi.Actors.Cluster.Protocol.RunProtocol;
@@ -58,8 +60,7 @@ public static class TrainCommand
         var nodeOverrides = resume is null ? overrides : overrides.Where(IsNodeSetting).ToList();
         var runChanges = resume is null ? [] : overrides.Except(nodeOverrides).Select(KimiConfigLoader.SplitOverride).ToList();
         var config = KimiConfigLoader.Load(preset, files, nodeOverrides, NodeLayers);
-        var tokenizer = CharTokenizer.Instance;
-        var options = RunOptionsBinder.Bind(config, tokenizer);
+        var options = RunOptionsBinder.Bind(config);
         var engine = config.GetString("kimi.run.engine");
         if (engine is not ("cluster" or "local")) throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local");
         if (resume is not null && engine != "cluster")
@@ -70,14 +71,16 @@ public static class TrainCommand
             // A database that cannot be used is refused before the run folder is created; the file is never changed.
             ClusterBootstrap.CheckDatabases(config);
         }
-        var runId = resume ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
-        options = options with { RunId = runId };
-        var folder = RunFolder.Prepare(outDir ?? Path.Combine(config.GetString("kimi.run.runs-dir"), runId));
+        RunId runId;
+        if (resume is null) runId = RunId.New(DateTime.UtcNow, Random.Shared);
+        else if (!RunId.TryParse(resume, out runId, out var problem)) throw new UsageException($"train: --resume: {problem}");
+        options = options with { RunId = runId.Value };
+        var folder = RunFolder.Prepare(outDir ?? Path.Combine(config.GetString("kimi.run.runs-dir"), runId.Value));
         TorchRuntime.SetThreads(options.Threads);
 
         return engine switch
         {
-            "cluster" => RunOnCluster(config, options, folder, preset, resume, iterations, runChanges, stdout, stderr),
+            "cluster" => RunOnCluster(config, options, runId, folder, preset, resume is not null, iterations, runChanges, stdout, stderr),
             _ => RunLocally(options, folder, preset, stdout, stderr),
         };
     }
@@ -106,11 +109,11 @@ public static class TrainCommand
         catch (Exception e) when (e is ArgumentException or ConfigurationException) { throw new ConfigException(e.Message); }
     }
 
-    private static int RunOnCluster(Config config, RunOptions options, RunFolder folder, string? preset, string? resume, int? iterations,
+    private static int RunOnCluster(Config config, RunOptions options, RunId runId, RunFolder folder, string? preset, bool resume, int? iterations,
         IReadOnlyList<(string Key, string Value)> runChanges, TextWriter stdout, TextWriter stderr)
     {
         var wall = Stopwatch.StartNew();
-        stderr.WriteLine(resume is null
+        stderr.WriteLine(!resume
             ? $"run {options.RunId}: one-node cluster, writing {folder.Path}"
             : $"run {options.RunId}: resuming on a one-node cluster, writing {folder.Path}");
         using var output = new RunOutputWriter(folder);
@@ -130,23 +133,23 @@ public static class TrainCommand
         try
         {
             var commands = new List<object>();
-            if (resume is null)
+            if (!resume)
             {
-                commands.Add(new StartRun(options.RunId, RunOptionsBinder.RunConfigHocon(config)));
+                commands.Add(new StartRun(runId, RunOptionsBinder.RunConfigHocon(config)));
             }
             else
             {
-                foreach (var (key, value) in runChanges) commands.Add(new SetHyperparameter(options.RunId, key, value));
-                commands.Add(new ContinueRun(options.RunId, iterations));
+                foreach (var (key, value) in runChanges) commands.Add(new SetHyperparameter(runId, key, value));
+                commands.Add(new ContinueRun(runId, iterations));
             }
-            node.System.ActorOf(RunClient.Props(node.Runs, options.RunId, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
+            node.System.ActorOf(RunClient.Props(node.Runs, runId, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
             result = outcome.Task.GetAwaiter().GetResult();
             if (result is RunFinished done)
             {
                 // Prompt success rates from the journal, while the node (and its read journal) is still up.
-                PromptStatsFile.WriteFromJournal(node.System, done.RunId, done.EndIteration, folder.File(PromptStatsFile.FileName));
-                if (resume is not null)
-                    PromptStatsFile.WriteFromJournal(node.System, done.RunId, done.StartIteration, folder.File(PromptStatsFile.StartFileName));
+                PromptStatsFile.WriteFromJournal(node.System, runId, done.EndIteration, folder.File(PromptStatsFile.FileName));
+                if (resume)
+                    PromptStatsFile.WriteFromJournal(node.System, runId, done.StartIteration, folder.File(PromptStatsFile.StartFileName));
             }
         }
         finally
@@ -160,10 +163,11 @@ public static class TrainCommand
                 stderr.WriteLine($"kimi: run {options.RunId} interrupted ({i.Signal}); its committed iterations are kept; " +
                     $"continue it with: kimi train --resume {options.RunId}");
                 return i.Signal == PosixSignal.SIGINT ? 130 : 143;
-            case RunRejected r: throw new UsageException($"run {r.RunId}: {r.Reason}");
+            case RunRejected r:
+                throw new UsageException($"run {r.RunId}: {r.Reason}{(resume ? $" (database: {ClusterBootstrap.DescribeDatabase(config)})" : "")}");
             case RunFailed f:
-                stderr.WriteLine($"kimi: run {f.RunId} failed: {f.Reason}");
-                stderr.WriteLine($"kimi: its committed iterations are kept; continue it with: kimi train --resume {f.RunId}");
+                stderr.WriteLine($"kimi: run {runId} failed: {f.Reason}");
+                stderr.WriteLine($"kimi: its committed iterations are kept; continue it with: kimi train --resume {runId}");
                 return 1;
         }
         var finished = (RunFinished)result;
@@ -173,7 +177,7 @@ public static class TrainCommand
         {
             StartIteration = finished.StartIteration,
             Iterations = finished.EndIteration - finished.StartIteration,
-            ActorOverheadFraction = finished.MeanActorOverheadFraction,
+            ActorOverheadFraction = finished.MeanOverheadFraction,
             Parameters = finished.Parameters,
             Device = finished.Device,
             SftSeconds = finished.SftSeconds,
@@ -183,7 +187,7 @@ public static class TrainCommand
         summary.Write(folder.File("summary.json"));
         WriteTable(stdout, sft, finished.Final);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"iterations {finished.StartIteration}..{finished.EndIteration}, actor overhead {finished.MeanActorOverheadFraction:P1} of iteration time"));
+            $"iterations {finished.StartIteration}..{finished.EndIteration}, actor overhead {finished.MeanOverheadFraction:P1} of iteration time"));
         stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
         return 0;
     }
@@ -196,8 +200,9 @@ public static class TrainCommand
         Device dev;
         try { dev = TorchRuntime.ResolveDevice(options.Device); }
         catch (ArgumentException e) { throw new ConfigException($"kimi.run.device = {options.Device}: {e.Message}"); }
+        var tokenizer = options.Tokenizer.Create();
         TaskSuite tasks;
-        try { tasks = TaskSuite.Create(options.Tasks, options.Seed, CharTokenizer.Instance); }
+        try { tasks = TaskSuite.Create(options.Tasks, options.Seed, tokenizer); }
         catch (ArgumentException e) { throw new ConfigException("kimi.tasks: " + e.Message); }
 
         using var policy = options.InitCheckpoint is { } init ? PolicyCheckpoint.Load(init, dev) : new LlamaForCausalLM(options.Model, options.Seed);
@@ -206,15 +211,21 @@ public static class TrainCommand
 
         var wall = Stopwatch.StartNew();
         using var output = new RunOutputWriter(folder);
-        var loop = new LocalTrainingLoop(options, policy, tasks, CharTokenizer.Instance, new ObserverGroup(new ConsoleProgress(stderr), output));
-        var result = loop.Run();
+        using var engine = new LocalRunEngine(options, tasks, tokenizer, policy, new ObserverGroup(new ConsoleProgress(stderr), output));
+        RunResult result;
+        try { result = engine.Run(); }
+        catch (RunFailedException e)
+        {
+            stderr.WriteLine($"kimi: run {options.RunId} failed: {e.Message}");
+            return 1;
+        }
         output.WriteCharts();
 
         var checkpoint = folder.File("checkpoints/final");
         PolicyCheckpoint.Save(checkpoint, policy, new Dictionary<string, string> { ["run_id"] = options.RunId, ["iterations"] = options.Iterations.ToString(CultureInfo.InvariantCulture) });
         var summary = Summary(options, preset, "local", result.Sft, result.Rl, wall.Elapsed.TotalSeconds) with
         {
-            Iterations = options.Iterations, Parameters = policy.ParameterCount(), Device = dev.ToString(), Checkpoint = checkpoint,
+            Iterations = options.Iterations, ActorOverheadFraction = result.Finished.MeanOverheadFraction, Parameters = policy.ParameterCount(), Device = dev.ToString(), Checkpoint = checkpoint,
             SftSeconds = output.SftSeconds, RlSeconds = output.RlSeconds,
         };
         summary.Write(folder.File("summary.json"));

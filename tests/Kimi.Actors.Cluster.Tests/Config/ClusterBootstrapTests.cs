@@ -1,3 +1,4 @@
+using Kimi.Actors.Rl.Identity;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
@@ -28,10 +29,10 @@ public sealed class ClusterBootstrapTests : IDisposable
 
             var region = PromptSharding.Start(system);
             var recorded = await region.Ask<GroupRecorded>(Group(0, (0, true), (1, true)), Timeout);
-            Assert.Equal(new GroupRecorded("run-1", "p-1", 0, 2, 2, 2, 2), recorded);
-            await region.Ask<GroupRecorded>(Group("p-2", 0, (0, false)), Timeout);
-            Assert.Equal(new PromptStats("run-1", "p-1", 3, 2, 2, 0), await region.Ask<PromptStats>(new GetPromptStats("run-1", "p-1"), Timeout));
-            Assert.Equal(new PromptStats("run-1", "p-2", 3, 1, 0, 0), await region.Ask<PromptStats>(new GetPromptStats("run-1", "p-2"), Timeout));
+            Assert.Equal(new GroupRecorded(Ids.Run("run-1"), Ids.Prompt("p-1"), 0, 2, 2, 2, 2), recorded);
+            await region.Ask<GroupRecorded>(Group(Ids.Prompt("p-2"), 0, (0, false)), Timeout);
+            Assert.Equal(new PromptStats(Ids.Run("run-1"), Ids.Prompt("p-1"), 3, 2, 2, 0), await region.Ask<PromptStats>(new GetPromptStats(Ids.Run("run-1"), Ids.Prompt("p-1")), Timeout));
+            Assert.Equal(new PromptStats(Ids.Run("run-1"), Ids.Prompt("p-2"), 3, 1, 0, 0), await region.Ask<PromptStats>(new GetPromptStats(Ids.Run("run-1"), Ids.Prompt("p-2")), Timeout));
         }
         finally
         {

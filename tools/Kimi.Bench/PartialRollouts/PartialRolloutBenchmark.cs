@@ -5,7 +5,8 @@ using System.Text.Json.Nodes;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Model.Tokenization;
-using Kimi.Actors.Rl.Rollouts;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
 using Kimi.Actors.Tasks;
 using TorchSharp;
@@ -35,9 +36,9 @@ public static class PartialRolloutBenchmark
     private sealed record Workload(int Median, double TailFraction, int TailFactor, int MaxLength, long Seed)
     {
         /// <summary>Length of one (prompt, sample): short around the median, or a tail response of about TailFactor × median.</summary>
-        public int LengthOf(string promptId, int sample)
+        public int LengthOf(PromptId promptId, int sample)
         {
-            long index = long.Parse(promptId.AsSpan(1), CultureInfo.InvariantCulture);
+            long index = long.Parse(promptId.Value.AsSpan(1), CultureInfo.InvariantCulture);
             var rng = Seeds.Random(Seed, 77, index * 4096 + sample);
             // The tail is a property of the prompt (hard prompts need long reasoning), jittered per sample.
             var promptRng = Seeds.Random(Seed, 78, index);
@@ -151,18 +152,14 @@ public static class PartialRolloutBenchmark
         // The same initial weights in every mode; no stop token, so each response runs to its workload length.
         using var policy = new LlamaForCausalLM(model, seed);
         policy.to(device);
-        var rollout = IterationSteps.RolloutSettings(options) with { StopTokens = [-1] };
-        using var loop = new InProcessIterations(options, policy, prompts, tokenizer, rollout,
-            r => r with { MaxResponseTokens = workload.LengthOf(r.PromptId, r.Sample) });
-        var metrics = new List<IterationMetrics>();
-        long trained = 0;
+        var hooks = new LocalEngineHooks(
+            ShapeRequest: r => r with { MaxResponseTokens = workload.LengthOf(r.PromptId, r.Sample) },
+            Rollout: settings => settings with { StopTokens = [-1] });
+        // The same iterations `kimi train --set kimi.run.engine=local` runs, without SFT or evaluations.
+        using var engine = new LocalRunEngine(options, TaskSuite.Of(prompts, prompts.Take(1).ToList(), []), tokenizer, policy, hooks: hooks);
         var wall = Stopwatch.StartNew();
-        for (int it = 0; trained < targetTokens; it++)
-        {
-            var m = loop.Run(it);
-            metrics.Add(m);
-            trained += m.TrainedTokens;
-        }
+        var metrics = engine.RunIterations(done => done.Sum(m => m.TrainedTokens) >= targetTokens);
+        long trained = metrics.Sum(m => m.TrainedTokens);
         double seconds = wall.Elapsed.TotalSeconds;
         var result = new ModeResult(mode, metrics.Count, trained, seconds, metrics.Sum(m => m.GenerationSeconds), metrics.Sum(m => m.TrainSeconds),
             (long)metrics.Sum(m => m.RolloutTokensPerSecond * m.GenerationSeconds), metrics.Average(m => m.CutFraction), metrics.Sum(m => m.Resumed),
