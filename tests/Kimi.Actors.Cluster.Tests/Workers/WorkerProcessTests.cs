@@ -3,7 +3,6 @@ using Akka.Actor;
 using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.WeightSync;
 using Kimi.Actors.Cluster.Workers;
-using Kimi.Actors.Host.Cli;
 using Xunit.Abstractions;
 using static Kimi.Actors.Cluster.Protocol.WorkerProtocol;
 using static Kimi.Actors.Cluster.Workers.SupervisedWorker;
@@ -125,18 +124,6 @@ public sealed class WorkerProcessTests : Akka.TestKit.Xunit2.TestKit
         handle.CloseStandardInput(); // as when the parent process dies, however abruptly: the parent system here stays up
         Assert.Equal(WorkerProcess.ExitParentGone, await exited.Task.WaitAsync(TimeSpan.FromSeconds(10)));
         AwaitCondition(() => { lock (lines) return lines.Any(l => l.Contains("standard input closed")); }, TimeSpan.FromSeconds(5));
-    }
-
-    [Fact]
-    public void Kimi_worker_refuses_bad_arguments_with_usage()
-    {
-        var stderr = new StringWriter();
-        Assert.Equal(WorkerProcess.ExitUsage, KimiCli.Run(["worker", "--worker-id", "w", "--parent", "akka.tcp://x@127.0.0.1:1/user/p", "--device", "tpu"], TextWriter.Null, stderr));
-        Assert.Contains("--device tpu: expected cpu, cuda or cuda:N", stderr.ToString());
-        Assert.Contains("usage: kimi worker --parent", stderr.ToString());
-        Assert.Throws<ArgumentException>(() => WorkerProcessArguments.Parse(["--worker-id", "w"]));
-        var args = new WorkerProcessArguments("akka.tcp://s@127.0.0.1:5/user/x", "w", "cuda:1", 4, 2, "/tmp/c.conf");
-        Assert.Equal(args, WorkerProcessArguments.Parse(args.ToArgs().Skip(1).ToList()));
     }
 
     private static bool IsGone(int pid)
