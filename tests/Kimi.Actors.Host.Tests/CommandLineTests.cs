@@ -37,6 +37,8 @@ public sealed class CommandLineTests : IDisposable
             Assert.Matches($"(?m)^  {command} +\\S", help.Stdout);
         Assert.Contains("--config FILE (repeatable) < --set key=value", help.Stdout);
         Assert.Equal(help.Stdout, Kimi("-h").Stdout);
+        Assert.Equal(help.Stdout, Kimi("help").Stdout);
+        Assert.Equal(Kimi("eval --help").Stdout, Kimi("help eval").Stdout);
     }
 
     [Theory]

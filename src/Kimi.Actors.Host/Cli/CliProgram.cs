@@ -30,6 +30,8 @@ public sealed record CliProgram(string Name, string Description, IReadOnlyList<F
     /// <summary>Parses <paramref name="args"/>, runs the command and returns the exit code.</summary>
     public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
+        // "NAME help [COMMAND]", as kimi and Kimi.Bench always took it, is "NAME [COMMAND] --help".
+        if (args.Count > 0 && args[0] == "help") args = [.. args.Skip(1), "--help"];
         var root = Root();
         // No response files: a value that starts with '@' is a value.
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
