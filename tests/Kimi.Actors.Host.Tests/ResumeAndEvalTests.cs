@@ -121,7 +121,8 @@ public sealed class ResumeAndEvalTests(ResumedRun runs) : IClassFixture<ResumedR
         var result = CliRunner.Run(["train", "--resume", "run-that-never-was", "--out", tmp.File("run"), .. CliRunner.StorageIn(tmp.Path)]);
 
         Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.Contains("kimi: error: run run-that-never-was: no run with id run-that-never-was", result.Stderr);
+        Assert.Contains("kimi: error: run run-that-never-was: no run with id run-that-never-was in the journal " +
+            $"(SQLite file '{tmp.File("kimi.db")}')", result.Stderr);
         Assert.DoesNotContain("   at ", result.Stderr);
     }
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Actor.Setup;
@@ -106,6 +107,34 @@ public static class ClusterBootstrap
         .ToList();
 
     /// <summary>
+    /// The database the journal of <paramref name="config"/> (before or after <see cref="BuildConfig"/>) writes to, for
+    /// messages: a SQLite file by its full path, another provider by name, database and host, never its credentials.
+    /// </summary>
+    public static JournalDatabase Journal(AkkaConfig config)
+    {
+        var built = BuildConfig(config);
+        var plugin = built.GetString("akka.persistence.journal.plugin", SqlPersistence.JournalConfigPath);
+        var provider = built.GetString($"{plugin}.provider-name", "");
+        var connectionString = built.GetString($"{plugin}.connection-string", "");
+        if (IsSqlite(built, plugin))
+        {
+            var sqlite = new SqliteConnectionStringBuilder(connectionString);
+            if (sqlite.Mode == SqliteOpenMode.Memory || sqlite.DataSource is "" or ":memory:")
+                return new JournalDatabase(provider, null, "in-memory SQLite database");
+            var file = Path.GetFullPath(sqlite.DataSource);
+            return new JournalDatabase(provider, file, $"SQLite file '{file}'");
+        }
+        var parts = new DbConnectionStringBuilder();
+        try { parts.ConnectionString = connectionString; }
+        catch (ArgumentException) { return new JournalDatabase(provider, null, $"{provider} database at {plugin}.connection-string"); }
+        string? Part(params string[] keys) => keys.Select(k => parts.TryGetValue(k, out var v) ? v?.ToString() : null)
+            .FirstOrDefault(v => !string.IsNullOrEmpty(v));
+        var (host, port, database) = (Part("Host", "Server", "Address"), Part("Port"), Part("Database", "Initial Catalog"));
+        return new JournalDatabase(provider, null, $"{provider} database" + (database is null ? "" : $" '{database}'") +
+            (host is null ? "" : $" on {host}" + (port is null ? "" : $":{port}")));
+    }
+
+    /// <summary>
     /// Checks the SQLite database (<see cref="DatabasePreflight"/>) and creates the ActorSystem, without joining a
     /// cluster (provider local, or the caller joins).
     /// </summary>
@@ -208,23 +237,13 @@ public static class ClusterBootstrap
         return extraAllowedTypes is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(KimiSerialization.Setup(extraAllowedTypes));
     }
 
-    /// <summary>
-    /// The journal's database in words for messages: the SQLite file's full path, or the provider with host and database
-    /// (never the password) for a server.
-    /// </summary>
-    public static string DescribeDatabase(AkkaConfig config)
-    {
-        var built = BuildConfig(config);
-        if (SqliteFiles(built) is { Count: > 0 } files) return string.Join(", ", files);
-        const string journal = SqlPersistence.JournalConfigPath;
-        var provider = built.GetString($"{journal}.provider-name", "?");
-        var parts = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = built.GetString($"{journal}.connection-string", "") };
-        string Part(string key) => parts.TryGetValue(key, out var v) ? v?.ToString() ?? "" : "";
-        return $"{provider} database '{Part("Database")}' on {Part("Host")}{(Part("Port") is { Length: > 0 } port ? ":" + port : "")}";
-    }
-
     private static string ShortName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
 
     private static bool IsSqlite(AkkaConfig config, string pluginPath) =>
         config.GetString($"{pluginPath}.provider-name", "").StartsWith("SQLite", StringComparison.OrdinalIgnoreCase);
 }
+
+/// <summary>Where a journal lives, as <see cref="ClusterBootstrap.Journal"/> describes it.</summary>
+/// <param name="SqliteFile">The full path of its SQLite file; null for another provider or an in-memory database.</param>
+/// <param name="Description">For messages, e.g. <c>SQLite file '/srv/kimi/data/kimi.db'</c> or <c>PostgreSQL15 database 'kimi' on db:5432</c>.</param>
+public sealed record JournalDatabase(string Provider, string? SqliteFile, string Description);

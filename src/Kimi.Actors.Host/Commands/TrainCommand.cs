@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -8,6 +9,7 @@ using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Cluster.Workers;
+using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Host.Output;
@@ -35,24 +37,50 @@ public static class TrainCommand
     /// <summary>Node-level configuration layered under the run's own defaults.</summary>
     public static readonly string[] NodeLayers = ["hocon/workers.conf", "hocon/akka.conf", "hocon/persistence.conf", "hocon/local-node.conf"];
 
-    public static int Run(ArgumentList args, TextWriter stdout, TextWriter stderr)
+    /// <summary>What <c>kimi train</c> was given.</summary>
+    /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
+    public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
+        string? Resume, int? Iterations, long? Seed, string? Device);
+
+    public static Command Create()
     {
-        var preset = args.Value("--preset");
-        var files = args.Values("--config");
-        var overrides = args.Values("--set").ToList();
-        var outDir = args.Value("--out");
-        var resume = args.Value("--resume");
-        int? iterations = args.Int("--iterations");
+        var preset = CliOptions.Text("--preset", "NAME", $"a preset from hocon/presets ({string.Join(", ", KimiConfigLoader.Presets)})");
+        var config = CliOptions.Repeated("--config", "FILE", "a HOCON file layered over the preset (repeatable, later wins)");
+        var set = CliOptions.Repeated("--set", "key=value",
+            "one setting over everything else (repeatable), e.g. --set rollout.temperature=0.8 (a key without kimi. or akka. is under kimi.)");
+        var output = CliOptions.Text("--out", "DIR", "the run folder (default: <kimi.run.runs-dir>/<run id>)");
+        var resume = CliOptions.Id("--resume", "RUN_ID",
+            "continue this run from its last committed iteration, with its journaled configuration (same database); " +
+            $"a run id is {CommandLineIds.Allowed}, at most {CommandLineIds.MaxRunIdLength} characters", CommandLineIds.MaxRunIdLength);
+        var iterations = CliOptions.Int("--iterations", "N", "RL iterations (kimi.run.iterations); with --resume, N more", min: 0);
+        var seed = CliOptions.Long("--seed", "N", "the run's seed (kimi.run.seed)", min: 0);
+        var device = CliOptions.Device("cpu, cuda, cuda:N or auto: kimi.run.device and, except auto, the workers' kimi.workers.devices", allowAuto: true);
+        var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
+            "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
+        {
+            preset, config, set, output, resume, iterations, seed, device,
+        };
+        command.SetAction(r => Run(
+            new Arguments(r.GetValue(preset), r.GetValue(config)!, r.GetValue(set)!, r.GetValue(output), r.GetValue(resume),
+                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device)),
+            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        return command;
+    }
+
+    public static int Run(Arguments args, TextWriter stdout, TextWriter stderr)
+    {
+        var (preset, files, outDir, resume, iterations) = (args.Preset, args.ConfigFiles, args.Out, args.Resume, args.Iterations);
+        var overrides = args.Settings.ToList();
         if (iterations is { } n && resume is null) overrides.Add($"kimi.run.iterations={n}");
-        if (args.Value("--seed") is { } seed) overrides.Add($"kimi.run.seed={seed}");
-        if (args.Value("--device") is { } device)
+        if (args.Seed is { } seed) overrides.Add($"kimi.run.seed={seed}");
+        if (args.Device is { } device)
         {
             overrides.Add($"kimi.run.device={device}");
             // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
             if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
         }
-        args.RejectRest();
-        if (resume is not null && (preset is not null || overrides.Any(o => o.StartsWith("kimi.run.seed") || o.StartsWith("kimi.run.device"))))
+        bool setsIdentity = args.Settings.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
+        if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || setsIdentity))
             throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
 
         // A resumed run keeps its journaled configuration: its --set values are hyperparameter changes the Run validates,
@@ -68,6 +96,7 @@ public static class TrainCommand
         if (engine == "cluster")
         {
             ValidateNode(config);
+            if (resume is not null) RefuseWithoutJournal(config, resume);
             // A database that cannot be used is refused before the run folder is created; the file is never changed.
             ClusterBootstrap.CheckDatabases(config);
         }
@@ -90,6 +119,18 @@ public static class TrainCommand
     {
         var (key, _) = KimiConfigLoader.SplitOverride(setting);
         return key.StartsWith("akka.") || key == "kimi.run.runs-dir" || RunOptionsBinder.NodeSections.Any(s => key.StartsWith($"kimi.{s}."));
+    }
+
+    /// <summary>
+    /// A SQLite journal that does not exist (or is empty) holds no run: <c>--resume</c> of any run is refused at once,
+    /// before a node starts and without creating the database. Otherwise the Run entity answers for its journal.
+    /// </summary>
+    private static void RefuseWithoutJournal(Config config, string runId)
+    {
+        var journal = ClusterBootstrap.Journal(config);
+        if (journal.SqliteFile is not { } file) return;
+        if (!File.Exists(file)) throw new UsageException($"run {runId}: no run with id {runId}: the journal {journal.Description} does not exist");
+        if (new FileInfo(file).Length == 0) throw new UsageException($"run {runId}: no run with id {runId}: the journal {journal.Description} is empty");
     }
 
     /// <summary>
@@ -163,8 +204,8 @@ public static class TrainCommand
                 stderr.WriteLine($"kimi: run {options.RunId} interrupted ({i.Signal}); its committed iterations are kept; " +
                     $"continue it with: kimi train --resume {options.RunId}");
                 return i.Signal == PosixSignal.SIGINT ? 130 : 143;
-            case RunRejected r:
-                throw new UsageException($"run {r.RunId}: {r.Reason}{(resume ? $" (database: {ClusterBootstrap.DescribeDatabase(config)})" : "")}");
+            // The Run entity answers from the journal it recovered: the message says which database that was.
+            case RunRejected r: throw new UsageException($"run {r.RunId}: {r.Reason} ({ClusterBootstrap.Journal(config).Description})");
             case RunFailed f:
                 stderr.WriteLine($"kimi: run {runId} failed: {f.Reason}");
                 stderr.WriteLine($"kimi: its committed iterations are kept; continue it with: kimi train --resume {runId}");

@@ -96,5 +96,27 @@ public sealed class ClusterBootstrapTests : IDisposable
         Assert.Equal(4L << 20, config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
     }
 
+    [Fact]
+    public void The_journal_is_described_by_its_sqlite_file_or_by_provider_database_and_host_without_the_password()
+    {
+        var relative = Path.Combine("data", "kimi.db");
+        var sqlite = ClusterBootstrap.Journal(ConfigurationFactory.ParseString($"kimi.persistence.sqlite-file = \"{relative}\"").WithFallback(NodeConfig.For()));
+        Assert.Equal(new JournalDatabase("SQLite.MS", Path.GetFullPath(relative), $"SQLite file '{Path.GetFullPath(relative)}'"), sqlite);
+
+        var postgres = ClusterBootstrap.Journal(ConfigurationFactory.ParseString("""
+            akka.persistence.journal.sql {
+              provider-name = "PostgreSQL15"
+              connection-string = "Host=db.internal;Port=5432;Database=kimi;Username=kimi;Password=s3cret"
+            }
+            """).WithFallback(NodeConfig.For()));
+        Assert.Equal(new JournalDatabase("PostgreSQL15", null, "PostgreSQL15 database 'kimi' on db.internal:5432"), postgres);
+
+        var unreadable = ClusterBootstrap.Journal(ConfigurationFactory.ParseString("""
+            akka.persistence.journal.sql { provider-name = "PostgreSQL15", connection-string = "Password=s3cret;Host" }
+            """).WithFallback(NodeConfig.For()));
+        Assert.DoesNotContain("s3cret", unreadable.Description);
+        Assert.Contains("akka.persistence.journal.sql.connection-string", unreadable.Description);
+    }
+
     public void Dispose() => _database.Dispose();
 }

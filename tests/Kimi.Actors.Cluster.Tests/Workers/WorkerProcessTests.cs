@@ -127,18 +127,6 @@ public sealed class WorkerProcessTests : Akka.TestKit.Xunit2.TestKit
         AwaitCondition(() => { lock (lines) return lines.Any(l => l.Contains("standard input closed")); }, TimeSpan.FromSeconds(5));
     }
 
-    [Fact]
-    public void Kimi_worker_refuses_bad_arguments_with_usage()
-    {
-        var stderr = new StringWriter();
-        Assert.Equal(WorkerProcess.ExitUsage, WorkerProcess.Run(["--worker-id", "w", "--parent", "akka.tcp://x@127.0.0.1:1/user/p", "--device", "tpu"], stderr));
-        Assert.Contains("--device tpu: expected cpu, cuda or cuda:N", stderr.ToString());
-        Assert.Contains("usage: kimi-worker --parent", stderr.ToString());
-        Assert.Throws<ArgumentException>(() => WorkerProcessArguments.Parse(["--worker-id", "w"]));
-        var args = new WorkerProcessArguments("akka.tcp://s@127.0.0.1:5/user/x", "w", "cuda:1", 4, 2, "/tmp/c.conf");
-        Assert.Equal(args, WorkerProcessArguments.Parse(args.ToArgs().ToList()));
-    }
-
     private static bool IsGone(int pid)
     {
         try
