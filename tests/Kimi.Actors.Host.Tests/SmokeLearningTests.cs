@@ -85,6 +85,18 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
         Assert.Equal(rows.Sum(r => r["samples"]), stats.Values.Sum(c => c.Attempts));
         Assert.Equal(rows.Sum(r => r["accuracy"] * r["samples"]), stats.Values.Sum(c => c.Successes), precision: 6);
 
+        // Exactly once, by trajectory id: every judged trajectory was trained on once, nothing unjudged was.
+        var audit = CliRunner.Run(["runs", "audit", s.GetProperty("run_id").GetString()!, "--json", "--set", $"kimi.persistence.sqlite-file={tmp.File("kimi.db")}"]);
+        Assert.True(audit.ExitCode == 0, audit.ToString());
+        using (var a = JsonDocument.Parse(audit.Stdout))
+        {
+            var r = a.RootElement;
+            Assert.Equal((0, 0, 0, 0), (r.GetProperty("lost").GetInt32(), r.GetProperty("duplicated").GetInt32(), r.GetProperty("unjudged").GetInt32(),
+                r.GetProperty("pending").GetInt32()));
+            Assert.Equal(rows.Sum(x => x["samples"]), r.GetProperty("trained").GetInt32());
+            output.WriteLine($"audit: {audit.Stdout.Trim()[..Math.Min(200, audit.Stdout.Trim().Length)]}");
+        }
+
         // The journal went where it was told, not into the working directory.
         Assert.True(File.Exists(tmp.File("kimi.db")));
         Assert.True(Directory.Exists(Path.Combine(tmp.Path, "checkpoints", s.GetProperty("run_id").GetString()!)));

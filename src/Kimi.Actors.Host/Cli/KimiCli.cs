@@ -15,6 +15,7 @@ public static class KimiCli
     [
         TrainCommand.Create,
         EvalCommand.Create,
+        RunsCommand.Create,
         WorkerCommand.Create,
     ];
 
