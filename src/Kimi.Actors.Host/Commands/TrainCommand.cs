@@ -114,7 +114,8 @@ public static class TrainCommand
             ? $"run {options.RunId}: one-node cluster, writing {folder.Path}"
             : $"run {options.RunId}: resuming on a one-node cluster, writing {folder.Path}");
         using var output = new RunOutputWriter(folder);
-        var observer = new ObserverGroup(new ConsoleProgress(stderr), output);
+        using var progress = new ConsoleProgress(stderr);
+        var observer = new ObserverGroup(progress, output);
 
         var outcome = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         // Ctrl-C or SIGTERM stops the run here: the node shuts down cleanly and the journal keeps every committed
@@ -181,7 +182,7 @@ public static class TrainCommand
             Checkpoint = folder.File("checkpoints/final"),
         };
         summary.Write(folder.File("summary.json"));
-        WriteTable(stdout, sft, finished.Final);
+        HeldOutTable.Write(stdout, sft, finished.Final);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"iterations {finished.StartIteration}..{finished.EndIteration}, actor overhead {finished.MeanActorOverheadFraction:P1} of iteration time"));
         stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
@@ -206,7 +207,8 @@ public static class TrainCommand
 
         var wall = Stopwatch.StartNew();
         using var output = new RunOutputWriter(folder);
-        var loop = new LocalTrainingLoop(options, policy, tasks, CharTokenizer.Instance, new ObserverGroup(new ConsoleProgress(stderr), output));
+        using var progress = new ConsoleProgress(stderr);
+        var loop = new LocalTrainingLoop(options, policy, tasks, CharTokenizer.Instance, new ObserverGroup(progress, output));
         var result = loop.Run();
         output.WriteCharts();
 
@@ -218,7 +220,7 @@ public static class TrainCommand
             SftSeconds = output.SftSeconds, RlSeconds = output.RlSeconds,
         };
         summary.Write(folder.File("summary.json"));
-        WriteTable(stdout, result.Sft, result.Rl);
+        HeldOutTable.Write(stdout, result.Sft, result.Rl);
         stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
         return 0;
     }
@@ -233,21 +235,4 @@ public static class TrainCommand
         SftByDifficulty = RunSummary.ByDifficulty(sft.Primary), RlByDifficulty = RunSummary.ByDifficulty(rl.Primary),
         RlByDomain = RunSummary.ByDomain(rl.Primary), WallSeconds = wallSeconds,
     };
-
-    private static void WriteTable(TextWriter w, HeldOutEvaluation sftEval, HeldOutEvaluation rlEval)
-    {
-        var (sft, rl) = (sftEval.Primary, rlEval.Primary);
-        w.WriteLine();
-        w.WriteLine($"held-out accuracy, {rl.Mode}");
-        w.WriteLine("                              prompts   after SFT   after RL   change");
-        string Row(string label, SliceAccuracy? a, SliceAccuracy? b) => string.Create(CultureInfo.InvariantCulture,
-            $"  {label,-27} {(b?.Count ?? 0) * rl.Prompts / Math.Max(1, rl.Overall.Count),7}   {a?.Accuracy ?? 0,9:F3}   {b?.Accuracy ?? 0,8:F3}   {(b?.Accuracy ?? 0) - (a?.Accuracy ?? 0),+6:+0.000;-0.000}");
-        foreach (var d in sft.ByDifficulty.Keys.Union(rl.ByDifficulty.Keys).Order())
-            w.WriteLine(Row($"difficulty {d}", sft.ByDifficulty.GetValueOrDefault(d), rl.ByDifficulty.GetValueOrDefault(d)));
-        foreach (var dom in sft.ByDomain.Keys.Union(rl.ByDomain.Keys).Order())
-            w.WriteLine(Row($"domain {dom}", sft.ByDomain.GetValueOrDefault(dom), rl.ByDomain.GetValueOrDefault(dom)));
-        w.WriteLine(Row("all", sft.Overall, rl.Overall));
-        if (sftEval.PrimaryMetric == PrimaryMetric.Sampled)
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  greedy: {sftEval.Greedy.Accuracy:F3} after SFT, {rlEval.Greedy.Accuracy:F3} after RL"));
-    }
 }

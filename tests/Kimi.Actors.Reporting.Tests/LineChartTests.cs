@@ -1,20 +1,38 @@
-using Kimi.Actors.Rl.Reporting;
-
-namespace Kimi.Actors.Rl.Tests.Reporting;
+namespace Kimi.Actors.Reporting.Tests;
 
 public sealed class LineChartTests
 {
-    private static readonly (byte, byte, byte) Blue = (0x1f, 0x77, 0xb4), Orange = (0xff, 0x7f, 0x0e);
+    private static readonly (byte, byte, byte) Blue = LineChart.SeriesColor(0), Orange = LineChart.SeriesColor(1);
 
     private static ChartSeries Line(string name, int count, Func<double, double> f) =>
         new(name, Enumerable.Range(0, count).Select(i => ((double)i, f(i))).ToList());
 
     [Fact]
-    public void Png_is_valid_and_has_the_requested_size()
+    public void Png_has_the_requested_size_a_white_background_and_drawn_content()
     {
         var png = DecodedPng.Decode(LineChart.Render("t", [Line("a", 10, x => x)], "x", "y", 300, 200));
         Assert.Equal((300, 200), (png.Width, png.Height));
         Assert.Equal((255, 255, 255), png[0, 0]);
+        Assert.True(png.DistinctColours > 20, $"{png.DistinctColours} colours: the chart is blank");
+    }
+
+    [Fact]
+    public void Series_colours_are_distinct()
+    {
+        var colours = Enumerable.Range(0, 5).Select(LineChart.SeriesColor).ToList();
+        Assert.Equal(5, colours.Distinct().Count());
+        Assert.DoesNotContain(((byte)255, (byte)255, (byte)255), colours);
+    }
+
+    [Fact]
+    public void The_title_and_axis_labels_are_drawn_in_a_font()
+    {
+        // Without a usable font ScottPlot draws no text at all (and no error): a long title and a short one would
+        // leave the same pixels in the title band above the data frame.
+        var longTitle = DecodedPng.Decode(LineChart.Render("Held-out accuracy per difficulty", [Line("a", 10, x => x)], "iteration", "accuracy"));
+        var shortTitle = DecodedPng.Decode(LineChart.Render("A", [Line("a", 10, x => x)], "iteration", "accuracy"));
+        int longInk = longTitle.DarkPixels(0, 28), shortInk = shortTitle.DarkPixels(0, 28);
+        Assert.True(longInk > 150 && longInk > 5 * shortInk, $"title band: {longInk} dark pixels for a long title, {shortInk} for one letter");
     }
 
     [Fact]
@@ -23,40 +41,45 @@ public sealed class LineChartTests
         const int width = 640, height = 400;
         var png = DecodedPng.Decode(LineChart.Render("Rising", [Line("up", 50, x => 3 * x)], "x", "y", width, height));
 
-        // Below the title and legend band, the series colour appears only on the line.
-        var pixels = png.Find(Blue).Where(p => p.Y > height / 5).ToList();
+        // One series has no legend: the series colour appears only on the line.
+        var pixels = png.Find(Blue);
         Assert.NotEmpty(pixels);
         bool Any(Func<(int X, int Y), bool> where) => pixels.Any(where);
         Assert.True(Any(p => p.X < width / 4 && p.Y > height * 3 / 4), "lower left");
-        Assert.True(Any(p => p.X > width * 3 / 4 && p.Y < height * 2 / 5), "upper right");
+        Assert.True(Any(p => p.X > width * 3 / 4 && p.Y < height / 4), "upper right");
         Assert.False(Any(p => p.X < width / 3 && p.Y < height / 2), "upper left");
         Assert.False(Any(p => p.X > width * 2 / 3 && p.Y > height * 3 / 4), "lower right");
 
-        // Continuous: every column between the ends holds line pixels.
+        // Continuous: every column between the ends holds line pixels, higher to the right.
         int minX = pixels.Min(p => p.X), maxX = pixels.Max(p => p.X);
         var columns = pixels.Select(p => p.X).ToHashSet();
         Assert.All(Enumerable.Range(minX, maxX - minX + 1), x => Assert.Contains(x, columns));
-        // And higher to the right.
         double MeanY(int x) => pixels.Where(p => p.X == x).Average(p => p.Y);
         Assert.True(MeanY(minX + 5) > MeanY(maxX - 5) + 200);
     }
 
     [Fact]
-    public void Each_series_gets_its_own_colour()
+    public void Each_series_gets_its_own_colour_and_a_legend_entry()
     {
-        var png = DecodedPng.Decode(LineChart.Render("Two", [Line("up", 20, x => x), Line("down", 20, x => 19 - x)], "x", "y"));
-        // Title and legend take the top 50 rows at this size; below that each colour is its line.
-        var up = png.Find(Blue).Where(p => p.Y > 50).ToList();
-        var down = png.Find(Orange).Where(p => p.Y > 50).ToList();
+        var two = DecodedPng.Decode(LineChart.Render("Two", [Line("up", 20, x => x), Line("down", 20, x => 19 - x)], "x", "y"));
+        var up = two.Find(Blue);
+        var down = two.Find(Orange);
         Assert.NotEmpty(up);
         Assert.NotEmpty(down);
-        int start = up.Min(p => p.X);
-        Assert.Equal(start, down.Min(p => p.X));
+        // Where the lines start (leftmost tenth of their span), "down" is high and "up" is low.
+        int start = Math.Max(up.Min(p => p.X), down.Min(p => p.X));
         double StartY(List<(int X, int Y)> line) => line.Where(p => p.X < start + 10).Average(p => p.Y);
-        Assert.True(StartY(down) + 200 < StartY(up), "down starts high where up starts low");
-        // Both legend swatches are drawn above the plot.
-        Assert.Contains(png.Find(Blue), p => p.Y < 50);
-        Assert.Contains(png.Find(Orange), p => p.Y < 50);
+        Assert.True(StartY(down) + 150 < StartY(up), "down starts high where up starts low");
+
+        // The legend sits right of the data: both colours appear beyond the point where "up" ends, top right.
+        int lineEnd = up.Where(p => p.Y < 120).Max(p => p.X);
+        Assert.Contains(up, p => p.X > lineEnd + 20);
+        Assert.Contains(down, p => p.X > lineEnd + 20);
+
+        // One series has no legend (the title names it) and no second colour.
+        var one = DecodedPng.Decode(LineChart.Render("One", [Line("up", 20, x => x)], "x", "y")).Find(Blue);
+        Assert.DoesNotContain(one, p => p.X > one.Where(q => q.Y < 120).Max(q => q.X) + 20);
+        Assert.Empty(DecodedPng.Decode(LineChart.Render("One", [Line("up", 20, x => x)], "x", "y")).Find(Orange));
     }
 
     public static TheoryData<string, ChartSeries[]> Degenerate => new()
@@ -88,7 +111,7 @@ public sealed class LineChartTests
     public void A_single_point_is_visible()
     {
         var png = DecodedPng.Decode(LineChart.Render("", [new ChartSeries("p", [(3, 5)])], "", ""));
-        Assert.True(png.Find(Blue).Count(p => p.Y > 40) >= 9);
+        Assert.True(png.Find(Blue).Count >= 9);
     }
 
     [Fact]
@@ -105,17 +128,13 @@ public sealed class LineChartTests
     }
 
     [Fact]
-    public void Save_writes_the_rendered_bytes()
+    public void Save_creates_the_folder_and_leaves_no_temporary_file()
     {
-        string path = Path.Combine(Path.GetTempPath(), "kimi-chart-" + Guid.NewGuid().ToString("N"), "c.png");
-        try
-        {
-            LineChart.Save(path, "t", [Line("a", 5, x => x)], "x", "y");
-            Assert.Equal(LineChart.Render("t", [Line("a", 5, x => x)], "x", "y"), File.ReadAllBytes(path));
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
-        }
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, "nested", "c.png");
+        LineChart.Save(path, "t", [Line("a", 5, x => x)], "x", "y", 320, 240);
+        var png = DecodedPng.Decode(File.ReadAllBytes(path));
+        Assert.Equal((320, 240), (png.Width, png.Height));
+        Assert.Equal(["c.png"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
     }
 }
