@@ -35,8 +35,10 @@ public static class LineChart
         return (c.R, c.G, c.B);
     }
 
+    /// <param name="integerX">Ticks on the x axis only at whole numbers (iterations).</param>
+    /// <param name="yLimits">A fixed y range (e.g. 0..1 for an accuracy) instead of one fitted to the data.</param>
     public static byte[] Render(string title, IReadOnlyList<ChartSeries> series, string xLabel, string yLabel, int width = 640, int height = 400,
-        bool integerX = false)
+        bool integerX = false, (double Low, double High)? yLimits = null)
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, MinWidth);
@@ -61,14 +63,15 @@ public static class LineChart
             if (series.Count > 1) line.LegendText = series[i]?.Name ?? "";
         }
         if (series.Count > 1) plot.ShowLegend(Edge.Right);
+        if (yLimits is var (low, high)) plot.Axes.SetLimitsY(low, high);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
 
     /// <summary>Renders to <paramref name="path"/> through a temporary file, so a reader never sees half a PNG.</summary>
     public static void Save(string path, string title, IReadOnlyList<ChartSeries> series, string xLabel, string yLabel, int width = 640, int height = 400,
-        bool integerX = false)
+        bool integerX = false, (double Low, double High)? yLimits = null)
     {
-        byte[] png = Render(title, series, xLabel, yLabel, width, height, integerX);
+        byte[] png = Render(title, series, xLabel, yLabel, width, height, integerX, yLimits);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         string temporary = path + ".tmp";
         File.WriteAllBytes(temporary, png);

@@ -59,3 +59,9 @@ public sealed class ReportConsole
     /// <summary>One line of plain text (never read as markup).</summary>
     public void WriteLine(string text) => Console.WriteLine(text);
 }
+
+public static class TableRows
+{
+    /// <summary>Adds a row of plain text cells (never read as Spectre markup, so "[x]" prints as it is).</summary>
+    public static Table AddTextRow(this Table table, params string[] cells) => table.AddRow(cells.Select(c => new Text(c)));
+}

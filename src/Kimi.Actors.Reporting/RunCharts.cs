@@ -5,6 +5,9 @@ public static class RunCharts
 {
     public const string IterationKey = "iteration";
 
+    /// <summary>Accuracies are fractions: always the whole range, a little wider so 0 and 1 do not sit on the frame.</summary>
+    private static readonly (double, double) AccuracyRange = (-0.03, 1.03);
+
     /// <summary>The per-iteration charts: file, title, y label and the metrics key each one draws.</summary>
     private static readonly (string File, string Title, string YLabel, string Key)[] IterationCharts =
     [
@@ -36,7 +39,7 @@ public static class RunCharts
             var series = new List<ChartSeries> { new("overall", ordered.Select(e => ((double)e.Iteration, e.Accuracy)).ToList()) };
             series.AddRange(slices.Select(slice => new ChartSeries(slice,
                 ordered.Where(e => e.Slices.ContainsKey(slice)).Select(e => ((double)e.Iteration, e.Slices[slice])).ToList())));
-            written.Add(Save(folder, "accuracy.png", "Held-out accuracy", series, accuracyLabel));
+            written.Add(Save(folder, "accuracy.png", "Held-out accuracy", series, accuracyLabel, AccuracyRange));
         }
 
         foreach (var (file, title, yLabel, key) in IterationCharts)
@@ -50,10 +53,11 @@ public static class RunCharts
         return written;
     }
 
-    private static string Save(string folder, string file, string title, IReadOnlyList<ChartSeries> series, string yLabel)
+    private static string Save(string folder, string file, string title, IReadOnlyList<ChartSeries> series, string yLabel,
+        (double, double)? yLimits = null)
     {
         string path = Path.Combine(folder, file);
-        LineChart.Save(path, title, series, IterationKey, yLabel, integerX: true);
+        LineChart.Save(path, title, series, IterationKey, yLabel, integerX: true, yLimits: yLimits);
         return path;
     }
 }

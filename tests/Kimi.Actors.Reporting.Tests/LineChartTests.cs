@@ -82,6 +82,19 @@ public sealed class LineChartTests
         Assert.Empty(DecodedPng.Decode(LineChart.Render("One", [Line("up", 20, x => x)], "x", "y")).Find(Orange));
     }
 
+    [Fact]
+    public void Fixed_y_limits_place_a_value_by_the_range_not_the_data()
+    {
+        // 0.5 is the middle of 0..1: with the range fixed its line sits mid-height; fitted to data, 0.4..0.5 would
+        // put it at the top.
+        var series = new[] { new ChartSeries("a", [(0, 0.4), (1, 0.5), (2, 0.5)]) };
+        var fixedRange = DecodedPng.Decode(LineChart.Render("t", series, "x", "y", yLimits: (0, 1))).Find(Blue);
+        var fitted = DecodedPng.Decode(LineChart.Render("t", series, "x", "y")).Find(Blue);
+        double Top(List<(int X, int Y)> line) => line.Min(p => p.Y);
+        Assert.InRange(Top(fixedRange), 140, 240);
+        Assert.True(Top(fitted) < 80, $"fitted: the line's top at y {Top(fitted)}");
+    }
+
     public static TheoryData<string, ChartSeries[]> Degenerate => new()
     {
         { "no series", [] },

@@ -1,5 +1,3 @@
-using Spectre.Console;
-
 namespace Kimi.Actors.Reporting.Tests;
 
 public sealed class ReportConsoleTests
@@ -10,8 +8,8 @@ public sealed class ReportConsoleTests
         var text = new StringWriter();
         var console = ReportConsole.For(text);
         var table = console.NewTable("slice", "prompts", "accuracy");
-        table.AddRow("difficulty 1", "70", "0.643");
-        table.AddRow("all", "210", "0.500");
+        table.AddTextRow("difficulty 1", "70", "0.643");
+        table.AddTextRow("[all]", "210", "0.500");
         console.Write(table);
 
         var lines = text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -20,7 +18,7 @@ public sealed class ReportConsoleTests
         Assert.Equal(["slice", "prompts", "accuracy"], Cells(lines[0]));
         Assert.Matches(@"^\|\s*:-+\s*\|\s*-+:\s*\|\s*-+:\s*\|$", lines[1]);   // labels left-aligned, numbers right-aligned
         Assert.Equal(["difficulty 1", "70", "0.643"], Cells(lines[2]));
-        Assert.Equal(["all", "210", "0.500"], Cells(lines[3]));
+        Assert.Equal(["[all]", "210", "0.500"], Cells(lines[3]));   // cell text is not read as markup
     }
 
     private static string[] Cells(string line) => line.Trim('|').Split('|').Select(c => c.Trim()).ToArray();
