@@ -35,7 +35,16 @@ public sealed class ProgressDisplay : IDisposable
         End();
         (_name, _total, _phaseStart, _lastLine) = (name, total, DateTime.UtcNow, DateTime.MinValue);
         _console.WriteLine(heading);
-        if (Interactive) _live = Live.Start(_console.Console, name, total);
+        if (!Interactive) return;
+        try
+        {
+            _live = Live.Start(_console.Console, name, total);
+        }
+        catch (Exception e) when (e is TimeoutException or AggregateException or InvalidOperationException)
+        {
+            // Progress is never worth a failed run: this phase goes on in plain lines.
+            _console.WriteLine($"(live progress unavailable: {e.GetBaseException().Message})");
+        }
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Spectre.Console;
+
 namespace Kimi.Actors.Reporting.Tests;
 
 public sealed class ProgressDisplayTests
@@ -82,5 +84,30 @@ public sealed class ProgressDisplayTests
         Thread.Sleep(300);
         Assert.Equal(length, text.ToString().Length);   // nothing redraws after the end
         Assert.Contains("3/10", text.ToString());
+    }
+
+    [Fact]
+    public void A_live_bar_that_cannot_start_falls_back_to_plain_lines()
+    {
+        // Spectre runs one live display per console at a time: hold one open, then start the progress on that console.
+        var text = new StringWriter();
+        var console = ReportConsole.For(text, interactive: true);
+        var started = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var other = Task.Run(() => console.Console.Status().Start("busy", _ => { started.SetResult(); release.Task.Wait(); }));
+        Assert.True(started.Task.Wait(TimeSpan.FromSeconds(10)), "the other live display started");
+        try
+        {
+            using var progress = new ProgressDisplay(console, plainInterval: TimeSpan.FromHours(1));
+            progress.Begin("rl", "reinforcement learning: 2 iterations", 2);
+            progress.Update(1, "reward 0.1");
+            Assert.Contains("live progress unavailable", text.ToString());
+            Assert.Contains("rl 1/2 (50%)  reward 0.1", text.ToString());
+        }
+        finally
+        {
+            release.SetResult();
+            other.Wait(TimeSpan.FromSeconds(10));
+        }
     }
 }

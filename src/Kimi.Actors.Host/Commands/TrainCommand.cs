@@ -154,6 +154,7 @@ public static class TrainCommand
         {
             node.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+        progress.Dispose();   // a live bar still drawing (a stopped run) would draw over the lines below
 
         switch (result)
         {
