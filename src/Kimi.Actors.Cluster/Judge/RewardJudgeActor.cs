@@ -9,19 +9,30 @@ namespace Kimi.Actors.Cluster.Judge;
 
 /// <summary>
 /// RewardJudge entity (one per slot, role <c>judge</c>): applies each prompt's verifier to trajectories. The judging
-/// operation never throws on hostile output (it scores 0 with a reason), so a batch always gets an answer.
+/// operation never throws on hostile output (it scores 0 with a reason), so a batch always gets an answer; a tokenizer
+/// that cannot be loaded scores the batch 0 with that reason too.
 /// </summary>
 public sealed class RewardJudgeActor : ReceiveActor
 {
+    private readonly Dictionary<TokenizerSpec, ITokenizer> _tokenizers = [];
+
     public RewardJudgeActor()
     {
-        var tokenizer = CharTokenizer.Instance;
         Receive<JudgeTrajectories>(m =>
         {
             var sw = Stopwatch.StartNew();
             var judged = new JudgedTrajectory[m.Items.Count];
+            ITokenizer? tokenizer = null;
+            string? problem = null;
+            try
+            {
+                if (!_tokenizers.TryGetValue(m.Tokenizer, out tokenizer)) _tokenizers[m.Tokenizer] = tokenizer = m.Tokenizer.Create();
+            }
+            catch (ArgumentException e) { problem = "judge has no tokenizer: " + e.Message; }
             for (int i = 0; i < judged.Length; i++)
-                judged[i] = RewardJudging.Judge(m.Items[i].Trajectory, m.Items[i].Prompt.ToRecord(), tokenizer);
+                judged[i] = tokenizer is null
+                    ? new JudgedTrajectory(m.Items[i].Trajectory, 0, false, problem!)
+                    : RewardJudging.Judge(m.Items[i].Trajectory, m.Items[i].Prompt.ToRecord(), tokenizer);
             Sender.Tell(new TrajectoriesJudged(m.RunId, m.RequestId, judged, sw.Elapsed.TotalSeconds));
         });
     }
