@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Kimi.Actors.Host.Output;
 using Kimi.Actors.Host.Tests.Support;
-using Kimi.Actors.Rl.Reporting;
+using Kimi.Actors.Reporting.Tests;
 
 namespace Kimi.Actors.Host.Tests;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using Kimi.Actors.Rl.Reporting;
 
-namespace Kimi.Actors.Rl.Tests.Reporting;
+namespace Kimi.Actors.Reporting.Tests;
 
 public sealed class MetricsJsonlTests : IDisposable
 {

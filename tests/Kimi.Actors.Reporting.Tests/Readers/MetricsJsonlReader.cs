@@ -1,9 +1,10 @@
 using System.Text;
 using System.Text.Json;
+using Kimi.Actors.Reporting;
 
-namespace Kimi.Actors.Rl.Reporting;
+namespace Kimi.Actors.Reporting.Tests;
 
-/// <summary>Reads back the numeric fields of a file written by <see cref="MetricsJsonlWriter"/>, e.g. to chart a finished run.</summary>
+/// <summary>Reads back the numeric fields of a metrics file that <see cref="MetricsJsonlWriter"/> wrote (for tests: the run itself never reads it).</summary>
 public static class MetricsJsonlReader
 {
     /// <summary>

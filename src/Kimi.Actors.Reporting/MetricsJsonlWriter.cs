@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Kimi.Actors.Rl.Reporting;
+namespace Kimi.Actors.Reporting;
 
 /// <summary>
 /// Appends one JSON object per line to a metrics file (JSON Lines), creating its folder. Each line is written and

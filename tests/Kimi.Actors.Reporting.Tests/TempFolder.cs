@@ -1,4 +1,4 @@
-namespace Kimi.Actors.Rl.Tests.Reporting;
+namespace Kimi.Actors.Reporting.Tests;
 
 /// <summary>A fresh folder under the temp directory, deleted on dispose.</summary>
 internal sealed class TempFolder : IDisposable
