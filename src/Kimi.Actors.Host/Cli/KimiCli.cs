@@ -23,6 +23,10 @@ public static class KimiCli
               --iterations N runs N more; --set changes hyperparameters (rollout, optimization, eval, ...)
           kimi eval --checkpoint DIR --prompts FILE [--max-response-tokens N] [--device D]
               held-out accuracy of a checkpoint per difficulty on a prompt-set JSONL file
+          kimi model info --model DIR [--json] [--device D] [--dtype float32|bfloat16|auto]
+              a Hugging Face model folder (Llama, Qwen2, Qwen3): architecture, parameters, dtype, vocabulary, special tokens
+          kimi model logits --model DIR --text TEXT [--json] [--no-special-tokens] [--device D] [--dtype D]
+              the text's tokens and the logits at its last position ({"tokens": [...], "last_logits": [...]} with --json)
           kimi worker --parent AKKA-PATH --worker-id ID [--incarnation N] [--device D] [--threads N] [--config FILE]
               a GPU worker process, started by a node's supervisor (exits when its parent goes away)
           kimi --help
@@ -46,8 +50,9 @@ public static class KimiCli
             {
                 "train" => TrainCommand.Run(new ArgumentList("train", args.Skip(1)), stdout, stderr),
                 "eval" => EvalCommand.Run(new ArgumentList("eval", args.Skip(1)), stdout, stderr),
+                "model" => ModelCommand.Run(args[1..], stdout),
                 "worker" => WorkerProcess.Run(args[1..], stderr),
-                _ => throw new UsageException($"unknown command '{args[0]}' (commands: train, eval, worker; see kimi --help)"),
+                _ => throw new UsageException($"unknown command '{args[0]}' (commands: train, eval, model, worker; see kimi --help)"),
             };
         }
         catch (Exception e) when (IsUserError(e))
@@ -65,5 +70,6 @@ public static class KimiCli
     /// <summary>Errors caused by input (arguments, configuration, files), reported without a stack trace.</summary>
     private static bool IsUserError(Exception e) =>
         e is UsageException or ConfigException or DatabaseException or ClusterStartException or PromptSetException or CheckpointException
+            or Kimi.Actors.Model.Templates.TemplateException
             or UnauthorizedAccessException;
 }

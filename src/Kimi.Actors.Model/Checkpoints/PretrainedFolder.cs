@@ -32,6 +32,8 @@ public sealed record PretrainedFolder
     /// <summary>The shard index as written (its <c>metadata</c> is kept), or null for a single <c>model.safetensors</c>.</summary>
     public JsonObject? Index { get; init; }
     public required ScalarType WeightsDtype { get; init; }
+    /// <summary>The ids that end generation: generation_config.json's eos_token_id (often several), else config.json's.</summary>
+    public required IReadOnlyList<int> StopTokenIds { get; init; }
 
     public string PathOf(string file) => Path.Combine(Directory, file);
 
@@ -48,7 +50,12 @@ public sealed record PretrainedFolder
         ModelConfig config;
         try { config = ModelConfig.FromJson(text, configPath); }
         catch (ArgumentException e) { throw new CheckpointException(configPath, null, e.Message.StartsWith(configPath) ? e.Message[(configPath.Length + 2)..] : e.Message, e); }
-        config = WithGenerationEos(directory, config);
+        var generationEos = ReadGenerationEos(directory);
+        if (config.EosTokenIds is null && generationEos is not null)
+        {
+            try { config = (config with { EosTokenIds = generationEos }).Validate(); }
+            catch (ArgumentException e) { throw new CheckpointException(Path.Combine(directory, GenerationConfigFile), "eos_token_id", e.Message, e); }
+        }
 
         var (weightMap, index) = ReadLayout(directory);
         var dtypes = new Dictionary<ScalarType, long>();
@@ -66,6 +73,7 @@ public sealed record PretrainedFolder
         return new PretrainedFolder
         {
             Directory = directory, ConfigJson = configJson, Config = config, WeightMap = weightMap, Index = index, WeightsDtype = dtype,
+            StopTokenIds = (generationEos ?? config.EosTokenIds)?.Ids ?? [],
         };
     }
 
@@ -98,21 +106,24 @@ public sealed record PretrainedFolder
         return (map, index);
     }
 
-    /// <summary>A config without eos_token_id stops where generation_config.json says generation stops.</summary>
-    private static ModelConfig WithGenerationEos(string directory, ModelConfig config)
+    /// <summary>generation_config.json's eos_token_id (one id or a list), or null without the file or the field.</summary>
+    private static TokenIds? ReadGenerationEos(string directory)
     {
         var path = Path.Combine(directory, GenerationConfigFile);
-        if (config.EosTokenIds is not null || !File.Exists(path)) return config;
+        if (!File.Exists(path)) return null;
         try
         {
             var node = JsonNode.Parse(File.ReadAllText(path))?["eos_token_id"];
-            if (node is null) return config;
-            var ids = node is JsonArray a ? new TokenIds(a.Select(x => x!.GetValue<int>()).ToArray(), true) : new TokenIds([node.GetValue<int>()], false);
-            return (config with { EosTokenIds = ids }).Validate();
+            return node switch
+            {
+                null => null,
+                JsonArray a => new TokenIds(a.Select(x => x!.GetValue<int>()).ToArray(), true),
+                _ => new TokenIds([node.GetValue<int>()], false),
+            };
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
-            throw new CheckpointException(path, "eos_token_id", e.Message, e);
+            throw new CheckpointException(path, "eos_token_id", $"expected a token id or a list of them: {e.Message}", e);
         }
     }
 }

@@ -38,6 +38,6 @@ public static class ModelProbe
             model.parameters().First().dtype.ToString().ToLowerInvariant(), c.VocabSize, tokenizer.VocabSize,
             c.NumHiddenLayers, c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.TieWordEmbeddings,
             tokenizer.SpecialTokens, tokenizer.BosToken, tokenizer.EosToken, tokenizer.PadToken,
-            c.EosTokenIds?.Ids ?? [tokenizer.EosId], tokenizer.ChatTemplate is not null);
+            model.Pretrained?.StopTokenIds ?? c.EosTokenIds?.Ids ?? [tokenizer.EosId], tokenizer.ChatTemplate is not null);
     }
 }

@@ -164,7 +164,7 @@ public class HfCheckpointTests
         Assert.Equal("bfloat16", info.Dtype);
         Assert.Equal((448, 405, 32), (info.VocabSize, info.TokenizerVocabSize, info.HeadDim));
         Assert.Equal(new Dictionary<string, int> { ["<|endoftext|>"] = 400, ["<|im_start|>"] = 401, ["<|im_end|>"] = 402 }, info.SpecialTokens);
-        Assert.Equal([402], info.StopTokenIds);
+        Assert.Equal([402, 400], info.StopTokenIds); // generation_config.json's list
         Assert.True(info.HasChatTemplate);
     }
 

@@ -80,7 +80,7 @@ public class HfParityTests
     {
         var reference = HfFixtures.Reference(name);
         using var model = PolicyCheckpoint.Load(HfFixtures.Folder(name));
-        var stops = model.Config.EosTokenIds!.Ids;
+        var stops = model.Pretrained!.StopTokenIds;
         foreach (var entry in reference["logits"]!.AsArray())
         {
             var expected = HfFixtures.Ids(entry!["greedy_new_tokens"]);
