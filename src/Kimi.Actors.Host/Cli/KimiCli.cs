@@ -16,6 +16,7 @@ public static class KimiCli
         TrainCommand.Create,
         EvalCommand.Create,
         RunsCommand.Create,
+        ModelCommand.Create,
         WorkerCommand.Create,
     ];
 
