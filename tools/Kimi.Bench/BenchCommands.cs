@@ -1,4 +1,5 @@
 using System.Text;
+using Kimi.Bench.CodeJudge;
 using Kimi.Bench.PartialRollouts;
 using Kimi.Bench.Sampler;
 
@@ -11,6 +12,7 @@ public static class BenchCommands
     [
         SamplerBenchmark.Command,
         PartialRolloutBenchmark.Command,
+        CodeJudgeBenchmark.Command,
     ];
 
     public static BenchCommand? Find(string name) =>

@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.WeightSync;
 
@@ -43,15 +44,7 @@ public sealed record WorkerSettings
     public FaultPlan Faults { get; init; } = FaultPlan.None;
 
     /// <summary>hocon/workers.conf as embedded in this assembly: the fallback for every key.</summary>
-    public static Config Defaults { get; } = ConfigurationFactory.ParseString(ReadEmbedded("hocon/workers.conf"));
-
-    private static string ReadEmbedded(string name)
-    {
-        using var stream = typeof(WorkerSettings).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"embedded configuration '{name}' is missing from this build");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    public static Config Defaults { get; } = EmbeddedHocon.Parse("hocon/workers.conf");
 
     /// <summary>
     /// Reads <c>kimi.workers</c> and <c>kimi.faults</c> from <paramref name="config"/>, falling back to
