@@ -1,4 +1,4 @@
-using Kimi.Actors.Host.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 
 namespace Kimi.Actors.Host.Tests;
 

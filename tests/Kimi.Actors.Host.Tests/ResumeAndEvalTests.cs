@@ -72,13 +72,13 @@ public sealed class ResumeAndEvalTests(ResumedRun runs) : IClassFixture<ResumedR
         var left = PromptStatsFile.Read(Path.Combine(runs.A, PromptStatsFile.FileName));
         var resumedFrom = PromptStatsFile.Read(Path.Combine(runs.B, PromptStatsFile.StartFileName));
         Assert.Equal(ResumedRun.FirstIterations * TinyRun.PromptsPerIteration * TinyRun.SamplesPerPrompt, left.Values.Sum(c => c.Attempts));
-        Assert.Equal(left.OrderBy(p => p.Key, StringComparer.Ordinal), resumedFrom.OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(left.OrderBy(p => p.Key.Value, StringComparer.Ordinal), resumedFrom.OrderBy(p => p.Key.Value, StringComparer.Ordinal));
         Assert.False(File.Exists(Path.Combine(runs.A, PromptStatsFile.StartFileName)), "a new run has no resumed-from counts");
 
         // ... and it added its own iterations' groups on top of them.
         var end = PromptStatsFile.Read(Path.Combine(runs.B, PromptStatsFile.FileName));
         foreach (var (id, counts) in left)
-            Assert.True(end[id].Attempts >= counts.Attempts && end[id].Successes >= counts.Successes, id);
+            Assert.True(end[id].Attempts >= counts.Attempts && end[id].Successes >= counts.Successes, id.Value);
         Assert.Equal(ResumedRun.MoreIterations * TinyRun.PromptsPerIteration * TinyRun.SamplesPerPrompt,
             end.Values.Sum(c => c.Attempts) - left.Values.Sum(c => c.Attempts));
     }
@@ -121,7 +121,8 @@ public sealed class ResumeAndEvalTests(ResumedRun runs) : IClassFixture<ResumedR
         var result = CliRunner.Run(["train", "--resume", "run-that-never-was", "--out", tmp.File("run"), .. CliRunner.StorageIn(tmp.Path)]);
 
         Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.Contains("kimi: error: run run-that-never-was: no run with id run-that-never-was", result.Stderr);
+        Assert.Contains("kimi: error: run run-that-never-was: no run with id run-that-never-was in the journal " +
+            $"(SQLite file '{tmp.File("kimi.db")}')", result.Stderr);
         Assert.DoesNotContain("   at ", result.Stderr);
     }
 

@@ -1,28 +1,27 @@
-using System.Text;
+using System.CommandLine;
+using Kimi.Actors.CommandLine;
+using Kimi.Actors.Host.Cli;
 using Kimi.Bench.CodeJudge;
 using Kimi.Bench.PartialRollouts;
 using Kimi.Bench.Sampler;
 
 namespace Kimi.Bench;
 
-/// <summary>The registry of subcommands: a new benchmark adds one line here.</summary>
+/// <summary>The benchmarks, on kimi's command-line plumbing: a new benchmark is one factory here.</summary>
 public static class BenchCommands
 {
-    public static IReadOnlyList<BenchCommand> All { get; } =
+    public static IReadOnlyList<Func<Command>> All { get; } =
     [
-        SamplerBenchmark.Command,
-        PartialRolloutBenchmark.Command,
-        CodeJudgeBenchmark.Command,
+        SamplerBenchmark.Create,
+        PartialRolloutBenchmark.Create,
+        CodeJudgeBenchmark.Create,
     ];
 
-    public static BenchCommand? Find(string name) =>
-        All.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.Ordinal));
-
-    public static string Usage()
+    public static readonly CliProgram Program = new(
+        "kimi-bench",
+        "benchmarks of Kimi.Actors: each runs its baseline in the same process and reports the ratio",
+        All)
     {
-        var text = new StringBuilder("usage: kimi-bench <benchmark> [options]\n\nbenchmarks:\n");
-        foreach (var c in All)
-            text.Append($"  {c.Name} {c.Arguments}\n      {c.Summary}\n");
-        return text.ToString();
-    }
+        Notes = "Run: dotnet run --project tools/Kimi.Bench -c Release -- BENCHMARK [options]; results and commands are in BENCHMARKS.md.",
+    };
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Actor.Setup;
@@ -30,10 +31,15 @@ public static class ClusterBootstrap
         [SqlPersistence.JournalConfigPath, SqlPersistence.SnapshotStoreConfigPath, SqlPersistence.QueryConfigPath];
 
     // The allow-list is part of the security model, so no layer can unbind it: Kimi's messages always go through
-    // KimiHyperionSerializer (hocon/akka.conf says the same; this wins over any later layer).
+    // KimiHyperionSerializer, and the journal's schema is its own serializer's (hocon/akka.conf says the same; this
+    // wins over any later layer).
     private static readonly AkkaConfig SerializationLayer = ConfigurationFactory.ParseString($$"""
         akka.actor.serializers.hyperion = "{{ShortName(typeof(KimiHyperionSerializer))}}"
-        akka.actor.serialization-bindings { "{{ShortName(typeof(IKimiMessage))}}" = hyperion }
+        akka.actor.serializers.kimi-journal = "{{ShortName(typeof(KimiJournalSerializer))}}"
+        akka.actor.serialization-bindings {
+          "{{ShortName(typeof(IKimiMessage))}}" = hyperion
+          "{{ShortName(typeof(Protocol.Journal.IJournalEvent))}}" = kimi-journal
+        }
         """);
 
     // Remoting's and the cluster's reference configurations, which bring the serializers of Akka's own messages
@@ -99,6 +105,34 @@ public static class ClusterBootstrap
         .Select(b => Path.GetFullPath(b.DataSource))
         .Distinct(StringComparer.Ordinal)
         .ToList();
+
+    /// <summary>
+    /// The database the journal of <paramref name="config"/> (before or after <see cref="BuildConfig"/>) writes to, for
+    /// messages: a SQLite file by its full path, another provider by name, database and host, never its credentials.
+    /// </summary>
+    public static JournalDatabase Journal(AkkaConfig config)
+    {
+        var built = BuildConfig(config);
+        var plugin = built.GetString("akka.persistence.journal.plugin", SqlPersistence.JournalConfigPath);
+        var provider = built.GetString($"{plugin}.provider-name", "");
+        var connectionString = built.GetString($"{plugin}.connection-string", "");
+        if (IsSqlite(built, plugin))
+        {
+            var sqlite = new SqliteConnectionStringBuilder(connectionString);
+            if (sqlite.Mode == SqliteOpenMode.Memory || sqlite.DataSource is "" or ":memory:")
+                return new JournalDatabase(provider, null, "in-memory SQLite database");
+            var file = Path.GetFullPath(sqlite.DataSource);
+            return new JournalDatabase(provider, file, $"SQLite file '{file}'");
+        }
+        var parts = new DbConnectionStringBuilder();
+        try { parts.ConnectionString = connectionString; }
+        catch (ArgumentException) { return new JournalDatabase(provider, null, $"{provider} database at {plugin}.connection-string"); }
+        string? Part(params string[] keys) => keys.Select(k => parts.TryGetValue(k, out var v) ? v?.ToString() : null)
+            .FirstOrDefault(v => !string.IsNullOrEmpty(v));
+        var (host, port, database) = (Part("Host", "Server", "Address"), Part("Port"), Part("Database", "Initial Catalog"));
+        return new JournalDatabase(provider, null, $"{provider} database" + (database is null ? "" : $" '{database}'") +
+            (host is null ? "" : $" on {host}" + (port is null ? "" : $":{port}")));
+    }
 
     /// <summary>
     /// Checks the SQLite database (<see cref="DatabasePreflight"/>) and creates the ActorSystem, without joining a
@@ -208,3 +242,8 @@ public static class ClusterBootstrap
     private static bool IsSqlite(AkkaConfig config, string pluginPath) =>
         config.GetString($"{pluginPath}.provider-name", "").StartsWith("SQLite", StringComparison.OrdinalIgnoreCase);
 }
+
+/// <summary>Where a journal lives, as <see cref="ClusterBootstrap.Journal"/> describes it.</summary>
+/// <param name="SqliteFile">The full path of its SQLite file; null for another provider or an in-memory database.</param>
+/// <param name="Description">For messages, e.g. <c>SQLite file '/srv/kimi/data/kimi.db'</c> or <c>PostgreSQL15 database 'kimi' on db:5432</c>.</param>
+public sealed record JournalDatabase(string Provider, string? SqliteFile, string Description);

@@ -117,8 +117,7 @@ public sealed class ConfigReader(Config config, string root)
         foreach (var path in Leaves(config.GetValue(root).GetObject(), root))
             if (!_read.Contains(path) && !_read.Any(r => path.StartsWith(r + ".")) && !skip.Any(s => path == s || path.StartsWith(s + ".")))
             {
-                var known = _read.Where(r => r.Count(c => c == '.') == path.Count(c => c == '.'))
-                    .OrderBy(r => Distance(r, path)).FirstOrDefault();
+                var known = Nearest(path, _read.Where(r => r.Count(c => c == '.') == path.Count(c => c == '.')));
                 throw new ConfigException($"{path}: unknown key" + (known is null ? "" : $" (did you mean {known}?)"));
             }
     }
@@ -139,7 +138,7 @@ public sealed class ConfigReader(Config config, string root)
             foreach (var path in Leaves(value.GetObject(), section))
             {
                 if (known.HasPath(path) || openPaths.Any(path.StartsWith)) continue;
-                var nearest = known.HasPath(section) ? Leaves(known.GetValue(section).GetObject(), section).OrderBy(k => Distance(k, path)).FirstOrDefault() : null;
+                var nearest = known.HasPath(section) ? Nearest(path, Leaves(known.GetValue(section).GetObject(), section)) : null;
                 throw new ConfigException($"{path}: unknown key" + (nearest is null ? "" : $" (did you mean {nearest}?)"));
             }
         }
@@ -169,6 +168,17 @@ public sealed class ConfigReader(Config config, string root)
     }
 
     private static string Fmt(double x) => x.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The candidate closest to <paramref name="word"/> by edit distance (the first of equals), or null when there is none
+    /// within <paramref name="maxDistance"/>: what "did you mean" suggests for a mistyped key, option or command.
+    /// </summary>
+    public static string? Nearest(string word, IEnumerable<string> candidates, int maxDistance = int.MaxValue) => candidates
+        .Select(c => (Candidate: c, Distance: Distance(c, word)))
+        .Where(c => c.Distance <= maxDistance)
+        .OrderBy(c => c.Distance)
+        .Select(c => c.Candidate)
+        .FirstOrDefault();
 
     private static int Distance(string a, string b)
     {

@@ -32,8 +32,44 @@ public static class DatabasePreflight
         {
             CheckHeader(file);
             CheckIntegrity(file);
+            CheckSchema(file);
         }
         return file;
+    }
+
+    /// <summary>
+    /// Hyperion's serializer id in Akka.NET: Kimi builds before journal schema v1 persisted the CLR shapes of their events
+    /// with it. Such events cannot be read by this build (their types are gone), and recovering a Run or Prompt from them
+    /// would fail half-way, so the database is refused up front.
+    /// </summary>
+    public const int LegacyHyperionSerializerId = -5;
+
+    private static void CheckSchema(string file)
+    {
+        long legacy;
+        try
+        {
+            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
+            }.ToString());
+            connection.Open();
+            using var command = connection.CreateCommand();
+            // Akka.Persistence.Sql's journal table, with its serializer column; anything else by that name is not ours to judge.
+            command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'identifier'";
+            if ((long)(command.ExecuteScalar() ?? 0L) == 0) return;
+            command.CommandText = $"SELECT COUNT(*) FROM journal WHERE identifier = {LegacyHyperionSerializerId}";
+            legacy = (long)(command.ExecuteScalar() ?? 0L);
+        }
+        catch (SqliteException e)
+        {
+            throw new DatabaseException(file, $"database file '{file}': its journal table cannot be read ({e.Message.TrimEnd('.')}); it was left untouched", e);
+        }
+        if (legacy > 0)
+            throw new DatabaseException(file,
+                $"database file '{file}' holds {legacy} events written by a kimi build before journal schema v1 (Hyperion CLR shapes), " +
+                "which this build cannot read; it was left untouched: resume those runs with the build that wrote them, or set " +
+                "kimi.persistence.sqlite-file to another path to start fresh");
     }
 
     private static void CheckFolder(string file)

@@ -26,6 +26,9 @@ public static class RunOptionsBinder
         return sb.ToString();
     }
 
+    /// <summary>Binds the run's options with the tokenizer its configuration names (today: the built-in character tokenizer).</summary>
+    public static RunOptions Bind(Config config) => Bind(config, TokenizerSpec.Char.Create());
+
     public static RunOptions Bind(Config config, ITokenizer tokenizer)
     {
         var r = new ConfigReader(config, "kimi");

@@ -10,9 +10,31 @@ public sealed record JudgeSettings(int Concurrency, TimeSpan Timeout, MathVerifi
     public const string ConfigPath = "kimi.judges";
 
     /// <summary>hocon/judges.conf as embedded in this assembly: the fallback for every key.</summary>
-    public static Config Defaults { get; } = EmbeddedHocon.Parse("hocon/judges.conf");
+    public static Config Defaults { get; } = ConfigurationFactory.ParseString(KimiConfigLoader.ReadEmbedded("hocon/judges.conf"));
 
     public static JudgeSettings Default { get; } = FromConfig(ConfigurationFactory.Empty);
+
+    /// <summary>
+    /// Makes this process judge with these settings: the math domain's extraction and units, the code domain's
+    /// sandbox. With <paramref name="startSandbox"/> the sandbox starts now, so a node that will judge code and
+    /// cannot refuses to start (<see cref="SandboxUnavailableException"/> says what is missing).
+    /// </summary>
+    public void Apply(bool startSandbox)
+    {
+        Verifiers.Configure(Verifiers.Math, Math == MathAnswerVerifier.Instance.Options ? MathAnswerVerifier.Instance : new MathAnswerVerifier(Math));
+        CodeVerifier.Shared.Configure(Sandbox);
+        if (startSandbox) CodeVerifier.Shared.Start();
+    }
+
+    /// <summary>
+    /// This node's verifiers for the domains these settings configure (math, code); the other domains use
+    /// <see cref="Verifiers.ForDomain"/>. The code verifier's sandbox starts on its first program.
+    /// </summary>
+    public IReadOnlyDictionary<string, IVerifier> CreateVerifiers() => new Dictionary<string, IVerifier>
+    {
+        [Verifiers.Math] = new MathAnswerVerifier(Math),
+        [Verifiers.Code] = new CodeVerifier(Sandbox),
+    };
 
     /// <summary>Reads <c>kimi.judges</c>, falling back to <see cref="Defaults"/>; a bad value throws <see cref="ArgumentException"/> naming the key.</summary>
     public static JudgeSettings FromConfig(Config config)

@@ -3,6 +3,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
 using Kimi.Actors.Cluster.Protocol;
+using Kimi.Actors.Cluster.Protocol.Journal;
 using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
 
 namespace Kimi.Actors.Cluster.Prompt;
@@ -19,21 +20,26 @@ public sealed class PromptActor : ReceivePersistentActor
     private readonly PromptSettings _settings;
     private readonly string _tag;
     private PromptState _state;
+    // Set when the journal holds an event this build cannot read: the entity then refuses to record anything.
+    private string? _unreadable;
 
     /// <param name="entityId">The sharding entity id, <see cref="EntityIds.Prompt"/>(run, prompt).</param>
     public PromptActor(string entityId, PromptSettings settings)
     {
-        var (runId, promptId) = EntityIds.Split(entityId);
+        var (runId, promptId) = EntityIds.ParsePrompt(entityId);
         _settings = settings;
         _tag = EntityIds.RunTag(runId);
         _state = PromptState.Empty(runId, promptId, settings.IdempotencyWindow);
-        PersistenceId = PersistenceIdOf(entityId);
+        PersistenceId = EntityIds.PromptPersistenceId(runId, promptId);
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is PromptSnapshot snapshot) _state = PromptState.FromSnapshot(snapshot, settings.IdempotencyWindow);
+            if (offer.Snapshot is PromptSnapshotV1 snapshot)
+                _state = PromptState.FromSnapshot((PromptSnapshot)JournalMapper.FromJournal(snapshot), settings.IdempotencyWindow);
+            else if (offer.Snapshot is UnreadableJournalEvent u) _unreadable = u.Reason;
         });
-        Recover<GroupJudged>(judged => _state = _state.ProcessEvent(judged));
+        Recover<GroupJudgedV1>(judged => _state = _state.ProcessEvent((GroupJudged)JournalMapper.FromJournal(judged)));
+        Recover<UnreadableJournalEvent>(u => _unreadable ??= u.Reason);
 
         Command<RecordJudgedGroup>(Record);
         Command<GetPromptStats>(_ => Sender.Tell(_state.Stats()));
@@ -49,11 +55,13 @@ public sealed class PromptActor : ReceivePersistentActor
 
     public static Props Props(string entityId, PromptSettings settings) => Akka.Actor.Props.Create(() => new PromptActor(entityId, settings));
 
-    /// <summary>Persistence id of a Prompt entity: stable across shard counts and nodes.</summary>
-    public static string PersistenceIdOf(string entityId) => $"prompt-{entityId}";
-
     private void Record(RecordJudgedGroup command)
     {
+        if (_unreadable is not null)
+        {
+            Sender.Tell(new Status.Failure(new InvalidOperationException($"prompt {PersistenceId}: {_unreadable}")));
+            return;
+        }
         GroupJudged? judged;
         try
         {
@@ -72,11 +80,11 @@ public sealed class PromptActor : ReceivePersistentActor
             return;
         }
         var sender = Sender;
-        Persist(new Tagged(judged, [_tag]), _ =>
+        Persist(new Tagged(JournalMapper.ToJournal(judged), [_tag]), _ =>
         {
             _state = _state.ProcessEvent(judged);
             sender.Tell(_state.Reply(command, judged));
-            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(_state.ToSnapshot());
+            if (LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(JournalMapper.ToJournal(_state.ToSnapshot()));
         });
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Kimi.Actors.Rl.Identity;
 using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
 
 namespace Kimi.Actors.Cluster.Prompt;
@@ -15,8 +16,8 @@ namespace Kimi.Actors.Cluster.Prompt;
 /// iteration at or below <c>LastIteration − Window</c> is treated as a duplicate and not counted.
 /// </param>
 public sealed record PromptState(
-    string RunId,
-    string PromptId,
+    RunId RunId,
+    PromptId PromptId,
     int Difficulty,
     long Attempts,
     long Successes,
@@ -24,7 +25,7 @@ public sealed record PromptState(
     ImmutableSortedDictionary<int, ImmutableHashSet<int>> RecentSamples,
     int Window)
 {
-    public static PromptState Empty(string runId, string promptId, int window)
+    public static PromptState Empty(RunId runId, PromptId promptId, int window)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         return new(runId, promptId, 0, 0, 0, -1, ImmutableSortedDictionary<int, ImmutableHashSet<int>>.Empty, window);
@@ -45,10 +46,13 @@ public sealed record PromptState(
         var taken = new HashSet<int>();
         foreach (var verdict in command.Samples)
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(verdict.Sample);
+            var id = verdict.Trajectory;
+            if (id.Prompt != PromptId || id.Iteration != command.Iteration)
+                throw new ArgumentException($"trajectory {id} is not of group {PromptId}#{command.Iteration}", nameof(command));
+            ArgumentOutOfRangeException.ThrowIfNegative(id.Sample);
             // A sample repeated inside one command is one sample too: the first verdict counts.
-            if (seen.Contains(verdict.Sample) || !taken.Add(verdict.Sample)) continue;
-            samples.Add(verdict.Sample);
+            if (seen.Contains(id.Sample) || !taken.Add(id.Sample)) continue;
+            samples.Add(id.Sample);
             correct.Add(verdict.Correct);
         }
         return samples.Count == 0

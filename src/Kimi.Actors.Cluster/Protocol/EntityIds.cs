@@ -1,21 +1,46 @@
+using Kimi.Actors.Rl.Identity;
+
 namespace Kimi.Actors.Cluster.Protocol;
 
-/// <summary>The one place that spells sharded entity ids, so routing and tests agree.</summary>
+/// <summary>
+/// The one place that spells sharded entity ids and persistence ids (sharding and the journal need strings), so
+/// routing, recovery and tests agree, and every id read back is parsed into its typed value.
+/// </summary>
 public static class EntityIds
 {
     public const char Separator = '|';
 
-    public static string Prompt(string runId, string promptId) => $"{runId}{Separator}{promptId}";
-    public static string Generator(string runId, int slot) => $"{runId}{Separator}rollout-{slot}";
-    public static string Judge(int slot) => $"judge-{slot}";
+    public static string Run(RunId run) => run.Value;
+    public static string Prompt(RunId run, PromptId prompt) => $"{run}{Separator}{prompt}";
+    public static string Generator(RunId run, GeneratorSlot slot) => $"{run}{Separator}{slot}";
+    public static string Trainer(RunId run) => run.Value;
+    public static string Judge(JudgeSlot slot) => slot.ToString();
 
     /// <summary>Tag on every Prompt event of a run: the Run rebuilds its sampler from these on recovery.</summary>
-    public static string RunTag(string runId) => $"run:{runId}";
+    public static string RunTag(RunId run) => $"run:{run}";
 
-    public static (string RunId, string Local) Split(string entityId)
+    /// <summary>Persistence id of a Run entity.</summary>
+    public static string RunPersistenceId(RunId run) => $"run-{run}";
+
+    /// <summary>Persistence id of a Prompt entity: stable across shard counts and nodes.</summary>
+    public static string PromptPersistenceId(RunId run, PromptId prompt) => $"prompt-{Prompt(run, prompt)}";
+
+    public static (RunId Run, PromptId Prompt) ParsePrompt(string entityId)
+    {
+        var (run, local) = Split(entityId);
+        return (run, new PromptId(local));
+    }
+
+    public static (RunId Run, GeneratorSlot Slot) ParseGenerator(string entityId)
+    {
+        var (run, local) = Split(entityId);
+        return (run, GeneratorSlot.Parse(local));
+    }
+
+    private static (RunId Run, string Local) Split(string entityId)
     {
         int i = entityId.IndexOf(Separator);
         if (i < 0) throw new ArgumentException($"entity id '{entityId}' has no '{Separator}'");
-        return (entityId[..i], entityId[(i + 1)..]);
+        return (RunId.Parse(entityId[..i]), entityId[(i + 1)..]);
     }
 }

@@ -1,14 +1,16 @@
 using Akka.Actor;
+using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
+using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Rollouts;
+using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
-using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
 
 namespace Kimi.Actors.Cluster.Protocol;
 
 /// <summary>
 /// Between an entity (RolloutGenerator, Trainer) and the GPU worker it supervises, in the same process or in a
-/// `kimi worker` child process over loopback remoting. Every request carries an id; the reply repeats it, so an
+/// `kimi-worker` child process over loopback remoting. Every request carries an id; the reply repeats it, so an
 /// entity that re-sends work after a worker restart can tell a late duplicate from the answer it waits for.
 /// Tensors never travel here: weights move through the weight store, referenced by <see cref="WeightsPublished"/>.
 /// </summary>
@@ -20,62 +22,70 @@ public static class WorkerProtocol
     /// </summary>
     public interface IWorkerRequest : IKimiMessage
     {
-        string RequestId { get; }
+        RequestId RequestId { get; }
     }
 
     /// <summary>An answer to (or, for <see cref="SftProgress"/>, news about) the request with the same id.</summary>
     public interface IWorkerReply : IKimiMessage
     {
-        string RequestId { get; }
+        RequestId RequestId { get; }
     }
 
     /// <summary>Sent by a worker in a child process to its entity once it is ready for work.</summary>
     public sealed record WorkerReady(string WorkerId, IActorRef Worker, int ProcessId) : IKimiMessage;
 
-    /// <summary>Fresh policy weights from a model config (trainer, before warm-up SFT). Replied with <see cref="PolicyReady"/>.</summary>
-    public sealed record InitPolicy(string RequestId, string RunId, string ModelConfigJson, long Seed) : IWorkerRequest;
+    /// <summary>
+    /// Fresh policy weights from a model config, or the weights of <paramref name="InitCheckpoint"/> (trainer, before
+    /// warm-up SFT), as version 0. Replied with <see cref="PolicyReady"/>.
+    /// </summary>
+    public sealed record InitPolicy(RequestId RequestId, RunId RunId, string ModelConfigJson, long Seed, string? InitCheckpoint) : IWorkerRequest;
 
     /// <summary>Load published weights (verifying the hash). Replied with <see cref="PolicyReady"/>.</summary>
-    public sealed record LoadPolicy(string RequestId, WeightsPublished Weights) : IWorkerRequest;
+    public sealed record LoadPolicy(RequestId RequestId, WeightsPublished Weights) : IWorkerRequest;
 
-    public sealed record PolicyReady(string RequestId, long Version, long Parameters) : IWorkerReply;
+    public sealed record PolicyReady(RequestId RequestId, long Version, long Parameters, string Device) : IWorkerReply;
+
+    /// <summary>Load a durable checkpoint (verifying its hash) and publish it as <paramref name="Version"/>. Replied with <see cref="PolicyRestored"/>.</summary>
+    public sealed record RestoreCheckpoint(RequestId RequestId, RunId RunId, long Version, CheckpointRef Checkpoint) : IWorkerRequest;
+
+    public sealed record PolicyRestored(RequestId RequestId, WeightsPublished Weights, long Parameters, string Device) : IWorkerReply;
 
     /// <summary>Generate (or continue) trajectories with the loaded policy.</summary>
-    public sealed record GenerateBatch(string RequestId, IReadOnlyList<RolloutRequest> Requests, RolloutSettings Settings, long Seed) : IWorkerRequest;
+    public sealed record GenerateBatch(RequestId RequestId, IReadOnlyList<RolloutRequest> Requests, RolloutSettings Settings, long Seed) : IWorkerRequest;
 
     /// <param name="Seconds">Time inside model generation, measured by the worker.</param>
-    public sealed record BatchGenerated(string RequestId, long PolicyVersion, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds)
+    public sealed record BatchGenerated(RequestId RequestId, long PolicyVersion, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds)
         : IWorkerReply;
 
     /// <summary>Greedy and sampled held-out accuracy of the loaded policy.</summary>
-    public sealed record EvaluateHeldOut(string RequestId, IReadOnlyList<PromptSpec> Prompts, EvalSettings Greedy, EvalSettings Sampled, PrimaryMetric Primary)
-        : IWorkerRequest;
+    public sealed record EvaluateHeldOut(RequestId RequestId, IReadOnlyList<PromptSpec> Prompts, EvaluationPlan Plan, TokenizerSpec Tokenizer) : IWorkerRequest;
 
-    public sealed record HeldOutEvaluated(string RequestId, long PolicyVersion, HeldOutEvaluation Evaluation, double Seconds) : IWorkerReply;
+    public sealed record HeldOutEvaluated(RequestId RequestId, long PolicyVersion, HeldOutEvaluation Evaluation, double Seconds) : IWorkerReply;
 
     /// <summary>
     /// Warm-up SFT on the run's built-in demonstrations (the worker rebuilds the deterministic task suite from the
     /// options and seed). Progress arrives as <see cref="SftProgress"/>, the end as <see cref="SftCompleted"/>.
     /// </summary>
-    public sealed record RunWarmupSft(string RequestId, string RunId, TaskOptions Tasks, SftOptions Sft, long Seed) : IWorkerRequest;
+    public sealed record RunWarmupSft(RequestId RequestId, RunId RunId, TaskOptions Tasks, SftOptions Sft, long Seed, TokenizerSpec Tokenizer) : IWorkerRequest;
 
-    public sealed record SftProgress(string RequestId, SftStepStats Step) : IWorkerReply;
+    public sealed record SftProgress(RequestId RequestId, SftStepStats Step) : IWorkerReply;
 
-    public sealed record SftCompleted(string RequestId, WeightsPublished Weights, double Seconds) : IWorkerReply;
+    public sealed record SftCompleted(RequestId RequestId, WeightsPublished Weights, double Seconds) : IWorkerReply;
 
     /// <summary>One RL iteration's training on complete groups; the new weights are published before the reply.</summary>
-    public sealed record TrainIteration(string RequestId, string RunId, int Iteration, IReadOnlyList<TrainingGroup> Groups,
-        PolicyOptimizationOptions Optimization, SegmentSelection Segments, long CurrentVersion, long Seed) : IWorkerRequest;
+    public sealed record TrainIteration(RequestId RequestId, RunId RunId, int Iteration, IReadOnlyList<TrainingGroup> Groups,
+        PolicyOptimizationOptions Optimization, long CurrentVersion, long Seed) : IWorkerRequest;
 
+    /// <param name="Consumed">The trajectories that entered the loss, group by group: the trainer's own record of what it trained on.</param>
     /// <param name="Seconds">Time inside the training step, measured by the worker.</param>
-    public sealed record IterationTrained(string RequestId, int Iteration, TrainStepStats Stats, WeightsPublished Weights, double Seconds)
-        : IWorkerReply;
+    public sealed record IterationTrained(RequestId RequestId, int Iteration, TrainStepStats Stats, WeightsPublished Weights,
+        IReadOnlyList<TrainedGroup> Consumed, double Seconds) : IWorkerReply;
 
-    /// <summary>Write the loaded policy as a durable checkpoint folder (config.json + model.safetensors).</summary>
-    public sealed record SaveCheckpoint(string RequestId, string Directory, IReadOnlyDictionary<string, string> Metadata) : IWorkerRequest;
+    /// <summary>Write published version <paramref name="Version"/> as a durable checkpoint of the worker's node.</summary>
+    public sealed record SaveCheckpoint(RequestId RequestId, RunId RunId, long Version) : IWorkerRequest;
 
-    public sealed record CheckpointSaved(string RequestId, string Directory) : IWorkerReply;
+    public sealed record CheckpointSaved(RequestId RequestId, long Version, CheckpointRef Checkpoint) : IWorkerReply;
 
     /// <summary>A request the worker refused without crashing (bad input, wrong state); not retried.</summary>
-    public sealed record WorkRejected(string RequestId, string Reason) : IWorkerReply;
+    public sealed record WorkRejected(RequestId RequestId, string Reason) : IWorkerReply;
 }

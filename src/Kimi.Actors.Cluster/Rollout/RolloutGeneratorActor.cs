@@ -1,5 +1,7 @@
 using Akka.Actor;
+using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Cluster.Workers;
+using Kimi.Actors.Rl.Identity;
 using static Kimi.Actors.Cluster.Protocol.GeneratorProtocol;
 
 namespace Kimi.Actors.Cluster.Rollout;
@@ -11,10 +13,10 @@ namespace Kimi.Actors.Cluster.Rollout;
 /// </summary>
 public sealed class RolloutGeneratorActor : WorkerOwner
 {
-    private readonly string _runId;
-    private readonly int _slot;
+    private readonly RunId _runId;
+    private readonly GeneratorSlot _slot;
 
-    public RolloutGeneratorActor(string runId, int slot) : base($"{runId}-rollout-{slot}")
+    public RolloutGeneratorActor(RunId runId, GeneratorSlot slot) : base($"{runId}-{slot}")
     {
         _runId = runId;
         _slot = slot;
@@ -32,8 +34,7 @@ public sealed class RolloutGeneratorActor : WorkerOwner
 
     public static Props Props(string entityId)
     {
-        var (runId, local) = Protocol.EntityIds.Split(entityId);
-        int slot = int.Parse(local.Substring("rollout-".Length));
+        var (runId, slot) = EntityIds.ParseGenerator(entityId);
         return Akka.Actor.Props.Create(() => new RolloutGeneratorActor(runId, slot));
     }
 }

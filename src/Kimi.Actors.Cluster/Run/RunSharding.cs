@@ -11,7 +11,7 @@ public static class RunSharding
     public const string DefaultRole = "run";
 
     /// <summary>A Run drives its loop itself: never passivated for idleness (it would drop its attached workers).</summary>
-    private static readonly EntityType Type = new(TypeName, Shards: 32, m => m is IWithRunId r ? r.RunId : null, Passivate: false);
+    private static readonly EntityType Type = new(TypeName, Shards: 32, m => m is IWithRunId r ? EntityIds.Run(r.RunId) : null, Passivate: false);
 
     public static IActorRef Start(ActorSystem system, string role = DefaultRole) => Type.Start(system, role, RunActor.Props);
 

@@ -1,36 +1,18 @@
 using System.Collections.Immutable;
 using Akka.Configuration;
-using Kimi.Actors.Cluster.Protocol;
-using Kimi.Actors.Rl.Evaluation;
-using Kimi.Actors.Rl.Rollouts;
-using static Kimi.Actors.Cluster.Protocol.RunProtocol;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 
 namespace Kimi.Actors.Cluster.Run;
 
 /// <summary>
-/// What the Run entity knows durably, rebuilt from its events: the configuration (and hyperparameter changes), how far
-/// the run has come (committed iterations, weight version, checkpoint), and the evaluations to report. Pure: events in,
-/// new state out.
+/// What the Run entity knows durably, rebuilt from its events: the configuration and the hyperparameter changes
+/// (with the iteration each applies from), and the run's <see cref="RunProgress"/>. Pure: events in, new state out.
 /// </summary>
-public sealed record RunState(
-    string RunId,
-    string? ConfigHocon,
-    ImmutableList<(string Key, string Value)> Overrides,
-    int TargetIterations,
-    bool SftDone,
-    long WeightVersion,
-    string? CheckpointDirectory,
-    int CommittedIterations,
-    int CurriculumLevel,
-    HeldOutEvaluation? SftEvaluation,
-    HeldOutEvaluation? LastEvaluation,
-    double SftSeconds,
-    bool Paused,
-    bool Completed,
-    ReplaySnapshot Replay)
+public sealed record RunState(RunId RunId, string? ConfigHocon, ImmutableList<HyperparameterChanged> Changes, RunProgress Progress,
+    string? Unreadable)
 {
-    public static RunState Empty(string runId) =>
-        new(runId, null, [], 0, false, 0, null, 0, 0, null, null, 0, false, false, ReplaySnapshot.Empty);
+    public static RunState Empty(RunId runId) => new(runId, null, [], RunProgress.New, null);
 
     public bool Started => ConfigHocon is not null;
 
@@ -38,27 +20,18 @@ public sealed record RunState(
     public Config EffectiveConfig()
     {
         var config = ConfigurationFactory.ParseString(ConfigHocon ?? "");
-        foreach (var (key, value) in Overrides)
-            config = ConfigurationFactory.ParseString($"{key} = {value}").WithFallback(config);
+        foreach (var change in Changes)
+            config = ConfigurationFactory.ParseString($"{change.Key} = {change.Value}").WithFallback(config);
         return config;
     }
 
-    public RunState Apply(IKimiEvent e) => e switch
+    /// <summary>The state after a persisted event: the Run's own (start, target, change) or a fact of its machine.</summary>
+    public RunState Apply(object e) => e switch
     {
-        RunStarted s => this with { ConfigHocon = s.ConfigHocon, TargetIterations = s.TargetIterations },
-        TargetExtended t => this with { TargetIterations = t.TargetIterations, Completed = false },
-        SftFinished f => this with { SftDone = true, WeightVersion = f.WeightVersion, CheckpointDirectory = f.CheckpointDirectory, SftSeconds = f.Seconds },
-        HeldOutRecorded h when h.Label == "sft" => this with { SftEvaluation = h.Evaluation, LastEvaluation = h.Evaluation },
-        HeldOutRecorded h => this with { LastEvaluation = h.Evaluation },
-        IterationCommitted c => this with
-        {
-            CommittedIterations = c.Iteration + 1, WeightVersion = c.WeightVersion, CheckpointDirectory = c.CheckpointDirectory,
-            CurriculumLevel = c.Metrics.MaxEligibleDifficulty, Replay = c.Replay ?? ReplaySnapshot.Empty,
-        },
-        HyperparameterChanged h => this with { Overrides = Overrides.Add((h.Key, h.Value)) },
-        RunPaused => this with { Paused = true },
-        RunUnpaused => this with { Paused = false },
-        RunCompleted => this with { Completed = true },
-        _ => this,
+        RunStarted s => this with { ConfigHocon = s.ConfigHocon, Progress = Progress.Apply(new TargetSet(s.TargetIterations)) },
+        TargetExtended t => this with { Progress = Progress.Apply(new TargetSet(t.TargetIterations)) },
+        HyperparameterChanged h => this with { Changes = Changes.Add(h) },
+        IRunFact fact => this with { Progress = Progress.Apply(fact) },
+        _ => throw new ArgumentException($"{e.GetType().Name} is not an event of the Run entity"),
     };
 }

@@ -11,7 +11,7 @@ public static class TrainerSharding
     public const string DefaultRole = "trainer";
 
     /// <summary>Trainers own worker processes: never passivated for idleness, only stopped by their run.</summary>
-    private static readonly EntityType Type = new(TypeName, Shards: 32, m => m is IWithTrainerRun r ? r.RunId : null, Passivate: false);
+    private static readonly EntityType Type = new(TypeName, Shards: 32, m => m is IWithTrainerRun r ? EntityIds.Trainer(r.RunId) : null, Passivate: false);
 
     public static IActorRef Start(ActorSystem system, string role = DefaultRole) => Type.Start(system, role, TrainerActor.Props);
 

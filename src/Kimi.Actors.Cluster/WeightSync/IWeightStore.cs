@@ -1,4 +1,5 @@
-using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 
 namespace Kimi.Actors.Cluster.WeightSync;
 
@@ -17,7 +18,7 @@ public interface IWeightStore
     /// strictly increase: a version at or below the latest one is rejected with <see cref="WeightSyncException"/>.
     /// The store keeps the array; the caller must not modify it afterwards.
     /// </summary>
-    WeightsPublished Publish(string runId, long version, byte[] safetensors);
+    WeightsPublished Publish(RunId runId, long version, byte[] safetensors);
 
     /// <summary>
     /// The bytes behind <paramref name="weights"/>, verified against its size and SHA-256; a missing entry or a
@@ -26,17 +27,17 @@ public interface IWeightStore
     byte[] Fetch(WeightsPublished weights);
 
     /// <summary>Deletes the versions of <paramref name="runId"/> below <paramref name="keepFrom"/>.</summary>
-    void Prune(string runId, long keepFrom);
+    void Prune(RunId runId, long keepFrom);
 
     /// <summary>
     /// Deletes the versions of <paramref name="runId"/> at or above <paramref name="fromVersion"/>. For the run's one
     /// publisher only: a worker that died after publishing but before its reply arrived left a version nobody was told
     /// about; the retried request takes it back before publishing that version again.
     /// </summary>
-    void Retract(string runId, long fromVersion);
+    void Retract(RunId runId, long fromVersion);
 
     /// <summary>The highest stored version of <paramref name="runId"/>, or null when it has none.</summary>
-    long? LatestVersion(string runId);
+    long? LatestVersion(RunId runId);
 }
 
 /// <summary>Weights that cannot be published or fetched: a non-increasing version, a missing entry, a size or hash mismatch.</summary>

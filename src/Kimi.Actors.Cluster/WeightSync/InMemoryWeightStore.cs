@@ -1,4 +1,5 @@
-using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 
 namespace Kimi.Actors.Cluster.WeightSync;
 
@@ -11,16 +12,16 @@ public sealed class InMemoryWeightStore : IWeightStore
     public const string Scheme = "mem://";
 
     private readonly object _gate = new();
-    private readonly Dictionary<string, SortedDictionary<long, byte[]>> _runs = new(StringComparer.Ordinal);
+    private readonly Dictionary<RunId, SortedDictionary<long, byte[]>> _runs = [];
 
     /// <summary>The process-wide store.</summary>
     public static InMemoryWeightStore Shared { get; } = new();
 
     public string Transport => "memory";
 
-    public static string Location(string runId, long version) => $"{Scheme}{runId}/{version}";
+    public static string Location(RunId runId, long version) => $"{Scheme}{runId}/{version}";
 
-    public WeightsPublished Publish(string runId, long version, byte[] safetensors)
+    public WeightsPublished Publish(RunId runId, long version, byte[] safetensors)
     {
         var sha = WeightChecks.Publishable(runId, safetensors);
         var location = Location(runId, version);
@@ -35,26 +36,26 @@ public sealed class InMemoryWeightStore : IWeightStore
 
     public byte[] Fetch(WeightsPublished weights)
     {
-        if (weights.Location != Location(weights.RunId, weights.Version))
+        if (weights.Location != Location(weights.Run, weights.Version))
             throw new WeightSyncException(weights.Location, weights.Version,
-                $"not an in-memory location of run '{weights.RunId}' (expected {Location(weights.RunId, weights.Version)}): publisher and reader use different weight transports");
+                $"not an in-memory location of run '{weights.Run}' (expected {Location(weights.Run, weights.Version)}): publisher and reader use different weight transports");
         byte[]? bytes;
-        lock (_gate) bytes = _runs.GetValueOrDefault(weights.RunId)?.GetValueOrDefault(weights.Version);
+        lock (_gate) bytes = _runs.GetValueOrDefault(weights.Run)?.GetValueOrDefault(weights.Version);
         if (bytes is null)
             throw new WeightSyncException(weights.Location, weights.Version, "not in this process's weight store (pruned, or published by another process?)");
         return WeightChecks.Verified(weights, bytes);
     }
 
-    public void Prune(string runId, long keepFrom) => Remove(runId, v => v < keepFrom);
+    public void Prune(RunId runId, long keepFrom) => Remove(runId, v => v < keepFrom);
 
-    public void Retract(string runId, long fromVersion) => Remove(runId, v => v >= fromVersion);
+    public void Retract(RunId runId, long fromVersion) => Remove(runId, v => v >= fromVersion);
 
-    public long? LatestVersion(string runId)
+    public long? LatestVersion(RunId runId)
     {
         lock (_gate) return _runs.TryGetValue(runId, out var versions) && versions.Count > 0 ? versions.Keys.Last() : null;
     }
 
-    private void Remove(string runId, Func<long, bool> which)
+    private void Remove(RunId runId, Func<long, bool> which)
     {
         lock (_gate)
         {

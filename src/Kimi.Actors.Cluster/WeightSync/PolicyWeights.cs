@@ -3,7 +3,8 @@ using Kimi.Actors.Model;
 using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Llama;
 using TorchSharp;
-using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Cluster.WeightSync;
@@ -18,16 +19,16 @@ public static class PolicyWeights
     public const string RunIdKey = "run_id";
     public const string VersionKey = "version";
 
-    public static byte[] ToSafeTensors(LlamaForCausalLM policy, string runId, long version) =>
+    public static byte[] ToSafeTensors(LlamaForCausalLM policy, RunId runId, long version) =>
         PolicyCheckpoint.WeightsToBytes(policy, new Dictionary<string, string>
         {
             ["format"] = "pt",
             [ConfigKey] = policy.Config.ToJson(),
-            [RunIdKey] = runId,
+            [RunIdKey] = runId.Value,
             [VersionKey] = version.ToString(CultureInfo.InvariantCulture),
         });
 
-    public static WeightsPublished Publish(IWeightStore store, string runId, long version, LlamaForCausalLM policy) =>
+    public static WeightsPublished Publish(IWeightStore store, RunId runId, long version, LlamaForCausalLM policy) =>
         store.Publish(runId, version, ToSafeTensors(policy, runId, version));
 
     /// <summary>The model config carried in the metadata of published weights.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
-using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 
 namespace Kimi.Actors.Cluster.WeightSync;
 
@@ -29,10 +30,10 @@ public sealed class SharedFileWeightStore : IWeightStore
         Directory.Exists("/dev/shm") ? "/dev/shm/kimi"
         : string.IsNullOrEmpty(fallbackFolder) ? Path.Combine(Path.GetTempPath(), "kimi-weights") : fallbackFolder;
 
-    public string PathOf(string runId, long version) =>
-        Path.Combine(Root, runId, "v" + version.ToString(CultureInfo.InvariantCulture) + Extension);
+    public string PathOf(RunId runId, long version) =>
+        Path.Combine(Root, runId.Value, "v" + version.ToString(CultureInfo.InvariantCulture) + Extension);
 
-    public WeightsPublished Publish(string runId, long version, byte[] safetensors)
+    public WeightsPublished Publish(RunId runId, long version, byte[] safetensors)
     {
         var sha = WeightChecks.Publishable(runId, safetensors);
         var path = PathOf(runId, version);
@@ -72,34 +73,32 @@ public sealed class SharedFileWeightStore : IWeightStore
         return WeightChecks.Verified(weights, bytes);
     }
 
-    public void Prune(string runId, long keepFrom) => Delete(runId, v => v < keepFrom);
+    public void Prune(RunId runId, long keepFrom) => Delete(runId, v => v < keepFrom);
 
-    public void Retract(string runId, long fromVersion) => Delete(runId, v => v >= fromVersion);
+    public void Retract(RunId runId, long fromVersion) => Delete(runId, v => v >= fromVersion);
 
-    public long? LatestVersion(string runId)
+    public long? LatestVersion(RunId runId)
     {
-        WeightChecks.RunId(runId);
         long? latest = null;
         foreach (var (v, _) in Versions(runId)) latest = latest is null ? v : Math.Max(latest.Value, v);
         return latest;
     }
 
-    private void Delete(string runId, Func<long, bool> which)
+    private void Delete(RunId runId, Func<long, bool> which)
     {
-        WeightChecks.RunId(runId);
         lock (_gate)
         {
             foreach (var (v, path) in Versions(runId).ToList())
                 if (which(v)) File.Delete(path);
             // A run with nothing left leaves no folder behind (in /dev/shm, folders are memory too).
-            var folder = Path.Combine(Root, runId);
+            var folder = Path.Combine(Root, runId.Value);
             if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
         }
     }
 
-    private IEnumerable<(long Version, string Path)> Versions(string runId)
+    private IEnumerable<(long Version, string Path)> Versions(RunId runId)
     {
-        var folder = Path.Combine(Root, runId);
+        var folder = Path.Combine(Root, runId.Value);
         if (!Directory.Exists(folder)) yield break;
         foreach (var path in Directory.EnumerateFiles(folder, "v*" + Extension))
         {

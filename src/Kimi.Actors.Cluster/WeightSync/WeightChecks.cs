@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
-using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 
 namespace Kimi.Actors.Cluster.WeightSync;
 
@@ -8,17 +9,10 @@ internal static class WeightChecks
 {
     public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    /// <summary>Run ids become folder names and URL segments: letters, digits, '-', '_' and '.' only.</summary>
-    public static void RunId(string runId)
-    {
-        if (string.IsNullOrEmpty(runId) || runId is "." or ".." || !runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            throw new ArgumentException($"run id '{runId}': expected letters, digits, '-', '_' or '.' (it names a folder)");
-    }
-
     /// <summary>Checks what any store needs before publishing; returns the SHA-256 the publication will carry.</summary>
-    public static string Publishable(string runId, byte[] safetensors)
+    public static string Publishable(RunId runId, byte[] safetensors)
     {
-        RunId(runId);
+        // Run ids name folders and URL segments: RunId's rule (letters, digits, '.', '_', '-', never "." or "..") is what makes that safe.
         ArgumentNullException.ThrowIfNull(safetensors);
         return Sha256(safetensors);
     }

@@ -14,7 +14,9 @@ using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Training;
 using TorchSharp;
-using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+using Kimi.Actors.Rl.Identity;
+using CheckpointRef = Kimi.Actors.Rl.Runs.CheckpointRef;
+using WeightsPublished = Kimi.Actors.Rl.Runs.WeightsPublished;
 using static Kimi.Actors.Cluster.Protocol.WorkerProtocol;
 using Device = TorchSharp.torch.Device;
 
@@ -23,7 +25,7 @@ namespace Kimi.Actors.Cluster.Workers;
 /// <param name="WorkerId">The supervised worker's id; with <see cref="Incarnation"/> it names this start.</param>
 /// <param name="Device">cpu, cuda or cuda:N.</param>
 /// <param name="Incarnation">1 for the first start, +1 per restart (fault rules may target one).</param>
-/// <param name="OwnsProcess">True in a `kimi worker` process: a kill-process fault may kill it.</param>
+/// <param name="OwnsProcess">True in a `kimi-worker` process: a kill-process fault may kill it.</param>
 public sealed record GpuWorkerOptions(string WorkerId, string Device, int Incarnation = 1, bool OwnsProcess = false)
 {
     /// <summary>What <see cref="WorkerReady.WorkerId"/> carries: <c>id#incarnation</c>, so a stale handshake is recognisable.</summary>
@@ -44,18 +46,20 @@ public sealed class GpuWorkerActor : ReceiveActor
     private readonly IActorRef? _readyTo;
     private readonly FaultInjector _faults;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly ITokenizer _tokenizer = CharTokenizer.Instance;
+    private readonly CheckpointStore _checkpoints;
     private Device _device = TorchSharp.torch.CPU;
     private LlamaForCausalLM? _policy;
-    private string _runId = "";
+    private RunId _runId;
     private long _version;
-    private PolicyTrainer? _trainer;
-    private PolicyOptimizationOptions? _trainerOptions;
+    // The published copy of the version held (null after InitPolicy: version 0 is only published by SFT's successor).
+    private WeightsPublished? _published;
+    private TrainerSession? _trainer;
 
-    public GpuWorkerActor(GpuWorkerOptions options, IWeightStore store, FaultPlan? faults, IActorRef? readyTo)
+    public GpuWorkerActor(GpuWorkerOptions options, IWeightStore store, CheckpointStore checkpoints, FaultPlan? faults, IActorRef? readyTo)
     {
         _options = options;
         _store = store;
+        _checkpoints = checkpoints;
         _readyTo = readyTo;
         _faults = new FaultInjector(faults ?? FaultPlan.None, FaultTargets.GpuWorker, options.Incarnation, options.OwnsProcess, _log);
         Empty();
@@ -65,8 +69,9 @@ public sealed class GpuWorkerActor : ReceiveActor
     /// Props on the compute dispatcher. Call <see cref="EnsureComputeDispatcher"/> on the system first.
     /// <paramref name="readyTo"/> receives <see cref="WorkerReady"/> once started (default: the parent).
     /// </summary>
-    public static Props Props(GpuWorkerOptions options, IWeightStore store, FaultPlan? faults = null, IActorRef? readyTo = null) =>
-        Akka.Actor.Props.Create(() => new GpuWorkerActor(options, store, faults, readyTo)).WithDispatcher(WorkerSettings.ComputeDispatcherId);
+    public static Props Props(GpuWorkerOptions options, IWeightStore store, CheckpointStore checkpoints, FaultPlan? faults = null,
+        IActorRef? readyTo = null) =>
+        Akka.Actor.Props.Create(() => new GpuWorkerActor(options, store, checkpoints, faults, readyTo)).WithDispatcher(WorkerSettings.ComputeDispatcherId);
 
     /// <summary>
     /// Registers <see cref="WorkerSettings.ComputeDispatcherId"/> as a pinned dispatcher (a thread per actor) unless the
@@ -123,18 +128,20 @@ public sealed class GpuWorkerActor : ReceiveActor
     protected override bool AroundReceive(Receive receive, object message) =>
         message is not IWorkerRequest || _faults.Admit(message) ? base.AroundReceive(receive, message) : true;
 
-    /// <summary>No policy yet: only InitPolicy and LoadPolicy are accepted.</summary>
+    /// <summary>No policy yet: only InitPolicy, LoadPolicy and RestoreCheckpoint are accepted.</summary>
     private void Empty()
     {
         Receive<InitPolicy>(Init);
         Receive<LoadPolicy>(Load);
-        Receive<IWorkerRequest>(r => Reject(r.RequestId, "no policy loaded: send InitPolicy or LoadPolicy first"));
+        Receive<RestoreCheckpoint>(Restore);
+        Receive<IWorkerRequest>(r => Reject(r.RequestId, "no policy loaded: send InitPolicy, LoadPolicy or RestoreCheckpoint first"));
     }
 
     private void Loaded()
     {
         Receive<InitPolicy>(Init);
         Receive<LoadPolicy>(Load);
+        Receive<RestoreCheckpoint>(Restore);
         Receive<GenerateBatch>(Generate);
         Receive<EvaluateHeldOut>(Evaluate);
         Receive<RunWarmupSft>(WarmupSft);
@@ -142,20 +149,25 @@ public sealed class GpuWorkerActor : ReceiveActor
         Receive<SaveCheckpoint>(Save);
     }
 
+    private string DeviceName => _device.ToString();
+
     private void Init(InitPolicy m)
     {
-        ModelConfig config;
+        LlamaForCausalLM policy;
         try
         {
-            WeightChecks.RunId(m.RunId);
-            config = ModelConfig.FromJson(m.ModelConfigJson, "InitPolicy.ModelConfigJson");
+            if (m.InitCheckpoint is { } path) policy = PolicyCheckpoint.Load(path, _device);
+            else policy = new LlamaForCausalLM(ModelConfig.FromJson(m.ModelConfigJson, "InitPolicy.ModelConfigJson"), m.Seed);
         }
-        catch (ArgumentException e) { Reject(m.RequestId, e.Message); return; }
-        var policy = new LlamaForCausalLM(config, m.Seed);
+        catch (Exception e) when (e is ArgumentException or CheckpointException or IOException)
+        {
+            Reject(m.RequestId, m.InitCheckpoint is null ? e.Message : $"kimi.run.init-checkpoint = {m.InitCheckpoint}: {e.Message}");
+            return;
+        }
         policy.to(_device);
         policy.eval();
-        Replace(policy, m.RunId, 0);
-        Sender.Tell(new PolicyReady(m.RequestId, 0, policy.ParameterCount()));
+        Replace(policy, m.RunId, 0, published: null);
+        Sender.Tell(new PolicyReady(m.RequestId, 0, policy.ParameterCount(), DeviceName));
     }
 
     private void Load(LoadPolicy m)
@@ -164,21 +176,46 @@ public sealed class GpuWorkerActor : ReceiveActor
         byte[] bytes;
         try { bytes = _store.Fetch(w); }
         catch (WeightSyncException e) { Reject(m.RequestId, e.Message); return; }
+        if (!LoadBytes(m.RequestId, bytes, w.Run, w.Version, w.Location, w)) return;
+        Sender.Tell(new PolicyReady(m.RequestId, w.Version, _policy!.ParameterCount(), DeviceName));
+    }
+
+    /// <summary>A continued run: the committed checkpoint (hash-checked) becomes the policy and is published as its version.</summary>
+    private void Restore(RestoreCheckpoint m)
+    {
+        byte[] bytes;
+        try { bytes = CheckpointStore.Load(m.Checkpoint); }
+        catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
+        {
+            Reject(m.RequestId, $"cannot restore run {m.RunId} from {m.Checkpoint.Directory}: {e.Message}");
+            return;
+        }
+        if (!LoadBytes(m.RequestId, bytes, m.RunId, m.Version, m.Checkpoint.Directory, published: null)) return;
+        var weights = PublishAs(m.Version, bytes);
+        Sender.Tell(new PolicyRestored(m.RequestId, weights, _policy!.ParameterCount(), DeviceName));
+    }
+
+    private bool LoadBytes(RequestId request, byte[] bytes, RunId runId, long version, string source, WeightsPublished? published)
+    {
         try
         {
-            if (_policy is not null && PolicyWeights.SameArchitecture(_policy, bytes, w.Location))
+            if (_policy is not null && PolicyWeights.SameArchitecture(_policy, bytes, source))
             {
-                PolicyWeights.LoadInto(_policy, bytes, w.Location);
-                Replace(_policy, w.RunId, w.Version);
+                PolicyWeights.LoadInto(_policy, bytes, source);
+                Replace(_policy, runId, version, published);
             }
-            else Replace(PolicyWeights.ToPolicy(bytes, _device, w.Location), w.RunId, w.Version);
+            else Replace(PolicyWeights.ToPolicy(bytes, _device, source), runId, version, published);
+            return true;
         }
-        catch (CheckpointException e) { Reject(m.RequestId, e.Message); return; }
-        Sender.Tell(new PolicyReady(m.RequestId, w.Version, _policy!.ParameterCount()));
+        catch (CheckpointException e)
+        {
+            Reject(request, e.Message);
+            return false;
+        }
     }
 
     /// <summary>A new policy or new weights: the optimizer state of the previous one no longer applies.</summary>
-    private void Replace(LlamaForCausalLM policy, string runId, long version)
+    private void Replace(LlamaForCausalLM policy, RunId runId, long version, WeightsPublished? published)
     {
         _trainer?.Dispose();
         _trainer = null;
@@ -186,6 +223,7 @@ public sealed class GpuWorkerActor : ReceiveActor
         _policy = policy;
         _runId = runId;
         _version = version;
+        _published = published;
         Become(Loaded);
     }
 
@@ -196,9 +234,9 @@ public sealed class GpuWorkerActor : ReceiveActor
         for (int i = 0; problem is null && i < m.Requests.Count; i++)
         {
             var r = m.Requests[i];
-            problem = CheckTokens($"request {i} ({r.TrajectoryId}) prompt", r.PromptTokens, allowEmpty: false)
-                ?? CheckTokens($"request {i} ({r.TrajectoryId}) prior response", r.PriorTokens ?? [], allowEmpty: true)
-                ?? CheckLength($"request {i} ({r.TrajectoryId})", r.PromptTokens.Length, Math.Max(r.PriorTokens?.Length ?? 0, m.Settings.MaxResponseTokens));
+            problem = CheckTokens($"request {i} ({r.Id}) prompt", r.PromptTokens, allowEmpty: false)
+                ?? CheckTokens($"request {i} ({r.Id}) prior response", r.PriorTokens ?? [], allowEmpty: true)
+                ?? CheckLength($"request {i} ({r.Id})", r.PromptTokens.Length, Math.Max(r.PriorTokens?.Length ?? 0, m.Settings.MaxResponseTokens));
         }
         if (problem is not null) { Reject(m.RequestId, problem); return; }
 
@@ -209,39 +247,39 @@ public sealed class GpuWorkerActor : ReceiveActor
 
     private void Evaluate(EvaluateHeldOut m)
     {
+        var tokenizer = Tokenizer(m.RequestId, m.Tokenizer);
+        if (tokenizer is null) return;
         string? problem = m.Prompts.Count == 0 ? "no held-out prompts" : null;
         foreach (var p in m.Prompts)
         {
             if (problem is not null) break;
-            if (!p.Prompt.All(_tokenizer.CanEncode)) problem = $"prompt {p.Id}: characters outside the tokenizer's alphabet";
-            else problem = CheckLength($"prompt {p.Id}", p.Prompt.Length + 1, Math.Max(m.Greedy.MaxResponseTokens, m.Sampled.MaxResponseTokens));
+            if (!p.Prompt.All(tokenizer.CanEncode)) problem = $"prompt {p.Id}: characters outside the tokenizer's alphabet";
+            else problem = CheckLength($"prompt {p.Id}", p.Prompt.Length + 1,
+                Math.Max(m.Plan.Greedy.MaxResponseTokens, m.Plan.Sampled.MaxResponseTokens));
         }
         if (problem is not null) { Reject(m.RequestId, problem); return; }
 
         var sw = Stopwatch.StartNew();
-        var prompts = m.Prompts.Select(p => p.ToRecord()).ToList();
-        var greedy = Evaluator.Evaluate(_policy!, prompts, _tokenizer, m.Greedy);
-        var sampled = Evaluator.Evaluate(_policy!, prompts, _tokenizer, m.Sampled);
-        Sender.Tell(new HeldOutEvaluated(m.RequestId, _version, new HeldOutEvaluation(greedy, sampled, m.Primary), sw.Elapsed.TotalSeconds));
+        var evaluation = HeldOut.Evaluate(_policy!, m.Prompts.Select(p => p.ToRecord()).ToList(), tokenizer, m.Plan);
+        Sender.Tell(new HeldOutEvaluated(m.RequestId, _version, evaluation, sw.Elapsed.TotalSeconds));
     }
 
     private void WarmupSft(RunWarmupSft m)
     {
         if (m.RunId != _runId) { Reject(m.RequestId, $"worker holds run '{_runId}', not '{m.RunId}'"); return; }
-        if (m.Sft.Steps < 0 || m.Sft.SequencesPerStep < 1 || m.Sft.PackLength < 2)
-        {
-            Reject(m.RequestId, $"sft options: steps must be >= 0, sequences-per-step >= 1 and pack-length >= 2 (got {m.Sft.Steps}, {m.Sft.SequencesPerStep}, {m.Sft.PackLength})");
-            return;
-        }
+        var tokenizer = Tokenizer(m.RequestId, m.Tokenizer);
+        if (tokenizer is null) return;
         TaskSuite tasks;
-        try { tasks = TaskSuite.Create(m.Tasks, m.Seed, _tokenizer); }
-        catch (ArgumentException e) { Reject(m.RequestId, "tasks: " + e.Message); return; }
+        try
+        {
+            m.Sft.Validate();
+            tasks = TaskSuite.Create(m.Tasks, m.Seed, tokenizer);
+        }
+        catch (ArgumentException e) { Reject(m.RequestId, e.Message); return; }
 
         var sw = Stopwatch.StartNew();
         var requester = Sender;
-        SftTrainer.Train(_policy!, m.Sft,
-            step => tasks.Demonstrations(m.Sft.SequencesPerStep, m.Sft.FlawRate, m.Seed, step, _tokenizer),
-            _tokenizer.PadId, s => requester.Tell(new SftProgress(m.RequestId, s)));
+        Rl.Training.WarmupSft.Run(_policy!, tasks, m.Sft, m.Seed, tokenizer, s => requester.Tell(new SftProgress(m.RequestId, s)));
         var weights = PublishNext(_version + 1);
         requester.Tell(new SftCompleted(m.RequestId, weights, sw.Elapsed.TotalSeconds));
     }
@@ -254,62 +292,69 @@ public sealed class GpuWorkerActor : ReceiveActor
         foreach (var g in m.Groups)
         {
             if (problem is not null) break;
-            problem = g.ShapedRewards.Length != g.K ? $"group {g.PromptId}: {g.K} samples but {g.ShapedRewards.Length} rewards"
-                : CheckTokens($"group {g.PromptId} prompt", g.PromptTokens, allowEmpty: false);
+            problem = g.ShapedRewards.Length != g.K ? $"group {g.Group}: {g.K} samples but {g.ShapedRewards.Length} rewards"
+                : CheckTokens($"group {g.Group} prompt", g.PromptTokens, allowEmpty: false);
             foreach (var s in g.Samples)
-                problem ??= CheckTokens($"trajectory {s.Trajectory.TrajectoryId}", s.Trajectory.ResponseTokens, allowEmpty: true)
-                    ?? CheckLength($"trajectory {s.Trajectory.TrajectoryId}", g.PromptTokens.Length + s.Trajectory.Length, 0);
-        }
-        if (problem is null && (_trainer is null || _trainerOptions != m.Optimization))
-        {
-            // Kept across iterations so optimizer state can persist (ResetOptimizerEachIteration = false).
-            _trainer?.Dispose();
-            _trainer = null;
-            try { _trainer = new PolicyTrainer(_policy!, m.Optimization); }
-            catch (ArgumentException e) { problem = "optimization options: " + e.Message; }
-            _trainerOptions = m.Optimization;
+                problem ??= CheckTokens($"trajectory {s.Trajectory.Id}", s.Trajectory.ResponseTokens, allowEmpty: true)
+                    ?? CheckLength($"trajectory {s.Trajectory.Id}", g.PromptTokens.Length + s.Trajectory.Length, 0);
         }
         if (problem is not null) { Reject(m.RequestId, problem); return; }
 
+        // Kept across iterations so optimizer state can persist (reset-optimizer-each-iteration = false).
+        _trainer ??= new TrainerSession(_policy!);
         var sw = Stopwatch.StartNew();
-        var stats = _trainer!.Train(m.Groups, Seeds.Random(m.Seed, Seeds.Shuffle, m.Iteration), m.CurrentVersion, m.Segments);
+        TrainStepStats stats;
+        IReadOnlyList<TrainedGroup> consumed;
+        try { (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed); }
+        catch (ArgumentException e) { Reject(m.RequestId, "optimization options: " + e.Message); return; }
         var weights = PublishNext(m.CurrentVersion + 1);
-        Sender.Tell(new IterationTrained(m.RequestId, m.Iteration, stats, weights, sw.Elapsed.TotalSeconds));
+        Sender.Tell(new IterationTrained(m.RequestId, m.Iteration, stats, weights, consumed, sw.Elapsed.TotalSeconds));
     }
 
+    /// <summary>The published bytes of the version this worker holds, written as a durable checkpoint of its node.</summary>
     private void Save(SaveCheckpoint m)
     {
-        var metadata = new Dictionary<string, string>(m.Metadata)
+        if (m.RunId != _runId || m.Version != _version || _published is not { } published)
         {
-            [PolicyWeights.RunIdKey] = _runId,
-            [PolicyWeights.VersionKey] = _version.ToString(CultureInfo.InvariantCulture),
-        };
-        try { PolicyCheckpoint.Save(m.Directory, _policy!, metadata); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            Reject(m.RequestId, $"{m.Directory}: {e.Message}");
+            Reject(m.RequestId, $"worker holds version {_version} of run '{_runId}' ({(_published is null ? "unpublished" : "published")}); cannot checkpoint version {m.Version} of '{m.RunId}'");
             return;
         }
-        Sender.Tell(new CheckpointSaved(m.RequestId, Path.GetFullPath(m.Directory)));
+        CheckpointRef checkpoint;
+        try { checkpoint = _checkpoints.Save(_runId, _version, _store.Fetch(published)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or WeightSyncException)
+        {
+            Reject(m.RequestId, $"cannot write the checkpoint of version {m.Version} under {_checkpoints.Root}: {e.Message}");
+            return;
+        }
+        Sender.Tell(new CheckpointSaved(m.RequestId, m.Version, checkpoint));
     }
 
     /// <summary>
     /// Publishes the policy as <paramref name="version"/>. A copy already there can only be from an earlier attempt
     /// of this same request whose worker died before answering (one publisher per run): it is retracted first.
     /// </summary>
-    private WeightsPublished PublishNext(long version)
+    private WeightsPublished PublishNext(long version) => PublishAs(version, PolicyWeights.ToSafeTensors(_policy!, _runId, version));
+
+    private WeightsPublished PublishAs(long version, byte[] bytes)
     {
         if (_store.LatestVersion(_runId) >= version)
         {
             _log.Warning("run {0}: version {1} already published by an attempt that never answered; replacing it", _runId, version);
             _store.Retract(_runId, version);
         }
-        var weights = PolicyWeights.Publish(_store, _runId, version, _policy!);
+        var weights = _store.Publish(_runId, version, bytes);
         _version = version;
+        _published = weights;
         return weights;
     }
 
-    private void Reject(string requestId, string reason)
+    private ITokenizer? Tokenizer(RequestId request, TokenizerSpec spec)
+    {
+        try { return spec.Create(); }
+        catch (ArgumentException e) { Reject(request, e.Message); return null; }
+    }
+
+    private void Reject(RequestId requestId, string reason)
     {
         _log.Warning("{0}: rejected request {1}: {2}", _options.IncarnationId, requestId, reason);
         Sender.Tell(new WorkRejected(requestId, reason));

@@ -5,7 +5,9 @@ using Akka.Configuration;
 using Akka.Event;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Cluster.WeightSync;
-using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+using Kimi.Actors.Rl.Identity;
+using CheckpointRef = Kimi.Actors.Rl.Runs.CheckpointRef;
+using WeightsPublished = Kimi.Actors.Rl.Runs.WeightsPublished;
 using static Kimi.Actors.Cluster.Protocol.WorkerProtocol;
 
 namespace Kimi.Actors.Cluster.Workers;
@@ -26,7 +28,7 @@ public sealed record SupervisedWorkerOptions(string WorkerId, WorkerSettings Set
 
 /// <summary>
 /// Owns the lifecycle of one GPU worker for an entity (RolloutGenerator, Trainer): starts it (in-process child actor,
-/// or a `kimi worker` process that hands back <see cref="WorkerReady"/>), queues requests until it is ready, forwards
+/// or a `kimi-worker` process that hands back <see cref="WorkerReady"/>), queues requests until it is ready, forwards
 /// each reply to whoever sent the request, and when the worker fails (it threw, its process crashed, aborted or was
 /// killed, or it did not start in time) starts a new incarnation after an exponential back-off, restores the last
 /// policy the worker confirmed (or the one set with <see cref="RestorePolicy"/>) and re-sends every unanswered request.
@@ -83,7 +85,7 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
     private readonly WorkerSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Random _random = new();
-    private readonly OrderedDictionary<string, Pending> _inFlight = new(StringComparer.Ordinal);
+    private readonly OrderedDictionary<RequestId, Pending> _inFlight = new();
     private readonly Queue<DateTime> _recentRestarts = new();
     private IWeightStore? _store;
     private int _incarnation, _restarts, _resent, _dropped;
@@ -121,7 +123,8 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
 
     private string IncarnationId => $"{_options.WorkerId}#{_incarnation.ToString(CultureInfo.InvariantCulture)}";
 
-    private string RestoreId => "restore:" + IncarnationId;
+    /// <summary>The supervisor's own request that restores a new incarnation's policy (session -1: never a run's).</summary>
+    private RequestId RestoreId => new(-1, _incarnation);
 
     protected override void PreStart() => StartIncarnation();
 
@@ -230,7 +233,7 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
             GpuWorkerActor.EnsureComputeDispatcher(Context.System);
             _store ??= _options.Store ?? _settings.Weights.Create();
             var options = new GpuWorkerOptions(_options.WorkerId, device, _incarnation);
-            _child = Context.ActorOf(GpuWorkerActor.Props(options, _store, _settings.Faults), "gpu-worker-" + _incarnation.ToString(CultureInfo.InvariantCulture));
+            _child = Context.ActorOf(GpuWorkerActor.Props(options, _store, _settings.Checkpoints(), _settings.Faults), "gpu-worker-" + _incarnation.ToString(CultureInfo.InvariantCulture));
             Context.Watch(_child);
             return;
         }
@@ -315,7 +318,7 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
     {
         StopIncarnation();
         Timers.CancelAll();
-        var pending = _inFlight.Keys.ToList();
+        var pending = _inFlight.Keys.Select(k => k.ToString()).ToList();
         _inFlight.Clear();
         _log.Error("worker {0} is unavailable: {1}", _options.WorkerId, reason);
         Context.Parent.Tell(new WorkerUnavailable(_options.WorkerId, reason, pending));
@@ -387,6 +390,7 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
             (LoadPolicy load, PolicyReady r) => (load.Weights, r.Version),
             (_, SftCompleted s) => (s.Weights, s.Weights.Version),
             (_, IterationTrained t) => (t.Weights, t.Weights.Version),
+            (_, PolicyRestored r) => (r.Weights, r.Weights.Version),
             _ => (_restore, _policyVersion),
         };
     }

@@ -2,62 +2,46 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Model;
 
 namespace Kimi.Actors.Cluster.Workers;
 
-/// <summary>The command line of <c>kimi worker</c>; the launcher builds it with <see cref="ToArgs"/>, the worker parses it.</summary>
+/// <summary>
+/// The command line of <c>kimi-worker worker</c>: the launcher builds it with <see cref="ToArgs"/>; the Host's <c>worker</c>
+/// command parses it with the same option names.
+/// </summary>
 /// <param name="Parent">Full actor path (with address) of the supervising actor: it gets <c>WorkerReady</c> and is death-watched.</param>
 /// <param name="ConfigFile">HOCON with the worker's Akka configuration and its kimi.workers / kimi.faults sections.</param>
 public sealed record WorkerProcessArguments(string Parent, string WorkerId, string Device = "cpu", int Threads = 1, int Incarnation = 1,
     string? ConfigFile = null)
 {
-    public const string Usage =
-        "kimi worker --parent AKKA-PATH --worker-id ID [--incarnation N] [--device cpu|cuda:N] [--threads N] [--config FILE]";
+    public const string CommandName = "worker";
+    public const string ParentOption = "--parent", WorkerIdOption = "--worker-id", IncarnationOption = "--incarnation",
+        DeviceOption = "--device", ThreadsOption = "--threads", ConfigOption = "--config";
 
     public IReadOnlyList<string> ToArgs()
     {
         var args = new List<string>
         {
-            "worker", "--parent", Parent, "--worker-id", WorkerId, "--incarnation", Incarnation.ToString(CultureInfo.InvariantCulture),
-            "--device", Device, "--threads", Threads.ToString(CultureInfo.InvariantCulture),
+            CommandName, ParentOption, Parent, WorkerIdOption, WorkerId, IncarnationOption, Incarnation.ToString(CultureInfo.InvariantCulture),
+            DeviceOption, Device, ThreadsOption, Threads.ToString(CultureInfo.InvariantCulture),
         };
-        if (ConfigFile is not null) args.AddRange(["--config", ConfigFile]);
+        if (ConfigFile is not null) args.AddRange([ConfigOption, ConfigFile]);
         return args;
-    }
-
-    /// <summary>Parses the arguments after <c>worker</c>; a bad or missing one throws <see cref="ArgumentException"/>.</summary>
-    public static WorkerProcessArguments Parse(IReadOnlyList<string> args)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Count; i++)
-        {
-            var name = args[i];
-            if (name is not ("--parent" or "--worker-id" or "--incarnation" or "--device" or "--threads" or "--config"))
-                throw new ArgumentException($"unknown argument '{name}'");
-            if (i + 1 >= args.Count) throw new ArgumentException($"{name} needs a value");
-            if (!values.TryAdd(name, args[++i])) throw new ArgumentException($"{name} given twice");
-        }
-        string Required(string name) => values.TryGetValue(name, out var v) && v.Length > 0 ? v : throw new ArgumentException($"{name} is required");
-        int Int(string name, int fallback, int min) => !values.TryGetValue(name, out var v) ? fallback
-            : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x) && x >= min ? x
-            : throw new ArgumentException($"{name} {v}: expected an integer >= {min}");
-        var device = values.GetValueOrDefault("--device", "cpu");
-        if (!DevicePool.IsDeviceName(device)) throw new ArgumentException($"--device {device}: expected cpu, cuda or cuda:N");
-        return new WorkerProcessArguments(Required("--parent"), Required("--worker-id"), device, Int("--threads", 1, 0),
-            Int("--incarnation", 1, 1), values.GetValueOrDefault("--config"));
     }
 }
 
 /// <summary>
-/// The <c>kimi worker</c> process: an ActorSystem with remoting on 127.0.0.1 (a free port) holding one
+/// The <c>kimi-worker worker</c> process: an ActorSystem with remoting on 127.0.0.1 (a free port) holding one
 /// <see cref="GpuWorkerActor"/> that reports <c>WorkerReady</c> to its parent. It exits when the parent's actor or
 /// system goes away (death watch), when standard input closes (the parent process died, however abruptly), or when
 /// the worker fails: a worker process is never restarted in place, its supervisor starts a fresh one.
 /// </summary>
 public static class WorkerProcess
 {
-    public const int ExitParentGone = 0, ExitUsage = 2, ExitWorkerFailed = 3, ExitParentUnreachable = 4;
+    /// <summary>Exit codes of the worker itself; a bad command line or configuration file exits 2 as every kimi user error does.</summary>
+    public const int ExitParentGone = 0, ExitWorkerFailed = 3, ExitParentUnreachable = 4;
 
     /// <summary>
     /// Forced on every worker process, over the caller's Akka configuration: a remote (never cluster) provider on
@@ -73,24 +57,22 @@ public static class WorkerProcess
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """);
 
-    /// <summary>Entry point of <c>kimi worker</c> (arguments after the command name). Returns the exit code.</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter stderr)
+    /// <summary>Entry point of <c>kimi-worker worker</c>: reads <see cref="WorkerProcessArguments.ConfigFile"/>, runs, returns the exit code.</summary>
+    /// <exception cref="ConfigException">The configuration file cannot be read, does not parse or has a bad value; nothing started.</exception>
+    public static int Run(WorkerProcessArguments args, TextWriter stderr)
     {
-        WorkerProcessArguments parsed;
         Config fileConfig;
         WorkerSettings settings;
         try
         {
-            parsed = WorkerProcessArguments.Parse(args);
-            fileConfig = parsed.ConfigFile is null ? ConfigurationFactory.Empty : ConfigurationFactory.ParseString(File.ReadAllText(parsed.ConfigFile));
+            fileConfig = args.ConfigFile is null ? ConfigurationFactory.Empty : ConfigurationFactory.ParseString(File.ReadAllText(args.ConfigFile));
             settings = WorkerSettings.FromConfig(fileConfig);
         }
         catch (Exception e) when (e is ArgumentException or IOException or ConfigurationException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"kimi worker: error: {e.Message}\nusage: {WorkerProcessArguments.Usage}");
-            return ExitUsage;
+            throw new ConfigException($"worker: {WorkerProcessArguments.ConfigOption} {args.ConfigFile}: {e.Message}");
         }
-        return Run(parsed, Overlay(settings.MaximumFrameSize).WithFallback(fileConfig), settings, stderr);
+        return Run(args, Overlay(settings.MaximumFrameSize).WithFallback(fileConfig), settings, stderr);
     }
 
     /// <summary>Runs the worker with an explicit Akka configuration until it exits; returns the exit code.</summary>
@@ -167,7 +149,7 @@ public static class WorkerProcess
             _parent = parent;
             Context.Watch(parent);
             var options = new GpuWorkerOptions(_args.WorkerId, _args.Device, _args.Incarnation, OwnsProcess: true);
-            Context.Watch(Context.ActorOf(GpuWorkerActor.Props(options, _settings.Weights.Create(), _settings.Faults, readyTo: parent), "worker"));
+            Context.Watch(Context.ActorOf(GpuWorkerActor.Props(options, _settings.Weights.Create(), _settings.Checkpoints(), _settings.Faults, readyTo: parent), "worker"));
         }
     }
 }

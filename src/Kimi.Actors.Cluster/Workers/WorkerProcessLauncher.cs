@@ -6,7 +6,7 @@ using Akka.Configuration;
 namespace Kimi.Actors.Cluster.Workers;
 
 /// <summary>
-/// A running <c>kimi worker</c> child process: its standard input is held open (closing it tells the worker its
+/// A running <c>kimi-worker</c> child process: its standard input is held open (closing it tells the worker its
 /// parent is gone), its output goes to a log callback, and the last lines of its standard error are kept because a
 /// native abort (<c>terminate called ...</c>) says why only there.
 /// </summary>
@@ -57,25 +57,25 @@ public sealed class WorkerProcessHandle : IDisposable
     }
 }
 
-/// <summary>Starts <c>dotnet kimi.dll worker ...</c> child processes.</summary>
+/// <summary>Starts <c>dotnet kimi-worker.dll ...</c> child processes.</summary>
 public static class WorkerProcessLauncher
 {
-    public const string KimiDll = "kimi.dll";
+    public const string WorkerDll = "kimi-worker.dll";
 
     /// <summary>
-    /// kimi.dll: <paramref name="configured"/> when given, else next to the entry assembly, else in the application's
-    /// base folder (where a test project that references the host finds it).
+    /// kimi-worker.dll: <paramref name="configured"/> when given, else next to the entry assembly, else in the
+    /// application's base folder (every project that references Kimi.Actors.Worker has it there).
     /// </summary>
-    public static string LocateKimiDll(string? configured)
+    public static string LocateWorkerDll(string? configured)
     {
         if (!string.IsNullOrEmpty(configured))
             return File.Exists(configured) ? Path.GetFullPath(configured)
-                : throw new FileNotFoundException($"kimi.workers.kimi-dll = {configured}: no such file");
+                : throw new FileNotFoundException($"kimi.workers.worker-dll = {configured}: no such file");
         var folders = new[] { Path.GetDirectoryName(System.Reflection.Assembly.GetEntryAssembly()?.Location), AppContext.BaseDirectory };
         foreach (var folder in folders)
-            if (!string.IsNullOrEmpty(folder) && File.Exists(Path.Combine(folder, KimiDll))) return Path.Combine(folder, KimiDll);
+            if (!string.IsNullOrEmpty(folder) && File.Exists(Path.Combine(folder, WorkerDll))) return Path.Combine(folder, WorkerDll);
         throw new FileNotFoundException(
-            $"{KimiDll} not found next to the entry assembly or in {AppContext.BaseDirectory}; set kimi.workers.kimi-dll (or use kimi.workers.mode = in-process)");
+            $"{WorkerDll} not found next to the entry assembly or in {AppContext.BaseDirectory}; set kimi.workers.worker-dll (or use kimi.workers.mode = in-process)");
     }
 
     /// <summary>The dotnet host: <paramref name="configured"/>, this process's host when it is dotnet, DOTNET_HOST_PATH, or dotnet on PATH.</summary>
@@ -94,10 +94,12 @@ public static class WorkerProcessLauncher
     public static string ConfigText(Config akkaConfig, WorkerSettings settings)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("# Written by the supervising node for one `kimi worker` process; removed when the process ends.");
+        sb.AppendLine("# Written by the supervising node for one `kimi-worker` process; removed when the process ends.");
         sb.AppendLine($"kimi.workers.maximum-frame-size = {settings.MaximumFrameSize}b");
         sb.AppendLine($"kimi.workers.weights.transport = {WeightSync.WeightStoreSettings.TransportName(settings.Weights.Transport)}");
         sb.AppendLine($"kimi.workers.weights.folder = {JsonSerializer.Serialize(settings.Weights.Folder ?? "")}");
+        sb.AppendLine($"kimi.persistence.checkpoint-dir = {JsonSerializer.Serialize(settings.CheckpointDirectory)}");
+        sb.AppendLine($"kimi.persistence.keep-checkpoints = {settings.KeepCheckpoints}");
         sb.AppendLine(settings.Faults.ToHocon());
         sb.AppendLine(akkaConfig.ToString(includeFallback: true));
         return sb.ToString();
@@ -113,7 +115,7 @@ public static class WorkerProcessLauncher
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        info.ArgumentList.Add(LocateKimiDll(settings.KimiDll));
+        info.ArgumentList.Add(LocateWorkerDll(settings.WorkerDll));
         foreach (var a in (args with { ConfigFile = configFile }).ToArgs()) info.ArgumentList.Add(a);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var handle = new WorkerProcessHandle(process, configFile, log);

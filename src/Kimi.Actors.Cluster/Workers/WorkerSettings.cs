@@ -29,8 +29,8 @@ public sealed record WorkerSettings
     public const string ComputeDispatcherId = ConfigPath + ".compute-dispatcher";
 
     public WorkerMode Mode { get; init; } = WorkerMode.Process;
-    /// <summary>kimi.dll for worker processes; null: found next to the entry assembly or in the base folder.</summary>
-    public string? KimiDll { get; init; }
+    /// <summary>kimi-worker.dll for worker processes; null: found next to the entry assembly or in the base folder.</summary>
+    public string? WorkerDll { get; init; }
     /// <summary>The dotnet host; null: this process's host when it is dotnet, else DOTNET_HOST_PATH, else PATH.</summary>
     public string? Dotnet { get; init; }
     public int Threads { get; init; } = 1;
@@ -42,9 +42,24 @@ public sealed record WorkerSettings
     public int SlotsPerDevice { get; init; } = 2;
     public WeightStoreSettings Weights { get; init; } = new(WeightTransport.SharedFile);
     public FaultPlan Faults { get; init; } = FaultPlan.None;
+    /// <summary>
+    /// Where the trainer's worker writes durable checkpoints (<c>kimi.persistence.checkpoint-dir</c>, made absolute so a
+    /// worker process agrees with its node) and how many per run it keeps (<c>kimi.persistence.keep-checkpoints</c>).
+    /// </summary>
+    public string CheckpointDirectory { get; init; } = Path.GetFullPath("./data/checkpoints");
+    public int KeepCheckpoints { get; init; } = 3;
+
+    public CheckpointStore Checkpoints() => new(CheckpointDirectory, KeepCheckpoints);
+
+    private static int KeepCheckpointsOf(Config c)
+    {
+        int keep = c.GetInt("kimi.persistence.keep-checkpoints", 3);
+        return keep >= 1 ? keep : throw new ArgumentException($"kimi.persistence.keep-checkpoints = {keep}: expected an integer >= 1");
+    }
 
     /// <summary>hocon/workers.conf as embedded in this assembly: the fallback for every key.</summary>
-    public static Config Defaults { get; } = EmbeddedHocon.Parse("hocon/workers.conf");
+    public static Config Defaults { get; } = ConfigurationFactory.ParseString(KimiConfigLoader.ReadEmbedded("hocon/workers.conf"));
+
 
     /// <summary>
     /// Reads <c>kimi.workers</c> and <c>kimi.faults</c> from <paramref name="config"/>, falling back to
@@ -96,7 +111,7 @@ public sealed record WorkerSettings
         return new WorkerSettings
         {
             Mode = mode,
-            KimiDll = Optional("kimi-dll"),
+            WorkerDll = Optional("worker-dll"),
             Dotnet = Optional("dotnet"),
             Threads = Int("threads", 0),
             StartTimeout = Duration("start-timeout", TimeSpan.FromMilliseconds(1)),
@@ -107,6 +122,8 @@ public sealed record WorkerSettings
             SlotsPerDevice = Int("slots-per-device", 1),
             Weights = weights,
             Faults = FaultPlan.FromConfig(c),
+            CheckpointDirectory = Path.GetFullPath(c.GetString("kimi.persistence.checkpoint-dir", "./data/checkpoints")),
+            KeepCheckpoints = KeepCheckpointsOf(c),
         };
     }
 }

@@ -1,69 +1,43 @@
-using Kimi.Actors.Cluster.Workers;
-using Kimi.Actors.Host.Commands;
-using Kimi.Actors.Host.Configuration;
+using System.CommandLine;
 using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.CommandLine;
+using Kimi.Actors.Host.Commands;
 using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Host.Cli;
 
-/// <summary>Entry point: dispatches subcommands and turns user errors into one clear line and a non-zero exit.</summary>
+/// <summary>The <c>kimi</c> command line: its commands, and which errors of the layers below are the user's.</summary>
 public static class KimiCli
 {
-    public const string Usage = """
-        kimi — reinforcement learning for language-model policies (Kimi k1.5), on Akka.NET and TorchSharp
+    /// <summary>The commands of <c>kimi</c>; a new one (node, judge, ...) is one factory here.</summary>
+    public static IReadOnlyList<Func<Command>> Commands { get; } =
+    [
+        TrainCommand.Create,
+        EvalCommand.Create,
+        JudgeCommand.Create,
+        WorkerCommand.Create,
+    ];
 
-        usage:
-          kimi train [--preset NAME] [--out DIR] [--iterations N] [--seed N] [--device D]
-                     [--config FILE]... [--set key=value]...
-              warm-up SFT then RL on the built-in tasks; writes DIR/summary.json, metrics.jsonl, checkpoints
-              (DIR defaults to runs/RUN_ID; --device cpu|cuda|cuda:N|auto)
-          kimi train --resume RUN_ID [--out DIR] [--iterations N] [--config FILE]... [--set key=value]...
-              continues a stopped or killed run from its last committed iteration (same database);
-              --iterations N runs N more; --set changes hyperparameters (rollout, optimization, eval, ...)
-          kimi eval --checkpoint DIR --prompts FILE [--max-response-tokens N] [--device D]
-              held-out accuracy of a checkpoint per difficulty on a prompt-set JSONL file
-          kimi worker --parent AKKA-PATH --worker-id ID [--incarnation N] [--device D] [--threads N] [--config FILE]
-              a GPU worker process, started by a node's supervisor (exits when its parent goes away)
-          kimi --help
-
-        configuration: hocon/kimi.conf, then the node files hocon/{workers,akka,persistence,local-node}.conf (embedded)
-          < --preset < --config FILE < --set key=value
-        """;
-
-    public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    public static readonly CliProgram Program = new(
+        "kimi",
+        "reinforcement learning for language-model policies (Kimi k1.5), on Akka.NET and TorchSharp",
+        Commands)
     {
-        stdout ??= Console.Out;
-        stderr ??= Console.Error;
-        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
-        {
-            stdout.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-        try
-        {
-            return args[0] switch
-            {
-                "train" => TrainCommand.Run(new ArgumentList("train", args.Skip(1)), stdout, stderr),
-                "eval" => EvalCommand.Run(new ArgumentList("eval", args.Skip(1)), stdout, stderr),
-                "worker" => WorkerProcess.Run(args[1..], stderr),
-                _ => throw new UsageException($"unknown command '{args[0]}' (commands: train, eval, worker; see kimi --help)"),
-            };
-        }
-        catch (Exception e) when (IsUserError(e))
-        {
-            stderr.WriteLine($"kimi: error: {e.Message}");
-            return 2;
-        }
-        catch (OperationCanceledException)
-        {
-            stderr.WriteLine("kimi: cancelled");
-            return 130;
-        }
-    }
+        Notes = """
+            Configuration: hocon/kimi.conf, then the node files hocon/{workers,akka,persistence,local-node}.conf (embedded)
+              < --preset NAME < --config FILE (repeatable) < --set key=value (repeatable; a key without kimi. or akka. is under kimi.)
+            Exit codes: 0 done, 1 the run failed (resume it), 2 a user error (one line naming what is wrong), 130/143 stopped by
+              SIGINT/SIGTERM.
+            """,
+        IsUserError = IsUserError,
+    };
+
+    public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null) =>
+        Program.Run(args, stdout ?? Console.Out, stderr ?? Console.Error);
 
     /// <summary>Errors caused by input (arguments, configuration, files), reported without a stack trace.</summary>
     private static bool IsUserError(Exception e) =>
-        e is UsageException or ConfigException or DatabaseException or ClusterStartException or PromptSetException or CheckpointException
+        e is ConfigException or DatabaseException or ClusterStartException or PromptSetException or CheckpointException or SandboxUnavailableException
             or UnauthorizedAccessException;
 }

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Checkpoints;
@@ -12,17 +14,31 @@ namespace Kimi.Actors.Host.Commands;
 /// <summary><c>kimi eval</c>: greedy accuracy of a checkpoint on a prompt-set file, per difficulty and domain.</summary>
 public static class EvalCommand
 {
-    public static int Run(ArgumentList args, TextWriter stdout, TextWriter stderr)
-    {
-        var checkpoint = args.Value("--checkpoint") ?? throw new UsageException("eval: --checkpoint DIR is required");
-        var prompts = args.Value("--prompts") ?? throw new UsageException("eval: --prompts FILE is required");
-        int maxTokens = args.Int("--max-response-tokens", 1) ?? 96;
-        var deviceSpec = args.Value("--device") ?? "cpu";
-        args.RejectRest();
+    public sealed record Arguments(string Checkpoint, string Prompts, int MaxResponseTokens, string Device);
 
+    public static Command Create()
+    {
+        var checkpoint = CliOptions.Text("--checkpoint", "DIR",
+            "a checkpoint folder (model.safetensors and config.json): a run's checkpoints/final, or a durable checkpoint").Required();
+        var prompts = CliOptions.Text("--prompts", "FILE", "a prompt-set JSONL file (id, prompt, answer, domain, difficulty)").Required();
+        var maxTokens = CliOptions.Int("--max-response-tokens", "N", "tokens decoded per response (fewer if the model's context is shorter)",
+            min: 1, defaultValue: 96);
+        var device = CliOptions.Device("cpu, cuda, cuda:N or auto", defaultValue: "cpu", allowAuto: true);
+        var command = new Command("eval", "greedy accuracy of a checkpoint on a prompt-set file, per difficulty, per domain and overall")
+        {
+            checkpoint, prompts, maxTokens, device,
+        };
+        command.SetAction(r => Run(new Arguments(r.GetValue(checkpoint)!, r.GetValue(prompts)!, r.GetValue(maxTokens), r.GetValue(device)!),
+            r.InvocationConfiguration.Output));
+        return command;
+    }
+
+    public static int Run(Arguments args, TextWriter stdout)
+    {
+        var (checkpoint, prompts, maxTokens) = (args.Checkpoint, args.Prompts, args.MaxResponseTokens);
         Device device;
-        try { device = TorchRuntime.ResolveDevice(deviceSpec); }
-        catch (ArgumentException e) { throw new UsageException($"eval: --device {deviceSpec}: {e.Message}"); }
+        try { device = TorchRuntime.ResolveDevice(args.Device); }
+        catch (ArgumentException e) { throw new UsageException($"eval: --device {args.Device}: {e.Message}"); }
         var tokenizer = CharTokenizer.Instance;
         var set = PromptSet.Load(prompts, new PromptSetLoadOptions(IsAllowedChar: tokenizer.CanEncode));
         if (set.Count == 0) throw new UsageException($"{prompts}: no prompts");

@@ -1,21 +1,27 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.Cluster.Judge;
+using Kimi.Actors.Tasks;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Cluster.Workers;
+using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
-using Kimi.Actors.Host.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Host.Output;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
 using TorchSharp;
 using static Kimi.Actors.Cluster.Protocol.RunProtocol;
@@ -31,26 +37,52 @@ namespace Kimi.Actors.Host.Commands;
 public static class TrainCommand
 {
     /// <summary>Node-level configuration layered under the run's own defaults.</summary>
-    public static readonly string[] NodeLayers = ["hocon/workers.conf", "hocon/akka.conf", "hocon/persistence.conf", "hocon/local-node.conf"];
+    public static readonly string[] NodeLayers = ["hocon/workers.conf", "hocon/judges.conf", "hocon/akka.conf", "hocon/persistence.conf", "hocon/local-node.conf"];
 
-    public static int Run(ArgumentList args, TextWriter stdout, TextWriter stderr)
+    /// <summary>What <c>kimi train</c> was given.</summary>
+    /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
+    public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
+        string? Resume, int? Iterations, long? Seed, string? Device);
+
+    public static Command Create()
     {
-        var preset = args.Value("--preset");
-        var files = args.Values("--config");
-        var overrides = args.Values("--set").ToList();
-        var outDir = args.Value("--out");
-        var resume = args.Value("--resume");
-        int? iterations = args.Int("--iterations");
+        var preset = CliOptions.Text("--preset", "NAME", $"a preset from hocon/presets ({string.Join(", ", KimiConfigLoader.Presets)})");
+        var config = CliOptions.Repeated("--config", "FILE", "a HOCON file layered over the preset (repeatable, later wins)");
+        var set = CliOptions.Repeated("--set", "key=value",
+            "one setting over everything else (repeatable), e.g. --set rollout.temperature=0.8 (a key without kimi. or akka. is under kimi.)");
+        var output = CliOptions.Text("--out", "DIR", "the run folder (default: <kimi.run.runs-dir>/<run id>)");
+        var resume = CliOptions.Id("--resume", "RUN_ID",
+            "continue this run from its last committed iteration, with its journaled configuration (same database); " +
+            $"a run id is {CommandLineIds.Allowed}, at most {CommandLineIds.MaxRunIdLength} characters", CommandLineIds.MaxRunIdLength);
+        var iterations = CliOptions.Int("--iterations", "N", "RL iterations (kimi.run.iterations); with --resume, N more", min: 0);
+        var seed = CliOptions.Long("--seed", "N", "the run's seed (kimi.run.seed)", min: 0);
+        var device = CliOptions.Device("cpu, cuda, cuda:N or auto: kimi.run.device and, except auto, the workers' kimi.workers.devices", allowAuto: true);
+        var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
+            "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
+        {
+            preset, config, set, output, resume, iterations, seed, device,
+        };
+        command.SetAction(r => Run(
+            new Arguments(r.GetValue(preset), r.GetValue(config)!, r.GetValue(set)!, r.GetValue(output), r.GetValue(resume),
+                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device)),
+            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        return command;
+    }
+
+    public static int Run(Arguments args, TextWriter stdout, TextWriter stderr)
+    {
+        var (preset, files, outDir, resume, iterations) = (args.Preset, args.ConfigFiles, args.Out, args.Resume, args.Iterations);
+        var overrides = args.Settings.ToList();
         if (iterations is { } n && resume is null) overrides.Add($"kimi.run.iterations={n}");
-        if (args.Value("--seed") is { } seed) overrides.Add($"kimi.run.seed={seed}");
-        if (args.Value("--device") is { } device)
+        if (args.Seed is { } seed) overrides.Add($"kimi.run.seed={seed}");
+        if (args.Device is { } device)
         {
             overrides.Add($"kimi.run.device={device}");
             // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
             if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
         }
-        args.RejectRest();
-        if (resume is not null && (preset is not null || overrides.Any(o => o.StartsWith("kimi.run.seed") || o.StartsWith("kimi.run.device"))))
+        bool setsIdentity = args.Settings.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
+        if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || setsIdentity))
             throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
 
         // A resumed run keeps its journaled configuration: its --set values are hyperparameter changes the Run validates,
@@ -58,26 +90,31 @@ public static class TrainCommand
         var nodeOverrides = resume is null ? overrides : overrides.Where(IsNodeSetting).ToList();
         var runChanges = resume is null ? [] : overrides.Except(nodeOverrides).Select(KimiConfigLoader.SplitOverride).ToList();
         var config = KimiConfigLoader.Load(preset, files, nodeOverrides, NodeLayers);
-        var tokenizer = CharTokenizer.Instance;
-        var options = RunOptionsBinder.Bind(config, tokenizer);
+        var options = RunOptionsBinder.Bind(config);
         var engine = config.GetString("kimi.run.engine");
         if (engine is not ("cluster" or "local")) throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local");
         if (resume is not null && engine != "cluster")
             throw new UsageException("train: --resume needs the cluster engine (kimi.run.engine = cluster)");
+        // Both engines judge with the node's judge settings; a run with code tasks needs the sandbox before it starts.
+        try { JudgeSettings.FromConfig(config).Apply(startSandbox: options.Tasks.Families.Contains(Verifiers.Code)); }
+        catch (ArgumentException e) { throw new ConfigException(e.Message); }
         if (engine == "cluster")
         {
             ValidateNode(config);
+            if (resume is not null) RefuseWithoutJournal(config, resume);
             // A database that cannot be used is refused before the run folder is created; the file is never changed.
             ClusterBootstrap.CheckDatabases(config);
         }
-        var runId = resume ?? $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
-        options = options with { RunId = runId };
-        var folder = RunFolder.Prepare(outDir ?? Path.Combine(config.GetString("kimi.run.runs-dir"), runId));
+        RunId runId;
+        if (resume is null) runId = RunId.New(DateTime.UtcNow, Random.Shared);
+        else if (!RunId.TryParse(resume, out runId, out var problem)) throw new UsageException($"train: --resume: {problem}");
+        options = options with { RunId = runId.Value };
+        var folder = RunFolder.Prepare(outDir ?? Path.Combine(config.GetString("kimi.run.runs-dir"), runId.Value));
         TorchRuntime.SetThreads(options.Threads);
 
         return engine switch
         {
-            "cluster" => RunOnCluster(config, options, folder, preset, resume, iterations, runChanges, stdout, stderr),
+            "cluster" => RunOnCluster(config, options, runId, folder, preset, resume is not null, iterations, runChanges, stdout, stderr),
             _ => RunLocally(options, folder, preset, stdout, stderr),
         };
     }
@@ -90,13 +127,25 @@ public static class TrainCommand
     }
 
     /// <summary>
+    /// A SQLite journal that does not exist (or is empty) holds no run: <c>--resume</c> of any run is refused at once,
+    /// before a node starts and without creating the database. Otherwise the Run entity answers for its journal.
+    /// </summary>
+    private static void RefuseWithoutJournal(Config config, string runId)
+    {
+        var journal = ClusterBootstrap.Journal(config);
+        if (journal.SqliteFile is not { } file) return;
+        if (!File.Exists(file)) throw new UsageException($"run {runId}: no run with id {runId}: the journal {journal.Description} does not exist");
+        if (new FileInfo(file).Length == 0) throw new UsageException($"run {runId}: no run with id {runId}: the journal {journal.Description} is empty");
+    }
+
+    /// <summary>
     /// Node settings are validated before anything starts, so a bad value names its key up front; a key the shipped
     /// hocon/ files do not define is a typo (the settings classes would ignore it).
     /// </summary>
     private static void ValidateNode(Config config)
     {
         var shipped = KimiConfigLoader.Load(null, [], [], NodeLayers);
-        new ConfigReader(config, "kimi").RejectKeysNotIn(shipped, RunOptionsBinder.NodeSections, "workers.compute-dispatcher");
+        new ConfigReader(config, "kimi").RejectKeysNotIn(shipped, RunOptionsBinder.NodeSections, "workers.compute-dispatcher", "judges.sandbox.languages");
         try
         {
             WorkerSettings.FromConfig(config);
@@ -106,11 +155,11 @@ public static class TrainCommand
         catch (Exception e) when (e is ArgumentException or ConfigurationException) { throw new ConfigException(e.Message); }
     }
 
-    private static int RunOnCluster(Config config, RunOptions options, RunFolder folder, string? preset, string? resume, int? iterations,
+    private static int RunOnCluster(Config config, RunOptions options, RunId runId, RunFolder folder, string? preset, bool resume, int? iterations,
         IReadOnlyList<(string Key, string Value)> runChanges, TextWriter stdout, TextWriter stderr)
     {
         var wall = Stopwatch.StartNew();
-        stderr.WriteLine(resume is null
+        stderr.WriteLine(!resume
             ? $"run {options.RunId}: one-node cluster, writing {folder.Path}"
             : $"run {options.RunId}: resuming on a one-node cluster, writing {folder.Path}");
         using var output = new RunOutputWriter(folder);
@@ -130,23 +179,23 @@ public static class TrainCommand
         try
         {
             var commands = new List<object>();
-            if (resume is null)
+            if (!resume)
             {
-                commands.Add(new StartRun(options.RunId, RunOptionsBinder.RunConfigHocon(config)));
+                commands.Add(new StartRun(runId, RunOptionsBinder.RunConfigHocon(config)));
             }
             else
             {
-                foreach (var (key, value) in runChanges) commands.Add(new SetHyperparameter(options.RunId, key, value));
-                commands.Add(new ContinueRun(options.RunId, iterations));
+                foreach (var (key, value) in runChanges) commands.Add(new SetHyperparameter(runId, key, value));
+                commands.Add(new ContinueRun(runId, iterations));
             }
-            node.System.ActorOf(RunClient.Props(node.Runs, options.RunId, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
+            node.System.ActorOf(RunClient.Props(node.Runs, runId, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
             result = outcome.Task.GetAwaiter().GetResult();
             if (result is RunFinished done)
             {
                 // Prompt success rates from the journal, while the node (and its read journal) is still up.
-                PromptStatsFile.WriteFromJournal(node.System, done.RunId, done.EndIteration, folder.File(PromptStatsFile.FileName));
-                if (resume is not null)
-                    PromptStatsFile.WriteFromJournal(node.System, done.RunId, done.StartIteration, folder.File(PromptStatsFile.StartFileName));
+                PromptStatsFile.WriteFromJournal(node.System, runId, done.EndIteration, folder.File(PromptStatsFile.FileName));
+                if (resume)
+                    PromptStatsFile.WriteFromJournal(node.System, runId, done.StartIteration, folder.File(PromptStatsFile.StartFileName));
             }
         }
         finally
@@ -160,10 +209,11 @@ public static class TrainCommand
                 stderr.WriteLine($"kimi: run {options.RunId} interrupted ({i.Signal}); its committed iterations are kept; " +
                     $"continue it with: kimi train --resume {options.RunId}");
                 return i.Signal == PosixSignal.SIGINT ? 130 : 143;
-            case RunRejected r: throw new UsageException($"run {r.RunId}: {r.Reason}");
+            // The Run entity answers from the journal it recovered: the message says which database that was.
+            case RunRejected r: throw new UsageException($"run {r.RunId}: {r.Reason} ({ClusterBootstrap.Journal(config).Description})");
             case RunFailed f:
-                stderr.WriteLine($"kimi: run {f.RunId} failed: {f.Reason}");
-                stderr.WriteLine($"kimi: its committed iterations are kept; continue it with: kimi train --resume {f.RunId}");
+                stderr.WriteLine($"kimi: run {runId} failed: {f.Reason}");
+                stderr.WriteLine($"kimi: its committed iterations are kept; continue it with: kimi train --resume {runId}");
                 return 1;
         }
         var finished = (RunFinished)result;
@@ -173,7 +223,7 @@ public static class TrainCommand
         {
             StartIteration = finished.StartIteration,
             Iterations = finished.EndIteration - finished.StartIteration,
-            ActorOverheadFraction = finished.MeanActorOverheadFraction,
+            ActorOverheadFraction = finished.MeanOverheadFraction,
             Parameters = finished.Parameters,
             Device = finished.Device,
             SftSeconds = finished.SftSeconds,
@@ -183,7 +233,7 @@ public static class TrainCommand
         summary.Write(folder.File("summary.json"));
         WriteTable(stdout, sft, finished.Final);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"iterations {finished.StartIteration}..{finished.EndIteration}, actor overhead {finished.MeanActorOverheadFraction:P1} of iteration time"));
+            $"iterations {finished.StartIteration}..{finished.EndIteration}, actor overhead {finished.MeanOverheadFraction:P1} of iteration time"));
         stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
         return 0;
     }
@@ -196,8 +246,9 @@ public static class TrainCommand
         Device dev;
         try { dev = TorchRuntime.ResolveDevice(options.Device); }
         catch (ArgumentException e) { throw new ConfigException($"kimi.run.device = {options.Device}: {e.Message}"); }
+        var tokenizer = options.Tokenizer.Create();
         TaskSuite tasks;
-        try { tasks = TaskSuite.Create(options.Tasks, options.Seed, CharTokenizer.Instance); }
+        try { tasks = TaskSuite.Create(options.Tasks, options.Seed, tokenizer); }
         catch (ArgumentException e) { throw new ConfigException("kimi.tasks: " + e.Message); }
 
         using var policy = options.InitCheckpoint is { } init ? PolicyCheckpoint.Load(init, dev) : new LlamaForCausalLM(options.Model, options.Seed);
@@ -206,15 +257,21 @@ public static class TrainCommand
 
         var wall = Stopwatch.StartNew();
         using var output = new RunOutputWriter(folder);
-        var loop = new LocalTrainingLoop(options, policy, tasks, CharTokenizer.Instance, new ObserverGroup(new ConsoleProgress(stderr), output));
-        var result = loop.Run();
+        using var engine = new LocalRunEngine(options, tasks, tokenizer, policy, new ObserverGroup(new ConsoleProgress(stderr), output));
+        RunResult result;
+        try { result = engine.Run(); }
+        catch (RunFailedException e)
+        {
+            stderr.WriteLine($"kimi: run {options.RunId} failed: {e.Message}");
+            return 1;
+        }
         output.WriteCharts();
 
         var checkpoint = folder.File("checkpoints/final");
         PolicyCheckpoint.Save(checkpoint, policy, new Dictionary<string, string> { ["run_id"] = options.RunId, ["iterations"] = options.Iterations.ToString(CultureInfo.InvariantCulture) });
         var summary = Summary(options, preset, "local", result.Sft, result.Rl, wall.Elapsed.TotalSeconds) with
         {
-            Iterations = options.Iterations, Parameters = policy.ParameterCount(), Device = dev.ToString(), Checkpoint = checkpoint,
+            Iterations = options.Iterations, ActorOverheadFraction = result.Finished.MeanOverheadFraction, Parameters = policy.ParameterCount(), Device = dev.ToString(), Checkpoint = checkpoint,
             SftSeconds = output.SftSeconds, RlSeconds = output.RlSeconds,
         };
         summary.Write(folder.File("summary.json"));

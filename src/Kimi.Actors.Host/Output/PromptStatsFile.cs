@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using Kimi.Actors.Cluster.Prompt;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Sampling;
 
 namespace Kimi.Actors.Host.Output;
 
@@ -26,13 +28,13 @@ public static class PromptStatsFile
         [property: JsonPropertyName("success_rate")] double SuccessRate);
 
     /// <summary>Reads the run's counts for iterations below <paramref name="upToIteration"/> from the journal and writes them.</summary>
-    public static void WriteFromJournal(ActorSystem system, string runId, int upToIteration, string path) =>
+    public static void WriteFromJournal(ActorSystem system, RunId runId, int upToIteration, string path) =>
         Write(path, PromptIndexRebuild.LoadAsync(system, runId, upToIteration).GetAwaiter().GetResult());
 
-    public static void Write(string path, IReadOnlyDictionary<string, PromptCounts> counts)
+    public static void Write(string path, IReadOnlyDictionary<PromptId, PromptCounts> counts)
     {
         var lines = counts
-            .Select(p => new Row(p.Key, p.Value.Attempts, p.Value.Successes,
+            .Select(p => new Row(p.Key.Value, p.Value.Attempts, p.Value.Successes,
                 p.Value.Attempts == 0 ? 0 : Math.Round((double)p.Value.Successes / p.Value.Attempts, 6)))
             .OrderBy(r => r.SuccessRate).ThenBy(r => r.PromptId, StringComparer.Ordinal)
             .Select(r => JsonSerializer.Serialize(r));
@@ -41,16 +43,16 @@ public static class PromptStatsFile
     }
 
     /// <summary>(attempts, successes) per prompt id, as written by <see cref="Write"/>.</summary>
-    public static IReadOnlyDictionary<string, PromptCounts> Read(string path)
+    public static IReadOnlyDictionary<PromptId, PromptCounts> Read(string path)
     {
-        var counts = new Dictionary<string, PromptCounts>(StringComparer.Ordinal);
+        var counts = new Dictionary<PromptId, PromptCounts>();
         int line = 0;
         foreach (var text in File.ReadLines(path))
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
             var row = JsonSerializer.Deserialize<Row>(text) ?? throw new InvalidDataException($"{path}:{line}: empty row");
-            counts.Add(row.PromptId, new PromptCounts(row.Attempts, row.Successes));
+            counts.Add(new PromptId(row.PromptId), new PromptCounts(row.Attempts, row.Successes));
         }
         return counts;
     }

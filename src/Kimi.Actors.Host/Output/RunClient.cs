@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
 using static Kimi.Actors.Cluster.Protocol.RunProtocol;
 
@@ -6,13 +8,13 @@ namespace Kimi.Actors.Host.Output;
 
 /// <summary>
 /// The host's side of a cluster run: subscribes to the Run entity, sends it the start command (or hyperparameter changes,
-/// then continue), turns its progress messages into the same observer calls the local loop makes, copies reported
+/// then continue), turns its progress reports into the same observer calls the local engine makes, copies reported
 /// checkpoints into the run folder, and completes when the run finishes, fails or is refused. A failure of its own (an
 /// observer or a copy that throws) fails the outcome and stops it: a restart would subscribe and send the commands again.
 /// </summary>
 public sealed class RunClient : ReceiveActor
 {
-    public RunClient(IActorRef runs, string runId, IReadOnlyList<object> commands, ITrainingObserver observer, RunFolder folder,
+    public RunClient(IActorRef runs, RunId runId, IReadOnlyList<object> commands, ITrainingObserver observer, RunFolder folder,
         int sftSteps, TaskCompletionSource<object> outcome)
     {
         int targetIterations = 0, rlStarted = 0;
@@ -28,20 +30,26 @@ public sealed class RunClient : ReceiveActor
         }
 
         Receive<RunAccepted>(m => targetIterations = m.TargetIterations - m.StartIteration);
-        Receive<SftStepReported>(m => Guarded(() =>
+        Receive<RunReported>(m => Guarded(() =>
         {
-            if (!sftStarted) { sftStarted = true; observer.OnPhase("sft", sftSteps); }
-            observer.OnSftStep(m.Step);
+            switch (m.Report)
+            {
+                case SftStepReported s:
+                    if (!sftStarted) { sftStarted = true; observer.OnPhase("sft", sftSteps); }
+                    observer.OnSftStep(s.Step);
+                    break;
+                case EvaluationReported e: observer.OnEvaluation(LocalRunEngine.LabelText(e.Label), e.Iteration, e.Evaluation); break;
+                case IterationReported i:
+                    if (rlStarted++ == 0) observer.OnPhase("rl", targetIterations);
+                    observer.OnIteration(i.Metrics);
+                    break;
+                case CheckpointReported c:
+                    CopyCheckpoint(c.Checkpoint.Directory, folder.File(Path.Combine("checkpoints", c.Label == CheckpointLabel.Sft ? "sft" : "final")));
+                    break;
+                case RunWarning w: observer.OnWarning(w.Message); break;
+                case RunFinished or RunFailed: outcome.TrySetResult(m.Report); break;
+            }
         }));
-        Receive<EvaluationReported>(m => Guarded(() => observer.OnEvaluation(m.Label, m.Iteration, m.Evaluation)));
-        Receive<IterationReported>(m => Guarded(() =>
-        {
-            if (rlStarted++ == 0) observer.OnPhase("rl", targetIterations);
-            observer.OnIteration(m.Metrics);
-        }));
-        Receive<CheckpointReported>(m => Guarded(() => CopyCheckpoint(m.Directory, folder.File(Path.Combine("checkpoints", m.Label)))));
-        Receive<RunFinished>(m => outcome.TrySetResult(m));
-        Receive<RunFailed>(m => outcome.TrySetResult(m));
         Receive<RunRejected>(m => outcome.TrySetResult(m));
         // One command at a time: each hyperparameter change is accepted before the next is sent, so a refused one stops
         // the client before the run is continued.
@@ -62,7 +70,7 @@ public sealed class RunClient : ReceiveActor
         foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
     }
 
-    public static Props Props(IActorRef runs, string runId, IReadOnlyList<object> commands, ITrainingObserver observer, RunFolder folder,
+    public static Props Props(IActorRef runs, RunId runId, IReadOnlyList<object> commands, ITrainingObserver observer, RunFolder folder,
         int sftSteps, TaskCompletionSource<object> outcome) =>
         Akka.Actor.Props.Create(() => new RunClient(runs, runId, commands, observer, folder, sftSteps, outcome));
 }

@@ -1,3 +1,4 @@
+using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
 
 namespace Kimi.Actors.Host.Output;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Judging;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Tasks;
@@ -29,7 +30,7 @@ public static class Evaluator
         var sw = Stopwatch.StartNew();
         int n = settings.Temperature == 0 ? 1 : Math.Max(1, settings.SamplesPerPrompt);
         var requests = prompts.SelectMany(p => Enumerable.Range(0, n)
-            .Select(k => new RolloutRequest(p.Id, PromptTokens.Encode(tokenizer, p.Prompt), 0, k))).ToList();
+            .Select(k => new RolloutRequest(new TrajectoryId(new PromptId(p.Id), 0, k), PromptTokens.Encode(tokenizer, p.Prompt)))).ToList();
         var rollout = new RolloutSettings
         {
             Temperature = settings.Temperature, MaxResponseTokens = settings.MaxResponseTokens, MaxBatchSize = settings.MaxBatchSize,

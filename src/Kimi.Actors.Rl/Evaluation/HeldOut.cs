@@ -5,25 +5,28 @@ using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Rl.Evaluation;
 
-/// <summary>A run's held-out evaluation: greedy and sampled pass@1 on the same prompts, with a fixed seed.</summary>
-public static class HeldOut
+/// <summary>How a run evaluates held-out prompts: greedy and sampled pass@1 with a fixed seed, and which is the headline.</summary>
+public sealed record EvaluationPlan(EvalSettings Greedy, EvalSettings Sampled, PrimaryMetric Primary)
 {
-    public static HeldOutEvaluation Evaluate(LlamaForCausalLM policy, IReadOnlyList<PromptRecord> prompts, ITokenizer tokenizer, RunOptions options)
-    {
-        var (greedySettings, sampledSettings) = Settings(options);
-        var greedy = Evaluator.Evaluate(policy, prompts, tokenizer, greedySettings);
-        var sampled = Evaluator.Evaluate(policy, prompts, tokenizer, sampledSettings);
-        return new HeldOutEvaluation(greedy, sampled, options.Eval.Primary);
-    }
-
-    /// <summary>The two decodings of a run's held-out evaluation.</summary>
-    public static (EvalSettings Greedy, EvalSettings Sampled) Settings(RunOptions options) => (
+    /// <summary>The plan of a run's options: the same seed before and after RL, so both draw from the same random stream.</summary>
+    public static EvaluationPlan Of(RunOptions options) => new(
         new EvalSettings { MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize },
         new EvalSettings
         {
             Temperature = options.Rollout.Temperature, SamplesPerPrompt = options.Eval.SamplesPerPrompt,
             MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize,
-            // The same seed before and after RL: both evaluations draw from the same random stream.
             Seed = Seeds.Derive(options.Seed, Seeds.Evaluation),
-        });
+        },
+        options.Eval.Primary);
+}
+
+/// <summary>The held-out evaluation operation; the local engine and the generators' GPU workers both call it.</summary>
+public static class HeldOut
+{
+    public static HeldOutEvaluation Evaluate(LlamaForCausalLM policy, IReadOnlyList<PromptRecord> prompts, ITokenizer tokenizer, EvaluationPlan plan)
+    {
+        var greedy = Evaluator.Evaluate(policy, prompts, tokenizer, plan.Greedy);
+        var sampled = Evaluator.Evaluate(policy, prompts, tokenizer, plan.Sampled);
+        return new HeldOutEvaluation(greedy, sampled, plan.Primary);
+    }
 }

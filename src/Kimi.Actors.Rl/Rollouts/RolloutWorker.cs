@@ -22,8 +22,7 @@ public static class RolloutWorker
             int[] prior = r.PriorTokens ?? [];
             var segments = (r.PriorSegments ?? []).ToList();
             if (res.Tokens.Length > 0) segments.Add(new Segment(prior.Length, res.Tokens.Length, policyVersion));
-            trajectories[i] = new Trajectory(
-                r.TrajectoryId, r.PromptId, r.Iteration, r.Sample,
+            trajectories[i] = new Trajectory(r.Id,
                 [.. prior, .. res.Tokens], [.. r.PriorLogProbs ?? [], .. res.LogProbs], res.StopReason, segments);
         }
         return (trajectories, batch);

@@ -1,4 +1,5 @@
 using Kimi.Actors.Model.Generation;
+using Kimi.Actors.Rl.Identity;
 
 namespace Kimi.Actors.Rl.Rollouts;
 
@@ -10,15 +11,15 @@ public sealed record Segment(int Start, int Length, long PolicyVersion);
 /// travel as plain data; weights never do.
 /// </summary>
 public sealed record Trajectory(
-    string TrajectoryId,
-    string PromptId,
-    int Iteration,
-    int Sample,
+    TrajectoryId Id,
     int[] ResponseTokens,
     float[] RolloutLogProbs,
     StopReason StopReason,
     IReadOnlyList<Segment> Segments)
 {
+    public PromptId PromptId => Id.Prompt;
+    public int Iteration => Id.Iteration;
+    public int Sample => Id.Sample;
     public int Length => ResponseTokens.Length;
     public bool Finished => StopReason is StopReason.Stop or StopReason.MaxLength or StopReason.Repeat;
 }
@@ -26,9 +27,14 @@ public sealed record Trajectory(
 /// <summary>A trajectory with its verdict: reward is 1 for a verified answer, else 0, with the verifier's reason.</summary>
 public sealed record JudgedTrajectory(Trajectory Trajectory, double Reward, bool Correct, string Reason);
 
-/// <summary>All k judged samples of one prompt with their shaped rewards, ready for a training step.</summary>
-public sealed record TrainingGroup(string PromptId, int[] PromptTokens, IReadOnlyList<JudgedTrajectory> Samples, double[] ShapedRewards, double[] LengthRewards)
+/// <summary>
+/// All k judged samples of one prompt's group with their shaped rewards, ready for a training step.
+/// <paramref name="Group"/> names the group (prompt and the iteration it was drawn at, which may be older than the
+/// iteration that trains it when its responses were resumed across iterations).
+/// </summary>
+public sealed record TrainingGroup(GroupKey Group, int[] PromptTokens, IReadOnlyList<JudgedTrajectory> Samples, double[] ShapedRewards, double[] LengthRewards)
 {
+    public PromptId PromptId => Group.Prompt;
     public int K => Samples.Count;
     public double SuccessRate => Samples.Count == 0 ? 0 : Samples.Count(s => s.Correct) / (double)Samples.Count;
 }

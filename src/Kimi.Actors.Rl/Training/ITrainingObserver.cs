@@ -12,4 +12,6 @@ public interface ITrainingObserver
     void OnSftComplete(LlamaForCausalLM policy) { }
     void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation) { }
     void OnIteration(IterationMetrics metrics) { }
+    /// <summary>Something worth knowing that does not stop the run.</summary>
+    void OnWarning(string message) { }
 }

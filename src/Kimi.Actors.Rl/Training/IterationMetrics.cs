@@ -45,31 +45,80 @@ public sealed record IterationMetrics
     public long TrainedTokens { get; init; }
     /// <summary>Trained tokens per second of iteration wall time: end-to-end training throughput.</summary>
     public double TrainedTokensPerSecond { get; init; }
+    /// <summary>
+    /// Iteration wall time not spent inside generation, judging or training, as a fraction: what orchestration (the actor
+    /// system, or the local engine's loop) costs.
+    /// </summary>
+    public double OverheadFraction { get; init; }
     /// <summary>Held-out greedy accuracy when this iteration was evaluated, with per-difficulty slices.</summary>
     public double? HeldOutAccuracy { get; init; }
     public IReadOnlyDictionary<int, double>? HeldOutAccuracyByDifficulty { get; init; }
 
+    /// <summary>
+    /// Every numeric field with its snake_case key, in the order metrics.jsonl writes them: the one list that the row,
+    /// TensorBoard tags, charts and the journal's schema for metrics all use.
+    /// </summary>
+    private static readonly (string Key, Func<IterationMetrics, double> Get, Func<IterationMetrics, double, IterationMetrics> Set)[] Fields =
+    [
+        ("iteration", m => m.Iteration, (m, v) => m with { Iteration = (int)v }),
+        ("weight_version", m => m.WeightVersion, (m, v) => m with { WeightVersion = (long)v }),
+        ("prompts", m => m.Prompts, (m, v) => m with { Prompts = (int)v }),
+        ("samples", m => m.Samples, (m, v) => m with { Samples = (int)v }),
+        ("reward_mean", m => m.RewardMean, (m, v) => m with { RewardMean = v }),
+        ("accuracy", m => m.Accuracy, (m, v) => m with { Accuracy = v }),
+        ("response_length_mean", m => m.ResponseLengthMean, (m, v) => m with { ResponseLengthMean = v }),
+        ("length_penalty_mean", m => m.LengthPenaltyMean, (m, v) => m with { LengthPenaltyMean = v }),
+        ("length_penalty_weight", m => m.LengthPenaltyWeight, (m, v) => m with { LengthPenaltyWeight = v }),
+        ("loss", m => m.Loss, (m, v) => m with { Loss = v }),
+        ("log_ratio_mean", m => m.LogRatioMean, (m, v) => m with { LogRatioMean = v }),
+        ("log_ratio_abs_mean", m => m.LogRatioAbsMean, (m, v) => m with { LogRatioAbsMean = v }),
+        ("grad_norm", m => m.GradNorm, (m, v) => m with { GradNorm = v }),
+        ("rollout_mismatch", m => m.RolloutMismatch, (m, v) => m with { RolloutMismatch = v }),
+        ("learning_rate", m => m.LearningRate, (m, v) => m with { LearningRate = v }),
+        ("rollout_tokens_per_s", m => m.RolloutTokensPerSecond, (m, v) => m with { RolloutTokensPerSecond = v }),
+        ("train_tokens_per_s", m => m.TrainTokensPerSecond, (m, v) => m with { TrainTokensPerSecond = v }),
+        ("max_eligible_difficulty", m => m.MaxEligibleDifficulty, (m, v) => m with { MaxEligibleDifficulty = (int)v }),
+        ("iteration_seconds", m => m.IterationSeconds, (m, v) => m with { IterationSeconds = v }),
+        ("generation_seconds", m => m.GenerationSeconds, (m, v) => m with { GenerationSeconds = v }),
+        ("judge_seconds", m => m.JudgeSeconds, (m, v) => m with { JudgeSeconds = v }),
+        ("train_seconds", m => m.TrainSeconds, (m, v) => m with { TrainSeconds = v }),
+        ("responses", m => m.Responses, (m, v) => m with { Responses = (int)v }),
+        ("resumed", m => m.Resumed, (m, v) => m with { Resumed = (int)v }),
+        ("cut_fraction", m => m.CutFraction, (m, v) => m with { CutFraction = v }),
+        ("repeat_stops", m => m.RepeatStops, (m, v) => m with { RepeatStops = (int)v }),
+        ("max_length_stops", m => m.MaxLengthStops, (m, v) => m with { MaxLengthStops = (int)v }),
+        ("pending_responses", m => m.PendingResponses, (m, v) => m with { PendingResponses = (int)v }),
+        ("segments_per_response", m => m.SegmentsPerResponse, (m, v) => m with { SegmentsPerResponse = v }),
+        ("generator_idle_fraction", m => m.GeneratorIdleFraction, (m, v) => m with { GeneratorIdleFraction = v }),
+        ("trained_tokens", m => m.TrainedTokens, (m, v) => m with { TrainedTokens = (long)v }),
+        ("trained_tokens_per_s", m => m.TrainedTokensPerSecond, (m, v) => m with { TrainedTokensPerSecond = v }),
+        ("actor_overhead_fraction", m => m.OverheadFraction, (m, v) => m with { OverheadFraction = v }),
+    ];
+
+    private const string HeldOutKey = "heldout_accuracy", HeldOutDifficultyPrefix = "heldout_accuracy_d";
+
     /// <summary>Flat snake_case row for JSONL, TensorBoard and charts.</summary>
     public IReadOnlyDictionary<string, double> ToRow()
     {
-        var row = new Dictionary<string, double>
-        {
-            ["iteration"] = Iteration, ["weight_version"] = WeightVersion, ["prompts"] = Prompts, ["samples"] = Samples,
-            ["reward_mean"] = RewardMean, ["accuracy"] = Accuracy, ["response_length_mean"] = ResponseLengthMean,
-            ["length_penalty_mean"] = LengthPenaltyMean, ["length_penalty_weight"] = LengthPenaltyWeight,
-            ["loss"] = Loss, ["log_ratio_mean"] = LogRatioMean, ["log_ratio_abs_mean"] = LogRatioAbsMean,
-            ["grad_norm"] = GradNorm, ["rollout_mismatch"] = RolloutMismatch, ["learning_rate"] = LearningRate,
-            ["rollout_tokens_per_s"] = RolloutTokensPerSecond, ["train_tokens_per_s"] = TrainTokensPerSecond,
-            ["max_eligible_difficulty"] = MaxEligibleDifficulty, ["iteration_seconds"] = IterationSeconds,
-            ["generation_seconds"] = GenerationSeconds, ["judge_seconds"] = JudgeSeconds, ["train_seconds"] = TrainSeconds,
-            ["responses"] = Responses, ["resumed"] = Resumed, ["cut_fraction"] = CutFraction, ["repeat_stops"] = RepeatStops,
-            ["max_length_stops"] = MaxLengthStops, ["pending_responses"] = PendingResponses,
-            ["segments_per_response"] = SegmentsPerResponse, ["generator_idle_fraction"] = GeneratorIdleFraction,
-            ["trained_tokens"] = TrainedTokens, ["trained_tokens_per_s"] = TrainedTokensPerSecond,
-        };
-        if (HeldOutAccuracy is { } h) row["heldout_accuracy"] = h;
+        var row = new Dictionary<string, double>(Fields.Length + 8);
+        foreach (var (key, get, _) in Fields) row[key] = get(this);
+        if (HeldOutAccuracy is { } h) row[HeldOutKey] = h;
         if (HeldOutAccuracyByDifficulty is { } byD)
-            foreach (var (d, a) in byD) row[$"heldout_accuracy_d{d}"] = a;
+            foreach (var (d, a) in byD) row[HeldOutDifficultyPrefix + d.ToString(System.Globalization.CultureInfo.InvariantCulture)] = a;
         return row;
+    }
+
+    /// <summary>The metrics a row describes (keys it lacks stay at their defaults; keys it does not know are ignored).</summary>
+    public static IterationMetrics FromRow(IReadOnlyDictionary<string, double> row)
+    {
+        var m = new IterationMetrics();
+        foreach (var (key, _, set) in Fields)
+            if (row.TryGetValue(key, out double v)) m = set(m, v);
+        if (row.TryGetValue(HeldOutKey, out double h)) m = m with { HeldOutAccuracy = h };
+        var byDifficulty = row.Where(p => p.Key.StartsWith(HeldOutDifficultyPrefix, StringComparison.Ordinal))
+            .Select(p => (Ok: int.TryParse(p.Key.AsSpan(HeldOutDifficultyPrefix.Length), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out int d), d, p.Value))
+            .Where(x => x.Ok).ToDictionary(x => x.d, x => x.Value);
+        return byDifficulty.Count > 0 ? m with { HeldOutAccuracyByDifficulty = byDifficulty } : m;
     }
 }

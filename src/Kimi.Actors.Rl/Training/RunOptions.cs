@@ -1,4 +1,5 @@
 using Kimi.Actors.Model;
+using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Sampling;
 
@@ -68,6 +69,8 @@ public sealed record RunOptions
     public int Threads { get; init; }
     public string? InitCheckpoint { get; init; }
     public required ModelConfig Model { get; init; }
+    /// <summary>The tokenizer of the run: every worker and judge that encodes or decodes text is given this one.</summary>
+    public TokenizerSpec Tokenizer { get; init; } = TokenizerSpec.Char;
     public TaskOptions Tasks { get; init; } = new();
     public SftOptions Sft { get; init; } = new();
     public RolloutOptions Rollout { get; init; } = new();

@@ -18,7 +18,7 @@ public static class SftTrainer
         Func<int, IReadOnlyList<(int[] Prompt, int[] Response)>> demonstrationsForStep, int padId,
         Action<SftStepStats>? onStep = null, CancellationToken cancel = default)
     {
-        if (options.Steps < 0) throw new ArgumentException($"sft steps must be >= 0, got {options.Steps}");
+        options.Validate();
         var stats = new List<SftStepStats>(options.Steps);
         if (options.Steps == 0) return stats;
         // A warm-up longer than the whole run is cut to the run (a 10-step smoke SFT with the default 20-step warm-up).

@@ -24,6 +24,12 @@ public sealed class TaskSuite
         _familyByDomain = families.GroupBy(f => f.Domain).ToDictionary(g => g.Key, g => g.First());
     }
 
+    /// <summary>A suite of given prompt lists (benchmarks, tests), demonstrated by <paramref name="families"/>.</summary>
+    public static TaskSuite Of(IReadOnlyList<PromptRecord> train, IReadOnlyList<PromptRecord> heldOut, IReadOnlyList<ITaskFamily> families) =>
+        train.Count == 0 || heldOut.Count == 0
+            ? throw new ArgumentException("a task suite needs training and held-out prompts")
+            : new TaskSuite(train, heldOut, families);
+
     public static TaskSuite Create(TaskOptions options, long seed, ITokenizer tokenizer)
     {
         if (options.Families.Count == 0) throw new ArgumentException("tasks.families: at least one task family is required");

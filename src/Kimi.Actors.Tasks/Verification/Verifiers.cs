@@ -48,6 +48,20 @@ public static class Verifiers
         }
     }
 
+    /// <summary>
+    /// Replaces the verifier of a domain that is already registered (the built-in math verifier with the node's
+    /// configured options, at start-up). Unlike <see cref="Register"/> it never adds a domain.
+    /// </summary>
+    public static void Configure(string domain, IVerifier verifier)
+    {
+        ArgumentNullException.ThrowIfNull(verifier);
+        lock (Gate)
+        {
+            if (!Registry.ContainsKey(domain)) throw new ArgumentException($"unknown domain '{domain}'", nameof(domain));
+            Registry[domain] = verifier;
+        }
+    }
+
     /// <summary>The registered domains, sorted.</summary>
     public static IReadOnlyList<string> KnownDomains
     {

@@ -33,6 +33,7 @@ public static class VerifyReasons
     public const string SandboxFailure = "sandbox failure";
     public const string SandboxUnavailable = "sandbox unavailable";
     public const string JudgeFailed = "judge failed";
+    public const string JudgeTimedOut = "judge timed out";
     public const string UnknownLanguage = "unknown language";
     public const string NoTests = "no tests";
     public const string NoProgram = "no program";

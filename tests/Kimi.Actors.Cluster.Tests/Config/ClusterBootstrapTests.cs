@@ -1,3 +1,4 @@
+using Kimi.Actors.Rl.Identity;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
@@ -28,10 +29,10 @@ public sealed class ClusterBootstrapTests : IDisposable
 
             var region = PromptSharding.Start(system);
             var recorded = await region.Ask<GroupRecorded>(Group(0, (0, true), (1, true)), Timeout);
-            Assert.Equal(new GroupRecorded("run-1", "p-1", 0, 2, 2, 2, 2), recorded);
-            await region.Ask<GroupRecorded>(Group("p-2", 0, (0, false)), Timeout);
-            Assert.Equal(new PromptStats("run-1", "p-1", 3, 2, 2, 0), await region.Ask<PromptStats>(new GetPromptStats("run-1", "p-1"), Timeout));
-            Assert.Equal(new PromptStats("run-1", "p-2", 3, 1, 0, 0), await region.Ask<PromptStats>(new GetPromptStats("run-1", "p-2"), Timeout));
+            Assert.Equal(new GroupRecorded(Ids.Run("run-1"), Ids.Prompt("p-1"), 0, 2, 2, 2, 2), recorded);
+            await region.Ask<GroupRecorded>(Group(Ids.Prompt("p-2"), 0, (0, false)), Timeout);
+            Assert.Equal(new PromptStats(Ids.Run("run-1"), Ids.Prompt("p-1"), 3, 2, 2, 0), await region.Ask<PromptStats>(new GetPromptStats(Ids.Run("run-1"), Ids.Prompt("p-1")), Timeout));
+            Assert.Equal(new PromptStats(Ids.Run("run-1"), Ids.Prompt("p-2"), 3, 1, 0, 0), await region.Ask<PromptStats>(new GetPromptStats(Ids.Run("run-1"), Ids.Prompt("p-2")), Timeout));
         }
         finally
         {
@@ -93,6 +94,28 @@ public sealed class ClusterBootstrapTests : IDisposable
         Assert.Equal("TagTable", config.GetString("akka.persistence.journal.sql.tag-write-mode"));
         Assert.Equal("ddata", config.GetString("akka.cluster.sharding.state-store-mode"));
         Assert.Equal(4L << 20, config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
+    }
+
+    [Fact]
+    public void The_journal_is_described_by_its_sqlite_file_or_by_provider_database_and_host_without_the_password()
+    {
+        var relative = Path.Combine("data", "kimi.db");
+        var sqlite = ClusterBootstrap.Journal(ConfigurationFactory.ParseString($"kimi.persistence.sqlite-file = \"{relative}\"").WithFallback(NodeConfig.For()));
+        Assert.Equal(new JournalDatabase("SQLite.MS", Path.GetFullPath(relative), $"SQLite file '{Path.GetFullPath(relative)}'"), sqlite);
+
+        var postgres = ClusterBootstrap.Journal(ConfigurationFactory.ParseString("""
+            akka.persistence.journal.sql {
+              provider-name = "PostgreSQL15"
+              connection-string = "Host=db.internal;Port=5432;Database=kimi;Username=kimi;Password=s3cret"
+            }
+            """).WithFallback(NodeConfig.For()));
+        Assert.Equal(new JournalDatabase("PostgreSQL15", null, "PostgreSQL15 database 'kimi' on db.internal:5432"), postgres);
+
+        var unreadable = ClusterBootstrap.Journal(ConfigurationFactory.ParseString("""
+            akka.persistence.journal.sql { provider-name = "PostgreSQL15", connection-string = "Password=s3cret;Host" }
+            """).WithFallback(NodeConfig.For()));
+        Assert.DoesNotContain("s3cret", unreadable.Description);
+        Assert.Contains("akka.persistence.journal.sql.connection-string", unreadable.Description);
     }
 
     public void Dispose() => _database.Dispose();

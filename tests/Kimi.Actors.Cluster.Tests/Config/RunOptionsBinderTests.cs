@@ -1,6 +1,6 @@
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
-using Kimi.Actors.Host.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Training;
 
@@ -27,7 +27,7 @@ public class RunOptionsBinderTests
         Assert.Equal(20000, set.Rollout.TokenBudget);
         Assert.Equal(new RepeatOptions { Enabled = true, MaxPeriod = 8, MinSpan = 40, Penalty = 0.5 }, set.Rollout.Repeat);
         Assert.Equal(SegmentSelection.CurrentPolicy, set.Optimization.Segments);
-        var settings = IterationSteps.RolloutSettings(set);
+        var settings = Kimi.Actors.Rl.Runs.IterationState.RolloutSettingsOf(set);
         Assert.Equal((20000L, 8, 40), (settings.TokenBudget!.Value, settings.RepeatDetector!.MaxPeriod, settings.RepeatDetector.MinSpan));
     }
 

@@ -54,8 +54,8 @@ public sealed class FaultPlanTests
         var plan = new FaultPlan(
             new FaultRule("GenerateBatch", FaultAction.Throw, Every: 3),
             new FaultRule("SaveCheckpoint", FaultAction.Drop, Nth: 2, Incarnation: 2));
-        var batch = new GenerateBatch("b", [], new Kimi.Actors.Rl.Rollouts.RolloutSettings(), 0);
-        var save = new SaveCheckpoint("s", "/tmp/x", new Dictionary<string, string>());
+        var batch = new GenerateBatch(new Kimi.Actors.Rl.Identity.RequestId(1, 1), [], new Kimi.Actors.Rl.Rollouts.RolloutSettings(), 0);
+        var save = new SaveCheckpoint(new Kimi.Actors.Rl.Identity.RequestId(1, 2), Kimi.Actors.Rl.Identity.RunId.Parse("run-x"), 3);
 
         string Outcomes(int incarnation)
         {

@@ -1,3 +1,4 @@
+using Kimi.Actors.Rl.Identity;
 using Akka.Actor;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Prompt;
@@ -21,16 +22,16 @@ public sealed class PromptActorTests : TestKit
     [Fact]
     public void A_redelivered_group_is_counted_once_and_an_overlapping_one_adds_only_its_new_samples()
     {
-        var prompt = Sys.ActorOf(PromptActor.Props(EntityIds.Prompt("run-1", "p-1"), new PromptSettings()));
+        var prompt = Sys.ActorOf(PromptActor.Props(EntityIds.Prompt(Ids.Run("run-1"), Ids.Prompt("p-1")), new PromptSettings()));
 
         prompt.Tell(Group(0, (0, true), (1, false)));
-        ExpectMsg(new GroupRecorded("run-1", "p-1", 0, 2, 1, 2, 1));
+        ExpectMsg(new GroupRecorded(Ids.Run("run-1"), Ids.Prompt("p-1"), 0, 2, 1, 2, 1));
         prompt.Tell(Group(0, (0, true), (1, false)));
-        ExpectMsg(new GroupRecorded("run-1", "p-1", 0, 0, 0, 2, 1));
+        ExpectMsg(new GroupRecorded(Ids.Run("run-1"), Ids.Prompt("p-1"), 0, 0, 0, 2, 1));
         prompt.Tell(Group(0, (1, false), (2, true), (3, true)));
-        ExpectMsg(new GroupRecorded("run-1", "p-1", 0, 2, 2, 4, 3));
-        prompt.Tell(new GetPromptStats("run-1", "p-1"));
-        ExpectMsg(new PromptStats("run-1", "p-1", 3, 4, 3, 0));
+        ExpectMsg(new GroupRecorded(Ids.Run("run-1"), Ids.Prompt("p-1"), 0, 2, 2, 4, 3));
+        prompt.Tell(new GetPromptStats(Ids.Run("run-1"), Ids.Prompt("p-1")));
+        ExpectMsg(new PromptStats(Ids.Run("run-1"), Ids.Prompt("p-1"), 3, 4, 3, 0));
 
         // One journal row per group with new samples, each tagged with its run.
         Assert.Equal(2, _database.Count("journal"));
@@ -40,14 +41,14 @@ public sealed class PromptActorTests : TestKit
     [Fact]
     public void A_malformed_group_is_refused_and_the_entity_carries_on()
     {
-        var prompt = Sys.ActorOf(PromptActor.Props(EntityIds.Prompt("run-1", "p-1"), new PromptSettings()));
+        var prompt = Sys.ActorOf(PromptActor.Props(EntityIds.Prompt(Ids.Run("run-1"), Ids.Prompt("p-1")), new PromptSettings()));
         prompt.Tell(Group(0, (0, true)));
         ExpectMsg<GroupRecorded>();
 
         prompt.Tell(Group(1, (-1, true)));
         Assert.IsType<ArgumentOutOfRangeException>(ExpectMsg<Status.Failure>().Cause);
-        prompt.Tell(new GetPromptStats("run-1", "p-1"));
-        ExpectMsg(new PromptStats("run-1", "p-1", 3, 1, 1, 0));
+        prompt.Tell(new GetPromptStats(Ids.Run("run-1"), Ids.Prompt("p-1")));
+        ExpectMsg(new PromptStats(Ids.Run("run-1"), Ids.Prompt("p-1"), 3, 1, 1, 0));
     }
 
     protected override void Dispose(bool disposing)

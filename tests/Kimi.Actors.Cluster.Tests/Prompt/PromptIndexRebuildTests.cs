@@ -1,3 +1,7 @@
+using Kimi.Actors.Rl.Runs;
+using Kimi.Actors.Rl.Training;
+using Kimi.Actors.Tasks;
+using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Tests.Support;
 using Kimi.Actors.Rl.Sampling;
@@ -17,33 +21,35 @@ public sealed class PromptIndexRebuildTests : IDisposable
         {
             for (int iteration = 0; iteration < 3; iteration++)
             {
-                await node.Record(Group("p-a", iteration, (0, true), (1, false)));
-                await node.Record(Group("p-b", iteration, (0, false)));
+                await node.Record(Group(Ids.Prompt("p-a"), iteration, (0, true), (1, false)));
+                await node.Record(Group(Ids.Prompt("p-b"), iteration, (0, false)));
             }
-            await node.Record(Group("p-a", 1, (1, false), (2, true)));    // one new sample, one duplicate
-            await node.Record(new RecordJudgedGroup("run-2", "p-a", 0, 1, [new SampleVerdict(0, true, "x")]));
+            await node.Record(Group(Ids.Prompt("p-a"), 1, (1, false), (2, true)));    // one new sample, one duplicate
+            await node.Record(new RecordJudgedGroup(Ids.Run("run-2"), Ids.Prompt("p-a"), 0, 1, [new SampleVerdict(Ids.Trajectory("p-a", 0, 0), true)]));
         }
 
         // A fresh system, as a Run recovering after a restart would see the journal.
         await using (var node = new PromptNode(_database.File))
         {
-            var all = await PromptIndexRebuild.LoadAsync(node.System, "run-1", upToIteration: 3);
-            Assert.Equal(new PromptCounts(7, 4), all["p-a"]);
-            Assert.Equal(new PromptCounts(3, 0), all["p-b"]);
+            var all = await PromptIndexRebuild.LoadAsync(node.System, Ids.Run("run-1"), upToIteration: 3);
+            Assert.Equal(new PromptCounts(7, 4), all[Ids.Prompt("p-a")]);
+            Assert.Equal(new PromptCounts(3, 0), all[Ids.Prompt("p-b")]);
             Assert.Equal(2, all.Count);
 
-            var committed = await PromptIndexRebuild.LoadAsync(node.System, "run-1", upToIteration: 2);
-            Assert.Equal(new PromptCounts(5, 3), committed["p-a"]);
-            Assert.Equal(new PromptCounts(2, 0), committed["p-b"]);
+            var committed = await PromptIndexRebuild.LoadAsync(node.System, Ids.Run("run-1"), upToIteration: 2);
+            Assert.Equal(new PromptCounts(5, 3), committed[Ids.Prompt("p-a")]);
+            Assert.Equal(new PromptCounts(2, 0), committed[Ids.Prompt("p-b")]);
 
-            Assert.Empty(await PromptIndexRebuild.LoadAsync(node.System, "run-1", upToIteration: 0));
-            Assert.Equal(new PromptCounts(1, 1), (await PromptIndexRebuild.LoadAsync(node.System, "run-2", 1))["p-a"]);
+            Assert.Empty(await PromptIndexRebuild.LoadAsync(node.System, Ids.Run("run-1"), upToIteration: 0));
+            Assert.Equal(new PromptCounts(1, 1), (await PromptIndexRebuild.LoadAsync(node.System, Ids.Run("run-2"), 1))[Ids.Prompt("p-a")]);
 
-            var sampler = new PromptSampler([1, 1, 2], new SamplerOptions());
-            var indexOf = new Dictionary<string, int> { ["p-a"] = 0, ["p-c"] = 2 };
-            Assert.Equal(["p-b"], PromptIndexRebuild.Restore(sampler, indexOf, committed));
-            Assert.Equal((5L, 3L), sampler.Counts(0));
-            Assert.Equal((0L, 0L), sampler.Counts(2));
+            // The run's prompt set no longer has p-b: its counts are reported, the others restored into the sampler.
+            PromptRecord Prompt(string id, int difficulty) => new(id, id + "?", "0", "arithmetic", difficulty, []);
+            var context = new RunContext(Ids.Run("run-1"), TaskSuite.Of([Prompt("p-a", 1), Prompt("p-x", 1), Prompt("p-c", 2)], [Prompt("h", 1)], []),
+                Kimi.Actors.Model.Tokenization.CharTokenizer.Instance, new SamplerOptions());
+            Assert.Equal([Ids.Prompt("p-b")], context.RestoreCounts(committed));
+            Assert.Equal((5L, 3L), context.Sampler.Counts(0));
+            Assert.Equal((0L, 0L), context.Sampler.Counts(2));
         }
     }
 

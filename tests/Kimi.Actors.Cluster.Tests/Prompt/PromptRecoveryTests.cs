@@ -1,3 +1,4 @@
+using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -20,13 +21,13 @@ public sealed class PromptRecoveryTests : IDisposable
             await node.Record(Group(0, (0, true), (1, false)));
             await node.Record(Group(0, (1, false), (2, true)));
             await node.Record(Group(1, (0, false)));
-            before = await node.Stats("run-1", "p-1");
+            before = await node.Stats(Ids.Run("run-1"), Ids.Prompt("p-1"));
         }
-        Assert.Equal(new PromptStats("run-1", "p-1", 3, 4, 2, 1), before);
+        Assert.Equal(new PromptStats(Ids.Run("run-1"), Ids.Prompt("p-1"), 3, 4, 2, 1), before);
 
         await using (var node = new PromptNode(_database.File))
         {
-            Assert.Equal(before, await node.Stats("run-1", "p-1"));
+            Assert.Equal(before, await node.Stats(Ids.Run("run-1"), Ids.Prompt("p-1")));
             var again = await node.Record(Group(0, (2, true), (3, true)));
             Assert.Equal((1, 1, 5L, 3L), (again.NewAttempts, again.NewSuccesses, again.Attempts, again.Successes));
         }
@@ -41,17 +42,17 @@ public sealed class PromptRecoveryTests : IDisposable
         {
             for (int iteration = 0; iteration < 5; iteration++)
                 await node.Record(Group(iteration, (0, iteration % 2 == 0), (1, true)));
-            before = await node.Stats("run-1", "p-1");
+            before = await node.Stats(Ids.Run("run-1"), Ids.Prompt("p-1"));
             // Snapshots at events 2 and 4; the older one is deleted once the newer is saved.
             await Eventually(() => _database.Count("snapshot") == 1 && _database.Count("snapshot", "sequence_number = 4") == 1);
         }
-        Assert.Equal(new PromptStats("run-1", "p-1", 3, 10, 8, 4), before);
+        Assert.Equal(new PromptStats(Ids.Run("run-1"), Ids.Prompt("p-1"), 3, 10, 8, 4), before);
 
         // Without events 1..4 the counts can only come from the snapshot taken at event 4 (plus event 5).
         DeleteEventsUpTo(4);
         await using (var node = new PromptNode(_database.File, settings))
         {
-            Assert.Equal(before, await node.Stats("run-1", "p-1"));
+            Assert.Equal(before, await node.Stats(Ids.Run("run-1"), Ids.Prompt("p-1")));
             var duplicate = await node.Record(Group(3, (0, true), (1, true)));
             Assert.Equal((0, 10L), (duplicate.NewAttempts, duplicate.Attempts));
         }

@@ -1,3 +1,6 @@
+using SampleVerdict = Kimi.Actors.Rl.Runs.SampleVerdict;
+using Kimi.Actors.Cluster.Tests.Support;
+using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Cluster.Prompt;
 using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
 
@@ -5,13 +8,13 @@ namespace Kimi.Actors.Cluster.Tests.Prompt;
 
 public sealed class PromptStateTests
 {
-    private static readonly PromptState Empty = PromptState.Empty("run-1", "p-1", window: 2);
+    private static readonly PromptState Empty = PromptState.Empty(Ids.Run("run-1"), Ids.Prompt("p-1"), window: 2);
 
     internal static RecordJudgedGroup Group(int iteration, params (int Sample, bool Correct)[] samples) =>
-        Group("p-1", iteration, samples);
+        Group(Ids.Prompt("p-1"), iteration, samples);
 
-    internal static RecordJudgedGroup Group(string promptId, int iteration, params (int Sample, bool Correct)[] samples) =>
-        new("run-1", promptId, iteration, 3, [.. samples.Select(s => new SampleVerdict(s.Sample, s.Correct, $"{promptId}#{iteration}.{s.Sample}"))]);
+    internal static RecordJudgedGroup Group(PromptId promptId, int iteration, params (int Sample, bool Correct)[] samples) =>
+        new(Ids.Run("run-1"), promptId, iteration, 3, [.. samples.Select(s => new SampleVerdict(new TrajectoryId(promptId, iteration, s.Sample), s.Correct))]);
 
     private static PromptState Apply(PromptState state, RecordJudgedGroup command) =>
         state.ProcessCommand(command) is { } judged ? state.ProcessEvent(judged) : state;
@@ -28,7 +31,7 @@ public sealed class PromptStateTests
         var once = Empty.ProcessEvent(judged);
         Assert.Equal((3L, 2L, 0, 3), (once.Attempts, once.Successes, once.LastIteration, once.Difficulty));
         Assert.Null(once.ProcessCommand(command));
-        Assert.Equal(new GroupRecorded("run-1", "p-1", 0, 0, 0, 3, 2), once.Reply(command, null));
+        Assert.Equal(new GroupRecorded(Ids.Run("run-1"), Ids.Prompt("p-1"), 0, 0, 0, 3, 2), once.Reply(command, null));
     }
 
     [Fact]
@@ -42,7 +45,7 @@ public sealed class PromptStateTests
 
         state = state.ProcessEvent(judged);
         Assert.Equal((4L, 2L), (state.Attempts, state.Successes));
-        Assert.Equal(new GroupRecorded("run-1", "p-1", 0, 2, 1, 4, 2), state.Reply(Group(0), judged));
+        Assert.Equal(new GroupRecorded(Ids.Run("run-1"), Ids.Prompt("p-1"), 0, 2, 1, 4, 2), state.Reply(Group(0), judged));
     }
 
     [Fact]
@@ -96,7 +99,7 @@ public sealed class PromptStateTests
     [Fact]
     public void Commands_for_another_prompt_or_with_negative_ids_are_rejected()
     {
-        Assert.Throws<ArgumentException>(() => Empty.ProcessCommand(Group("p-2", 0, (0, true))));
+        Assert.Throws<ArgumentException>(() => Empty.ProcessCommand(Group(Ids.Prompt("p-2"), 0, (0, true))));
         Assert.Throws<ArgumentOutOfRangeException>(() => Empty.ProcessCommand(Group(-1, (0, true))));
         Assert.Throws<ArgumentOutOfRangeException>(() => Empty.ProcessCommand(Group(0, (-1, true))));
     }
@@ -104,7 +107,7 @@ public sealed class PromptStateTests
     [Fact]
     public void Stats_before_any_group()
     {
-        Assert.Equal(new PromptStats("run-1", "p-1", 0, 0, 0, -1), Empty.Stats());
+        Assert.Equal(new PromptStats(Ids.Run("run-1"), Ids.Prompt("p-1"), 0, 0, 0, -1), Empty.Stats());
         Assert.Null(Empty.ProcessCommand(Group(0)));
     }
 }

@@ -1,7 +1,12 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Kimi.Actors.Cluster.Prompt;
+using Kimi.Actors.Cluster.Protocol;
+using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Cluster.Tests.Support;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
+using Kimi.Actors.Rl.Sampling;
 using static Kimi.Actors.Cluster.Protocol.RunProtocol;
 
 namespace Kimi.Actors.Cluster.Tests.Run;
@@ -9,14 +14,15 @@ namespace Kimi.Actors.Cluster.Tests.Run;
 /// <summary>
 /// The Run entity on a real one-node cluster (sharding, SQLite journal, serialize-messages on), driven through its
 /// protocol with TestKit probes: lifecycle and state transitions, persistence across a fresh ActorSystem, control
-/// commands, and faults in the GPU workers under it.
+/// commands, and faults in the GPU workers under it. Exactly-once is checked by trajectory id: what the Prompt
+/// entities journaled as judged against what the trainer reported it consumed (<see cref="RunAuditReport"/>).
 /// </summary>
 [Collection("run entity")]
 public class RunEntityTests
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(120);
 
-    private static string NewRunId() => "run-" + Guid.NewGuid().ToString("N")[..10];
+    private static RunId NewRunId() => RunId.Parse("run-" + Guid.NewGuid().ToString("N")[..10]);
 
     private static TestProbe Probe(RunNode node) => new Akka.TestKit.Xunit2.TestKit(node.System).CreateTestProbe();
 
@@ -30,7 +36,7 @@ public class RunEntityTests
         var probe = Probe(node);
         node.Node.Runs.Tell(new SubscribeRun(runId, recorder), probe.Ref);
         node.Node.Runs.Tell(new GetRunStatus(runId), probe.Ref);
-        Assert.Equal("new", probe.ExpectMsg<RunStatus>(TimeSpan.FromSeconds(20)).State);
+        Assert.Equal(RunStatusKind.New, probe.ExpectMsg<RunStatus>(TimeSpan.FromSeconds(20)).State);
 
         node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 3)), probe.Ref);
         var accepted = probe.ExpectMsg<RunAccepted>(TimeSpan.FromSeconds(20));
@@ -43,33 +49,41 @@ public class RunEntityTests
         // SFT steps, then the SFT evaluation, then three iterations in order, then the final evaluation.
         Assert.Equal(4, log.OfType<SftStepReported>().Count());
         int firstIteration = log.FindIndex(m => m is IterationReported);
-        Assert.True(log.FindIndex(m => m is EvaluationReported { Label: "sft" }) < firstIteration);
+        Assert.True(log.FindIndex(m => m is EvaluationReported { Label: EvaluationLabel.Sft }) < firstIteration);
         Assert.True(log.FindLastIndex(m => m is SftStepReported) < firstIteration);
+        Assert.True(log.FindIndex(m => m is EvaluationReported { Label: EvaluationLabel.Final }) > log.FindLastIndex(m => m is IterationReported));
         var iterations = log.OfType<IterationReported>().ToList();
         Assert.Equal([0, 1, 2], iterations.Select(i => i.Metrics.Iteration));
         // Version 1 is the SFT policy; each iteration publishes the next.
         Assert.Equal([2L, 3L, 4L], iterations.Select(i => i.Metrics.WeightVersion));
         Assert.All(iterations, i => Assert.Equal(16, i.Metrics.Samples));
-        Assert.All(iterations, i => Assert.InRange(i.ActorOverheadFraction, 0, 1));
-        Assert.Contains(log, m => m is CheckpointReported { Label: "sft", WeightVersion: 1 });
-        Assert.Contains(log, m => m is CheckpointReported { Label: "final", WeightVersion: 4 });
+        Assert.All(iterations, i => Assert.InRange(i.Metrics.OverheadFraction, 0, 1));
+        var sftCheckpoint = Assert.Single(log.OfType<CheckpointReported>(), c => c.Label == CheckpointLabel.Sft);
+        Assert.Equal(1, sftCheckpoint.WeightVersion);
+        var finalCheckpoint = Assert.Single(log.OfType<CheckpointReported>(), c => c.Label == CheckpointLabel.Final);
+        Assert.Equal(4, finalCheckpoint.WeightVersion);
         Assert.Equal((0, 3, 4L), (finished.StartIteration, finished.EndIteration, finished.WeightVersion));
         Assert.NotNull(finished.Sft);
-        Assert.True(File.Exists(Path.Combine(finished.CheckpointDirectory, "model.safetensors")));
+        Assert.True(finished.Parameters > 10_000);
+        Assert.Equal("cpu", finished.Device);
+        // The durable checkpoint is the hash the journal recorded.
+        var weightsFile = Path.Combine(finished.Checkpoint.Directory, "model.safetensors");
+        Assert.Equal(finished.Checkpoint.Sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(weightsFile))));
         // The published weights are released with the workers; the durable checkpoint is what a continuation uses.
         Assert.Null(Kimi.Actors.Cluster.Workers.WorkerEnvironment.Get(node.System).WeightStore.LatestVersion(runId));
 
+        // The requester hears how its run ended even without subscribing.
+        Assert.IsType<RunFinished>(probe.FishForMessage<RunReported>(_ => true).Report);
         node.Node.Runs.Tell(new GetRunStatus(runId), probe.Ref);
         var status = probe.ExpectMsg<RunStatus>();
-        Assert.Equal(("completed", 3, 4L), (status.State, status.Iteration, status.WeightVersion));
+        Assert.Equal((RunStatusKind.Completed, 3, 4L), (status.State, status.Iteration, status.WeightVersion));
 
         // A second start of the same run is refused; it can only be continued.
         node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig()), probe.Ref);
         Assert.Contains("--resume", probe.ExpectMsg<RunRejected>().Reason);
 
-        // Every judged sample was recorded exactly once by the Prompt entities.
-        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 3);
-        Assert.Equal(3 * 16, counts.Values.Sum(c => c.Attempts));
+        var audit = await AssertExactlyOnceAsync(node, runId, iterations: 3);
+        Assert.Equal(3 * 16, audit.Trained);
     }
 
     [Fact]
@@ -77,7 +91,7 @@ public class RunEntityTests
     {
         using var db = new TempDatabase();
         var runId = NewRunId();
-        IReadOnlyDictionary<string, PromptCounts> before;
+        IReadOnlyDictionary<PromptId, PromptCounts> before;
         await using (var first = await RunNode.StartAsync(db))
         {
             var (recorder, _, done) = ProgressRecorders.Start(first.System);
@@ -91,7 +105,7 @@ public class RunEntityTests
         var probe = Probe(second);
         second.Node.Runs.Tell(new GetRunStatus(runId), probe.Ref);
         var recovered = probe.ExpectMsg<RunStatus>(TimeSpan.FromSeconds(20));
-        Assert.Equal(("completed", 2, 3L), (recovered.State, recovered.Iteration, recovered.WeightVersion));
+        Assert.Equal((RunStatusKind.Completed, 2, 3L), (recovered.State, recovered.Iteration, recovered.WeightVersion));
 
         var (rec2, seen, done2) = ProgressRecorders.Start(second.System);
         second.Node.Runs.Tell(new SubscribeRun(runId, rec2), ActorRefs.NoSender);
@@ -107,9 +121,8 @@ public class RunEntityTests
 
         // The counts the first system left are exactly what the rebuilt sampler starts from.
         var rebuilt = await PromptIndexRebuild.LoadAsync(second.System, runId, upToIteration: 2);
-        Assert.Equal(before.OrderBy(p => p.Key), rebuilt.OrderBy(p => p.Key));
-        var after = await PromptIndexRebuild.LoadAsync(second.System, runId, upToIteration: 4);
-        Assert.Equal(4 * 16, after.Values.Sum(c => c.Attempts));
+        Assert.Equal(before.OrderBy(p => p.Key.Value), rebuilt.OrderBy(p => p.Key.Value));
+        await AssertExactlyOnceAsync(second, runId, iterations: 4);
     }
 
     [Fact]
@@ -145,14 +158,14 @@ public class RunEntityTests
         node.Node.Runs.Tell(new SubscribeRun(runId, probe.Ref), ActorRefs.NoSender);
         node.Node.Runs.Tell(new StartRun(runId, RunNode.RunConfig(iterations: 3)), probe.Ref);
         probe.FishForMessage<RunAccepted>(_ => true, TimeSpan.FromSeconds(20));
-        probe.FishForMessage<IterationReported>(m => m.Metrics.Iteration == 0, RunTimeout);
+        probe.FishForMessage<RunReported>(m => m.Report is IterationReported { Metrics.Iteration: 0 }, RunTimeout);
         node.Node.Runs.Tell(new PauseRun(runId), probe.Ref);
 
         // At most the iteration in flight commits; then the run reports paused and stays there.
         await AwaitAssertAsync(async () =>
         {
             var status = await node.Node.Runs.Ask<RunStatus>(new GetRunStatus(runId), TimeSpan.FromSeconds(5));
-            Assert.Equal("paused", status.State);
+            Assert.Equal(RunStatusKind.Paused, status.State);
         });
         var paused = await node.Node.Runs.Ask<RunStatus>(new GetRunStatus(runId), TimeSpan.FromSeconds(5));
         Assert.InRange(paused.Iteration, 1, 2);
@@ -160,12 +173,13 @@ public class RunEntityTests
         Assert.Equal(paused.Iteration, (await node.Node.Runs.Ask<RunStatus>(new GetRunStatus(runId), TimeSpan.FromSeconds(5))).Iteration);
 
         node.Node.Runs.Tell(new ResumeRun(runId), probe.Ref);
-        var finished = probe.FishForMessage<RunFinished>(_ => true, RunTimeout);
+        var finished = (RunFinished)probe.FishForMessage<RunReported>(m => m.Report is RunFinished, RunTimeout).Report;
         Assert.Equal(3, finished.EndIteration);
+        await AssertExactlyOnceAsync(node, runId, iterations: 3);
     }
 
     [Fact]
-    public async Task A_worker_that_throws_on_every_third_batch_still_yields_every_trajectory_exactly_once()
+    public async Task A_worker_that_throws_on_every_third_batch_still_trains_every_judged_trajectory_exactly_once()
     {
         using var db = new TempDatabase();
         await using var node = await RunNode.StartAsync(db, extraNode: """
@@ -174,7 +188,10 @@ public class RunEntityTests
         var runId = NewRunId();
         var (finished, log) = await RunToEndAsync(node, runId, RunNode.RunConfig(iterations: 5));
         Assert.Equal(5, finished.EndIteration);
-        await AssertEveryTrajectoryRecordedOnceAsync(node, runId, log, iterations: 5);
+        Assert.Equal(Enumerable.Range(0, 5), log.OfType<IterationReported>().Select(i => i.Metrics.Iteration));
+        // The fault fired: the rollout worker was replaced after throwing, at least once.
+        Assert.Contains(log.OfType<WorkerRestarted>(), r => r.Worker == "rollout-0" && r.Reason.Contains("InjectedFaultException"));
+        await AssertExactlyOnceAsync(node, runId, iterations: 5);
     }
 
     [Fact]
@@ -188,7 +205,10 @@ public class RunEntityTests
         var runId = NewRunId();
         var (finished, log) = await RunToEndAsync(node, runId, RunNode.RunConfig(iterations: 3));
         Assert.Equal(3, finished.EndIteration);
-        await AssertEveryTrajectoryRecordedOnceAsync(node, runId, log, iterations: 3);
+        var restart = Assert.Single(log.OfType<WorkerRestarted>());
+        Assert.Equal(("rollout-0", 2), (restart.Worker, restart.Incarnation));
+        Assert.Contains("SIGKILL", restart.Reason);
+        await AssertExactlyOnceAsync(node, runId, iterations: 3);
     }
 
     [Fact]
@@ -212,13 +232,14 @@ public class RunEntityTests
         Assert.Contains(iterations, i => i.Metrics.CutFraction > 0);
         Assert.Contains(iterations, i => i.Metrics.SegmentsPerResponse > 1);
         Assert.All(iterations, i => Assert.InRange(i.Metrics.GeneratorIdleFraction, 0, 1));
+        Assert.Contains(log.OfType<WorkerRestarted>(), r => r.Reason.Contains("InjectedFaultException"));
 
-        // Whole groups only, and each trained sample was recorded once by its Prompt entity.
+        // Whole groups only, and each trained trajectory was judged and trained once.
         int trained = iterations.Sum(i => i.Metrics.Samples);
         Assert.True(trained > 0);
         Assert.Equal(0, trained % 4);
-        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: 5);
-        Assert.Equal(trained, counts.Values.Sum(c => c.Attempts));
+        var audit = await AssertExactlyOnceAsync(node, runId, iterations: 5);
+        Assert.Equal(trained, audit.Trained);
         // The rest is still in flight, kept by the run (not lost with a crashed worker).
         Assert.True(iterations[^1].Metrics.PendingResponses > 0);
     }
@@ -250,10 +271,11 @@ public class RunEntityTests
         // The journaled replay buffer came back: exactly the responses left pending are resumed first.
         Assert.Equal(4, resumed.Metrics.Iteration);
         Assert.Equal(last.Metrics.PendingResponses, resumed.Metrics.Resumed);
+        await AssertExactlyOnceAsync(second, runId, iterations: 5);
     }
 
-    /// <summary>Starts <paramref name="runId"/> and waits for it to finish; returns its end and every progress message in order.</summary>
-    private static async Task<(RunFinished Finished, List<object> Log)> RunToEndAsync(RunNode node, string runId, string config)
+    /// <summary>Starts <paramref name="runId"/> and waits for it to finish; returns its end and every progress report in order.</summary>
+    private static async Task<(RunFinished Finished, List<object> Log)> RunToEndAsync(RunNode node, RunId runId, string config)
     {
         var (recorder, seen, done) = ProgressRecorders.Start(node.System);
         node.Node.Runs.Tell(new SubscribeRun(runId, recorder), ActorRefs.NoSender);
@@ -262,13 +284,21 @@ public class RunEntityTests
         lock (seen) return (finished, [.. seen]);
     }
 
-    /// <summary>Every iteration reported in order with its 16 samples, and the Prompt journal counted each sample exactly once.</summary>
-    private static async Task AssertEveryTrajectoryRecordedOnceAsync(RunNode node, string runId, List<object> log, int iterations)
+    /// <summary>
+    /// Exactly once by trajectory id: every trajectory the Prompt entities journaled as judged was trained on once, and
+    /// nothing was trained on that was not judged.
+    /// </summary>
+    internal static async Task<RunAuditReport> AssertExactlyOnceAsync(RunNode node, RunId runId, int iterations)
     {
-        Assert.Equal(Enumerable.Range(0, iterations), log.OfType<IterationReported>().Select(i => i.Metrics.Iteration));
-        Assert.All(log.OfType<IterationReported>(), i => Assert.Equal(16, i.Metrics.Samples));
-        var counts = await PromptIndexRebuild.LoadAsync(node.System, runId, upToIteration: iterations);
-        Assert.Equal(iterations * 16, counts.Values.Sum(c => c.Attempts));
+        var audit = await RunAuditReport.AuditAsync(node.System, runId);
+        Assert.Equal(iterations, audit.CommittedIterations);
+        Assert.True(audit.Trained > 0, "nothing was trained");
+        Assert.Empty(audit.Duplicated);
+        Assert.Empty(audit.Lost);
+        Assert.Empty(audit.Unjudged);
+        Assert.Empty(audit.Pending);
+        Assert.Equal(audit.Judged, audit.Trained);
+        return audit;
     }
 
     private static async Task AwaitAssertAsync(Func<Task> assertion)

@@ -4,7 +4,8 @@ using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Tests.Support;
-using Kimi.Actors.Host.Configuration;
+using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.Rl.Runs;
 using static Kimi.Actors.Cluster.Protocol.RunProtocol;
 
 namespace Kimi.Actors.Cluster.Tests.Run;
@@ -60,15 +61,16 @@ internal sealed class RunNode : IAsyncDisposable
     public async ValueTask DisposeAsync() => await Node.DisposeAsync();
 }
 
-/// <summary>Collects a run's progress messages in arrival order.</summary>
+/// <summary>Collects a run's progress reports (and refusals) in arrival order.</summary>
 internal sealed class ProgressRecorder : ReceiveActor
 {
     public ProgressRecorder(List<object> seen, TaskCompletionSource<object> done)
     {
         ReceiveAny(m =>
         {
-            lock (seen) seen.Add(m);
-            if (m is RunFinished or RunFailed or RunRejected) done.TrySetResult(m);
+            var item = m is RunReported r ? r.Report : m;
+            lock (seen) seen.Add(item);
+            if (item is RunFinished or RunFailed or RunRejected) done.TrySetResult(item);
         });
     }
 }

@@ -8,7 +8,9 @@ using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Cluster.Tests.Support;
 using Kimi.Actors.Model.Generation;
+using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Rollouts;
+using Kimi.Actors.Rl.Runs;
 using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
 using TestKit = Akka.TestKit.Xunit2.TestKit;
 
@@ -22,7 +24,7 @@ public sealed class SerializationTests() : TestKit(ClusterBootstrap.Setup(NodeCo
         var sampled = ProtocolSamples.All(TestActor).Select(m => m.GetType()).ToHashSet();
         var missing = KimiSerialization.MessageTypes.Where(t => !sampled.Contains(t)).Select(t => t.FullName).ToList();
         Assert.True(missing.Count == 0, $"add a sample to ProtocolSamples.All for: {string.Join(", ", missing)}");
-        Assert.Contains(typeof(GroupJudged), KimiSerialization.MessageTypes);
+        Assert.Contains(typeof(RecordJudgedGroup), KimiSerialization.MessageTypes);
         Assert.DoesNotContain(typeof(UnlistedMessage), KimiSerialization.MessageTypes);
     }
 
@@ -78,19 +80,23 @@ public sealed class SerializationTests() : TestKit(ClusterBootstrap.Setup(NodeCo
         var allowed = KimiSerialization.AllowedTypes;
         Type[] expected =
         [
-            typeof(GroupJudged), typeof(PromptSnapshot), typeof(SampleVerdict), typeof(SampleVerdict[]), typeof(List<SampleVerdict>),
-            typeof(Dictionary<int, int[]>), typeof(Trajectory), typeof(Segment), typeof(StopReason), typeof(TrainingGroup),
+            typeof(RecordJudgedGroup), typeof(SampleVerdict), typeof(SampleVerdict[]), typeof(List<SampleVerdict>),
+            typeof(Trajectory), typeof(Segment), typeof(StopReason), typeof(TrainingGroup), typeof(TrajectoryId), typeof(PromptId),
+            typeof(RunId), typeof(RequestId), typeof(GeneratorSlot), typeof(Kimi.Actors.Rl.Runs.IterationReported), typeof(Kimi.Actors.Rl.Runs.RunFinished),
             typeof(JudgedTrajectory), typeof(PromptSpec), typeof(TimeSpan), typeof(long?), typeof(ActorRefBase.Surrogate),
         ];
         foreach (var type in expected) Assert.True(allowed.Contains(type), $"{type} should be allowed");
-        foreach (var type in new[] { typeof(object), typeof(Process), typeof(UnlistedMessage), typeof(ProbeAlpha), typeof(Exception), typeof(Action) })
+        // Journal DTOs never travel as messages: they have their own serializer.
+        foreach (var type in new[] { typeof(object), typeof(Process), typeof(UnlistedMessage), typeof(ProbeAlpha), typeof(Exception), typeof(Action),
+                     typeof(Protocol.Journal.GroupJudgedV1), typeof(Protocol.Journal.IterationCommittedV1) })
             Assert.False(allowed.Contains(type), $"{type} should not be allowed");
     }
 
     [Fact]
     public void Collection_expression_types_are_admitted_only_for_allowed_elements_in_Kimi_assemblies()
     {
-        IReadOnlyList<SampleVerdict> verdicts = [new(0, true, "a"), new(1, false, "b")];
+        var group = new GroupKey(new PromptId("p"), 0);
+        IReadOnlyList<SampleVerdict> verdicts = [new(group.Sample(0), true), new(group.Sample(1), false)];
         IReadOnlyList<Process> processes = [Process.GetCurrentProcess(), Process.GetCurrentProcess()];
         var filter = KimiSerialization.TypeFilter();
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Akka.Configuration;
-using Kimi.Actors.Host.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using AkkaConfig = Akka.Configuration.Config;
 
 namespace Kimi.Actors.Cluster.Tests.Support;

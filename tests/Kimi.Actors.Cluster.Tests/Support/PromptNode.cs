@@ -1,3 +1,4 @@
+using Kimi.Actors.Rl.Identity;
 using Akka.Actor;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Prompt;
@@ -26,10 +27,10 @@ internal sealed class PromptNode : IAsyncDisposable
 
     public Task<GroupRecorded> Record(RecordJudgedGroup command) => Prompt(command.RunId, command.PromptId).Ask<GroupRecorded>(command, Timeout);
 
-    public Task<PromptStats> Stats(string runId, string promptId) =>
+    public Task<PromptStats> Stats(RunId runId, PromptId promptId) =>
         Prompt(runId, promptId).Ask<PromptStats>(new GetPromptStats(runId, promptId), Timeout);
 
-    private IActorRef Prompt(string runId, string promptId)
+    private IActorRef Prompt(RunId runId, PromptId promptId)
     {
         var entityId = EntityIds.Prompt(runId, promptId);
         if (!_prompts.TryGetValue(entityId, out var prompt))

@@ -1,7 +1,8 @@
 using Kimi.Actors.Cluster.Tests.Workers;
 using Kimi.Actors.Cluster.WeightSync;
 using Kimi.Actors.Model.Checkpoints;
-using static Kimi.Actors.Cluster.Protocol.WeightSyncProtocol;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Cluster.Tests.WeightSync;
@@ -24,13 +25,13 @@ public sealed class WeightStoreTests : IDisposable
     {
         var store = Store(transport);
         var bytes = Bytes(1000, 7);
-        var published = store.Publish("run-a", 3, bytes);
+        var published = store.Publish(RunId.Parse("run-a"), 3, bytes);
 
-        Assert.Equal(("run-a", 3L, 1000L), (published.RunId, published.Version, published.Bytes));
+        Assert.Equal((RunId.Parse("run-a"), 3L, 1000L), (published.Run, published.Version, published.Bytes));
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), published.Sha256);
         Assert.Equal(bytes, store.Fetch(published));
-        Assert.Equal(3, store.LatestVersion("run-a"));
-        Assert.Null(store.LatestVersion("run-b"));
+        Assert.Equal(3, store.LatestVersion(RunId.Parse("run-a")));
+        Assert.Null(store.LatestVersion(RunId.Parse("run-b")));
         if (transport == "memory") Assert.Equal("mem://run-a/3", published.Location);
         else Assert.Equal(Path.Combine(_folder.Path, "run-a", "v3.safetensors"), published.Location);
     }
@@ -39,21 +40,21 @@ public sealed class WeightStoreTests : IDisposable
     public void A_lower_or_equal_version_is_rejected(string transport)
     {
         var store = Store(transport);
-        store.Publish("run-a", 5, Bytes(10, 1));
-        var equal = Assert.Throws<WeightSyncException>(() => store.Publish("run-a", 5, Bytes(10, 2)));
+        store.Publish(RunId.Parse("run-a"), 5, Bytes(10, 1));
+        var equal = Assert.Throws<WeightSyncException>(() => store.Publish(RunId.Parse("run-a"), 5, Bytes(10, 2)));
         Assert.Contains("strictly increase", equal.Message);
         Assert.Equal(5, equal.Version);
-        Assert.Throws<WeightSyncException>(() => store.Publish("run-a", 4, Bytes(10, 3)));
-        store.Publish("run-a", 6, Bytes(10, 4));
-        store.Publish("run-b", 1, Bytes(10, 5)); // runs are independent
-        Assert.Equal(6, store.LatestVersion("run-a"));
+        Assert.Throws<WeightSyncException>(() => store.Publish(RunId.Parse("run-a"), 4, Bytes(10, 3)));
+        store.Publish(RunId.Parse("run-a"), 6, Bytes(10, 4));
+        store.Publish(RunId.Parse("run-b"), 1, Bytes(10, 5)); // runs are independent
+        Assert.Equal(6, store.LatestVersion(RunId.Parse("run-a")));
     }
 
     [Theory, MemberData(nameof(Transports))]
     public void A_hash_or_size_mismatch_is_rejected_naming_location_and_version(string transport)
     {
         var store = Store(transport);
-        var published = store.Publish("run-a", 2, Bytes(64, 9));
+        var published = store.Publish(RunId.Parse("run-a"), 2, Bytes(64, 9));
 
         var forged = published with { Sha256 = new string('0', 64) };
         var e = Assert.Throws<WeightSyncException>(() => store.Fetch(forged));
@@ -75,16 +76,16 @@ public sealed class WeightStoreTests : IDisposable
     public void Prune_drops_older_versions_and_retract_drops_newer_ones(string transport)
     {
         var store = Store(transport);
-        var v = Enumerable.Range(1, 5).Select(i => store.Publish("run-a", i, Bytes(16, (byte)i))).ToArray();
-        store.Prune("run-a", keepFrom: 3);
+        var v = Enumerable.Range(1, 5).Select(i => store.Publish(RunId.Parse("run-a"), i, Bytes(16, (byte)i))).ToArray();
+        store.Prune(RunId.Parse("run-a"), keepFrom: 3);
         Assert.Contains("version 2", Assert.Throws<WeightSyncException>(() => store.Fetch(v[1])).Message);
         Assert.Equal(Bytes(16, 3), store.Fetch(v[2]));
 
-        store.Retract("run-a", fromVersion: 5);
-        Assert.Equal(4, store.LatestVersion("run-a"));
-        var again = store.Publish("run-a", 5, Bytes(16, 50)); // the publisher may now publish version 5 again
+        store.Retract(RunId.Parse("run-a"), fromVersion: 5);
+        Assert.Equal(4, store.LatestVersion(RunId.Parse("run-a")));
+        var again = store.Publish(RunId.Parse("run-a"), 5, Bytes(16, 50)); // the publisher may now publish version 5 again
         Assert.Equal(Bytes(16, 50), store.Fetch(again));
-        store.Publish("run-a", 6, Bytes(16, 60));
+        store.Publish(RunId.Parse("run-a"), 6, Bytes(16, 60));
         if (transport == "shm") Assert.Equal(["v3", "v4", "v5", "v6"], Directory.GetFiles(Path.Combine(_folder.Path, "run-a")).Select(Path.GetFileNameWithoutExtension).Order());
     }
 
@@ -92,14 +93,16 @@ public sealed class WeightStoreTests : IDisposable
     public void Run_ids_that_could_escape_the_folder_are_refused()
     {
         var store = Store("shm");
-        Assert.Throws<ArgumentException>(() => store.Publish("../x", 1, Bytes(4, 0)));
-        Assert.Throws<ArgumentException>(() => store.Publish("a/b", 1, Bytes(4, 0)));
+        // Every run id a store sees is a RunId, and RunId refuses what could name another folder.
+        Assert.Throws<ArgumentException>(() => store.Publish(RunId.Parse("../x"), 1, Bytes(4, 0)));
+        Assert.Throws<ArgumentException>(() => store.Publish(RunId.Parse("a/b"), 1, Bytes(4, 0)));
+        Assert.Throws<ArgumentException>(() => RunId.Parse(".."));
     }
 
     [Fact]
     public void A_fetch_through_the_wrong_transport_says_so()
     {
-        var published = new InMemoryWeightStore().Publish("run-a", 1, Bytes(8, 1));
+        var published = new InMemoryWeightStore().Publish(RunId.Parse("run-a"), 1, Bytes(8, 1));
         Assert.Contains("different weight transports", Assert.Throws<WeightSyncException>(() => Store("shm").Fetch(published)).Message);
     }
 
@@ -108,7 +111,7 @@ public sealed class WeightStoreTests : IDisposable
     {
         var store = Store("shm");
         using var policy = TinyWorkload.Policy(seed: 11);
-        var published = PolicyWeights.Publish(store, "run-p", 1, policy);
+        var published = PolicyWeights.Publish(store, RunId.Parse("run-p"), 1, policy);
 
         var bytes = store.Fetch(published);
         Assert.Equal(policy.Config.ToJson(), PolicyWeights.ReadConfig(bytes, published.Location).ToJson());

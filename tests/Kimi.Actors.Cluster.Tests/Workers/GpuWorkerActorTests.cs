@@ -3,6 +3,8 @@ using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.WeightSync;
 using Kimi.Actors.Cluster.Workers;
 using Kimi.Actors.Model.Checkpoints;
+using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Judging;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Training;
@@ -12,14 +14,22 @@ namespace Kimi.Actors.Cluster.Tests.Workers;
 
 public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
 {
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _checkpoints.Dispose();
+    }
+
     private readonly InMemoryWeightStore _store = new();
-    private readonly string _run = TinyWorkload.NewRunId();
+    private readonly RunId _run = TinyWorkload.NewRunId();
+    private readonly TempFolder _checkpoints = new();
 
     public GpuWorkerActorTests() : base(TestAkka.Config) => GpuWorkerActor.EnsureComputeDispatcher(Sys);
 
     private IActorRef StartWorker(FaultPlan? faults = null)
     {
-        var worker = Sys.ActorOf(GpuWorkerActor.Props(new GpuWorkerOptions("w", "cpu"), _store, faults, readyTo: TestActor));
+        var worker = Sys.ActorOf(GpuWorkerActor.Props(new GpuWorkerOptions("w", "cpu"), _store, new CheckpointStore(_checkpoints.Path, 2), faults,
+            readyTo: TestActor));
         var ready = ExpectMsg<WorkerReady>();
         Assert.Equal(("w#1", Environment.ProcessId), (ready.WorkerId, ready.ProcessId));
         return worker;
@@ -34,12 +44,12 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
 
         worker.Tell(TinyWorkload.Init("init", _run));
         var ready = ExpectMsg<PolicyReady>();
-        Assert.Equal(("init", 0L), (ready.RequestId, ready.Version));
+        Assert.Equal((Req.Of("init"), 0L, "cpu"), (ready.RequestId, ready.Version, ready.Device));
         Assert.True(ready.Parameters > 10_000);
 
         worker.Tell(TinyWorkload.Batch("b1", iteration: 0, prompts: 3, maxResponseTokens: 6));
         var batch = ExpectMsg<BatchGenerated>();
-        Assert.Equal(["p0#0.0", "p1#0.1", "p2#0.2"], batch.Trajectories.Select(t => t.TrajectoryId));
+        Assert.Equal(["p0#0.0", "p1#0.1", "p2#0.2"], batch.Trajectories.Select(t => t.Id.ToString()));
         Assert.All(batch.Trajectories, t => Assert.InRange(t.Length, 1, 6));
         Assert.Equal(batch.Trajectories.Sum(t => t.Length), batch.NewTokens);
         Assert.True(batch.Seconds > 0);
@@ -51,7 +61,7 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Contains("exceed max_position_embeddings", ExpectMsg<WorkRejected>().Reason);
 
         worker.Tell(TinyWorkload.Batch("b4", 0, 1));
-        Assert.Equal("b4", ExpectMsg<BatchGenerated>().RequestId); // still alive and loaded
+        Assert.Equal(Req.Of("b4"), ExpectMsg<BatchGenerated>().RequestId); // still alive and loaded
     }
 
     [Fact]
@@ -62,49 +72,71 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
         ExpectMsg<PolicyReady>();
         worker.Tell(TinyWorkload.Batch("g", 0, 2));
         var generated = ExpectMsg<BatchGenerated>();
-        var groups = generated.Trajectories.Select(t => new TrainingGroup(t.PromptId, [1, 20, 21],
-            [new JudgedTrajectory(t, 1, true, "ok"), new JudgedTrajectory(t with { TrajectoryId = t.TrajectoryId + "b" }, 0, false, "no")],
+        var groups = generated.Trajectories.Select(t => new TrainingGroup(t.Id.Group, [1, 20, 21],
+            [new JudgedTrajectory(t, 1, true, "ok"), new JudgedTrajectory(t with { Id = t.Id with { Sample = t.Sample + 10 } }, 0, false, "no")],
             [0.5, -0.5], [0, 0])).ToList();
         var options = new PolicyOptimizationOptions { Epochs = 1, LearningRate = 1e-3 };
 
-        worker.Tell(new TrainIteration("t-wrong", _run, 0, groups, options, SegmentSelection.All, CurrentVersion: 7, Seed: 1));
+        worker.Tell(new TrainIteration(Req.Of("t-wrong"), _run, 0, groups, options, CurrentVersion: 7, Seed: 1));
         Assert.Contains("expects version 7", ExpectMsg<WorkRejected>().Reason);
 
-        worker.Tell(new TrainIteration("t0", _run, 0, groups, options, SegmentSelection.All, CurrentVersion: 0, Seed: 1));
+        worker.Tell(new TrainIteration(Req.Of("t0"), _run, 0, groups, options, CurrentVersion: 0, Seed: 1));
         var trained = ExpectMsg<IterationTrained>(TimeSpan.FromSeconds(10));
-        Assert.Equal((1L, _run), (trained.Weights.Version, trained.Weights.RunId));
+        Assert.Equal((1L, _run), (trained.Weights.Version, trained.Weights.Run));
         Assert.Equal(1, _store.LatestVersion(_run));
         Assert.True(double.IsFinite(trained.Stats.Loss));
+        // The trainer reports what it consumed, trajectory by trajectory, group by group.
+        Assert.Equal(groups.Select(g => (g.Group, string.Join(",", g.Samples.Select(s => s.Trajectory.Id)))),
+            trained.Consumed.Select(c => (c.Group, string.Join(",", c.Trajectories))));
 
         // A second worker loads version 1 and holds exactly those weights.
         var other = StartWorker();
-        other.Tell(new LoadPolicy("load", trained.Weights));
+        other.Tell(new LoadPolicy(Req.Of("load"), trained.Weights));
         Assert.Equal(1, ExpectMsg<PolicyReady>().Version);
-        other.Tell(new LoadPolicy("forged", trained.Weights with { Sha256 = new string('0', 64) }));
+        other.Tell(new LoadPolicy(Req.Of("forged"), trained.Weights with { Sha256 = new string('0', 64) }));
         Assert.Contains("SHA-256 mismatch", ExpectMsg<WorkRejected>().Reason);
         other.Tell(TinyWorkload.Batch("after", 1, 1));
         Assert.Equal(1, ExpectMsg<BatchGenerated>().PolicyVersion); // the rejected load kept version 1
     }
 
     [Fact]
-    public void Warmup_sft_reports_progress_then_publishes_and_a_checkpoint_can_be_saved()
+    public void Warmup_sft_reports_progress_then_publishes_checkpoints_and_restores_only_an_intact_checkpoint()
     {
         var worker = StartWorker();
         worker.Tell(TinyWorkload.Init("init", _run));
         ExpectMsg<PolicyReady>();
         var tasks = new TaskOptions { Families = new[] { "sum" }, TrainPerLevel = 20, HeldOutPerLevel = 2 };
         var sft = new SftOptions { Steps = 2, SequencesPerStep = 4, PackLength = 128, WarmupSteps = 1 };
-        worker.Tell(new RunWarmupSft("sft", _run, tasks, sft, Seed: 3));
+        worker.Tell(new RunWarmupSft(Req.Of("sft"), _run, tasks, sft, Seed: 3, TokenizerSpec.Char));
         Assert.Equal([0, 1], new[] { ExpectMsg<SftProgress>(), ExpectMsg<SftProgress>() }.Select(p => p.Step.Step));
         var done = ExpectMsg<SftCompleted>(TimeSpan.FromSeconds(10));
         Assert.Equal(1, done.Weights.Version);
 
-        using var folder = new TempFolder();
-        var dir = Path.Combine(folder.Path, "ckpt");
-        worker.Tell(new SaveCheckpoint("save", dir, new Dictionary<string, string> { ["note"] = "test" }));
-        Assert.Equal(dir, ExpectMsg<CheckpointSaved>().Directory);
-        var meta = SafeTensors.ReadHeader(Path.Combine(dir, PolicyCheckpoint.WeightsFile)).Metadata;
-        Assert.Equal(("test", "1", _run), (meta["note"], meta[PolicyWeights.VersionKey], meta[PolicyWeights.RunIdKey]));
+        worker.Tell(new SaveCheckpoint(Req.Of("save-0"), _run, 0));
+        Assert.Contains("cannot checkpoint version 0", ExpectMsg<WorkRejected>().Reason);
+        worker.Tell(new SaveCheckpoint(Req.Of("save"), _run, 1));
+        var saved = ExpectMsg<CheckpointSaved>().Checkpoint;
+        Assert.Equal(Path.Combine(_checkpoints.Path, _run.Value, "v000001"), saved.Directory);
+        var file = Path.Combine(saved.Directory, PolicyCheckpoint.WeightsFile);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file))), saved.Sha256);
+        Assert.Equal(done.Weights.Sha256, saved.Sha256); // the published bytes, as they were
+        var meta = SafeTensors.ReadHeader(file).Metadata;
+        Assert.Equal(("1", _run.Value), (meta[PolicyWeights.VersionKey], meta[PolicyWeights.RunIdKey]));
+
+        // A fresh worker restores it (and publishes it again as version 1); a damaged copy is refused, naming the file.
+        var restorer = StartWorker();
+        _store.Prune(_run, long.MaxValue);
+        restorer.Tell(new RestoreCheckpoint(Req.Of("restore"), _run, 1, saved));
+        var restored = ExpectMsg<PolicyRestored>(TimeSpan.FromSeconds(10));
+        Assert.Equal((1L, saved.Sha256), (restored.Weights.Version, restored.Weights.Sha256));
+        var bytes = File.ReadAllBytes(file);
+        bytes[^1] ^= 0xff;
+        File.WriteAllBytes(file, bytes);
+        var other = StartWorker();
+        other.Tell(new RestoreCheckpoint(Req.Of("restore-damaged"), _run, 1, saved));
+        var refused = ExpectMsg<WorkRejected>().Reason;
+        Assert.Contains(file, refused);
+        Assert.Contains("SHA-256", refused);
     }
 
     [Fact]

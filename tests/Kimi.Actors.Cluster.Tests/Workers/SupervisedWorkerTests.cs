@@ -2,6 +2,7 @@ using Akka.Actor;
 using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.WeightSync;
 using Kimi.Actors.Cluster.Workers;
+using Kimi.Actors.Rl.Identity;
 using static Kimi.Actors.Cluster.Protocol.WorkerProtocol;
 using static Kimi.Actors.Cluster.Workers.SupervisedWorker;
 
@@ -10,7 +11,7 @@ namespace Kimi.Actors.Cluster.Tests.Workers;
 public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAkka.Config)
 {
     private readonly InMemoryWeightStore _store = new();
-    private readonly string _run = TinyWorkload.NewRunId();
+    private readonly RunId _run = TinyWorkload.NewRunId();
 
     /// <summary>A supervised in-process worker whose parent is the test actor (so WorkerAvailable/Unavailable arrive here).</summary>
     private IActorRef Start(FaultPlan faults, int maxRestarts = 5, IActorRef? pool = null) =>
@@ -48,8 +49,8 @@ public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAk
         }
         ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // and no duplicate afterwards
 
-        Assert.Equal(Enumerable.Range(0, batches).Select(i => $"b{i}").Order(), replies.Select(r => r.RequestId).Order());
-        var ids = replies.SelectMany(r => r.Trajectories).Select(t => t.TrajectoryId).ToList();
+        Assert.Equal(Enumerable.Range(0, batches).Select(i => $"b{i}").Order(), replies.Select(r => Req.Name(r.RequestId)).Order());
+        var ids = replies.SelectMany(r => r.Trajectories).Select(t => t.Id).ToList();
         Assert.Equal(batches * prompts, ids.Distinct().Count());
         Assert.Equal(batches * prompts, ids.Count);
         // Each incarnation handles two batches and throws on its third: batches 3, 5 and 7 fail once each.
@@ -69,7 +70,7 @@ public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAk
         var v3 = PolicyWeights.Publish(_store, _run, 3, policy);
         var worker = Start(new FaultPlan(new FaultRule("GenerateBatch", FaultAction.Throw, Nth: 1, Incarnation: 1)));
         ExpectMsg<WorkerAvailable>();
-        worker.Tell(new LoadPolicy("load", v3));
+        worker.Tell(new LoadPolicy(Req.Of("load"), v3));
         Assert.Equal(3, ExpectMsg<PolicyReady>().Version);
 
         worker.Tell(TinyWorkload.Batch("b", 0, 2));
@@ -94,7 +95,7 @@ public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAk
         ExpectMsg<WorkerAvailable>(a => a.Incarnation == 3, TimeSpan.FromSeconds(10));
         var gone = ExpectMsg<WorkerUnavailable>(TimeSpan.FromSeconds(10));
         Assert.Equal("gen-0", gone.WorkerId);
-        Assert.Equal(["doomed"], gone.PendingRequests);
+        Assert.Equal([Req.Of("doomed").ToString()], gone.PendingRequests);
         Assert.Contains("restart budget spent (2 restarts", gone.Reason);
         Assert.Contains("InjectedFaultException", gone.Reason);
 

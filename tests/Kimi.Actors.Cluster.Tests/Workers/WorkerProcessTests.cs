@@ -3,7 +3,7 @@ using Akka.Actor;
 using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.WeightSync;
 using Kimi.Actors.Cluster.Workers;
-using Kimi.Actors.Host.Cli;
+using Kimi.Actors.Rl.Identity;
 using Xunit.Abstractions;
 using static Kimi.Actors.Cluster.Protocol.WorkerProtocol;
 using static Kimi.Actors.Cluster.Workers.SupervisedWorker;
@@ -11,7 +11,7 @@ using static Kimi.Actors.Cluster.Workers.SupervisedWorker;
 namespace Kimi.Actors.Cluster.Tests.Workers;
 
 /// <summary>
-/// Workers in real `kimi worker` child processes (kimi.dll is copied next to the tests by the Host reference). Run
+/// Workers in real `kimi-worker` child processes (kimi-worker.dll is copied next to the tests by the Worker reference). Run
 /// alone: process start-up competing with the other tests for two cores would stretch the timings several-fold.
 /// </summary>
 [Collection(WorkerProcessCollection.Name)]
@@ -39,7 +39,7 @@ public sealed class WorkerProcessTests : Akka.TestKit.Xunit2.TestKit
             var first = ExpectMsg<WorkerAvailable>(ProcessStart);
             _output.WriteLine($"process start to WorkerReady: {sw.ElapsedMilliseconds} ms");
             Assert.NotEqual(Environment.ProcessId, first.ProcessId);
-            worker.Tell(new LoadPolicy("load", v3));
+            worker.Tell(new LoadPolicy(Req.Of("load"), v3));
             Assert.Equal(3, ExpectMsg<PolicyReady>().Version);
 
             const int batches = 4, prompts = 3;
@@ -64,9 +64,9 @@ public sealed class WorkerProcessTests : Akka.TestKit.Xunit2.TestKit
             Assert.Contains("SIGKILL", restarted.RestartReason);
             Assert.True(IsGone(first.ProcessId), "the killed worker process is gone");
 
-            Assert.Equal(["b0", "b1", "b2", "b3"], replies.Select(r => r.RequestId).Order());
+            Assert.Equal(["b0", "b1", "b2", "b3"], replies.Select(r => Req.Name(r.RequestId)).Order());
             var trajectories = replies.SelectMany(r => r.Trajectories).ToList();
-            Assert.Equal(batches * prompts, trajectories.Select(t => t.TrajectoryId).Distinct().Count());
+            Assert.Equal(batches * prompts, trajectories.Select(t => t.Id).Distinct().Count());
             Assert.Equal(batches * prompts, trajectories.Count);
             Assert.All(replies, r => Assert.Equal(3, r.PolicyVersion));
 
@@ -125,18 +125,6 @@ public sealed class WorkerProcessTests : Akka.TestKit.Xunit2.TestKit
         handle.CloseStandardInput(); // as when the parent process dies, however abruptly: the parent system here stays up
         Assert.Equal(WorkerProcess.ExitParentGone, await exited.Task.WaitAsync(TimeSpan.FromSeconds(10)));
         AwaitCondition(() => { lock (lines) return lines.Any(l => l.Contains("standard input closed")); }, TimeSpan.FromSeconds(5));
-    }
-
-    [Fact]
-    public void Kimi_worker_refuses_bad_arguments_with_usage()
-    {
-        var stderr = new StringWriter();
-        Assert.Equal(WorkerProcess.ExitUsage, KimiCli.Run(["worker", "--worker-id", "w", "--parent", "akka.tcp://x@127.0.0.1:1/user/p", "--device", "tpu"], TextWriter.Null, stderr));
-        Assert.Contains("--device tpu: expected cpu, cuda or cuda:N", stderr.ToString());
-        Assert.Contains("usage: kimi worker --parent", stderr.ToString());
-        Assert.Throws<ArgumentException>(() => WorkerProcessArguments.Parse(["--worker-id", "w"]));
-        var args = new WorkerProcessArguments("akka.tcp://s@127.0.0.1:5/user/x", "w", "cuda:1", 4, 2, "/tmp/c.conf");
-        Assert.Equal(args, WorkerProcessArguments.Parse(args.ToArgs().Skip(1).ToList()));
     }
 
     private static bool IsGone(int pid)

@@ -18,7 +18,7 @@ public sealed class WorkerSettingsTests
         Assert.Equal(["cpu"], s.Devices);
         Assert.Equal(32L << 20, s.MaximumFrameSize);
         Assert.Equal(WeightTransport.SharedFile, s.Weights.Transport);
-        Assert.Null(s.KimiDll);
+        Assert.Null(s.WorkerDll);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Kimi.Actors.Cluster.Workers;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Rollouts;
 using static Kimi.Actors.Cluster.Protocol.WorkerProtocol;
 
@@ -48,13 +49,14 @@ internal static class TinyWorkload
         return policy;
     }
 
-    public static InitPolicy Init(string requestId, string runId, long seed = 1) => new(requestId, runId, Config.ToJson(), seed);
+    public static InitPolicy Init(string request, RunId runId, long seed = 1) => new(Req.Of(request), runId, Config.ToJson(), seed, null);
 
-    public static GenerateBatch Batch(string requestId, int iteration, int prompts, int maxResponseTokens = 8) => new(requestId,
-        Enumerable.Range(0, prompts).Select(p => new RolloutRequest($"p{p}", [CharTokenizer.Bos, .. CharTokenizer.Instance.Encode($"{p}+1=")], iteration, p)).ToList(),
+    public static GenerateBatch Batch(string request, int iteration, int prompts, int maxResponseTokens = 8) => new(Req.Of(request),
+        Enumerable.Range(0, prompts).Select(p => new RolloutRequest(new TrajectoryId(new PromptId($"p{p}"), iteration, p),
+            [CharTokenizer.Bos, .. CharTokenizer.Instance.Encode($"{p}+1=")])).ToList(),
         new RolloutSettings { MaxResponseTokens = maxResponseTokens }, Seed: iteration);
 
-    public static string NewRunId() => "run-" + Guid.NewGuid().ToString("N")[..12];
+    public static RunId NewRunId() => RunId.Parse("run-" + Guid.NewGuid().ToString("N")[..12]);
 
     /// <summary>Worker settings for tests: short back-off, fault plan and mode as given.</summary>
     public static WorkerSettings Settings(WorkerMode mode, FaultPlan? faults = null, int maxRestarts = 5, string? weightsFolder = null) => new()
@@ -67,6 +69,27 @@ internal static class TinyWorkload
         Weights = new WeightStoreSettings(mode == WorkerMode.InProcess ? WeightTransport.Memory : WeightTransport.SharedFile, weightsFolder),
         Faults = faults ?? FaultPlan.None,
     };
+}
+
+/// <summary>Request ids by name, so tests read like the protocol: the same name is the same id.</summary>
+internal static class Req
+{
+    private static readonly Dictionary<string, long> Numbers = [];
+    private const long Session = 0x7e57;
+
+    public static RequestId Of(string name)
+    {
+        lock (Numbers)
+        {
+            if (!Numbers.TryGetValue(name, out long n)) Numbers[name] = n = Numbers.Count + 1;
+            return new RequestId(Session, n);
+        }
+    }
+
+    public static string Name(RequestId id)
+    {
+        lock (Numbers) return Numbers.Single(p => p.Value == id.Sequence && id.Session == Session).Key;
+    }
 }
 
 /// <summary>A folder under the temp path, deleted on dispose.</summary>

@@ -1,6 +1,7 @@
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Model.Scoring;
 using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Training;
 using static TorchSharp.torch;
@@ -17,12 +18,12 @@ public class PolicyTrainerTests
         var judged = samples.Select((s, j) =>
         {
             var tokens = Tok.Encode(s.Response).Append(Tok.EosId).ToArray();
-            var t = new Trajectory($"p#0.{j}", "p", 0, j, tokens, s.RolloutLogProbs ?? new float[tokens.Length], StopReason.Stop,
+            var t = new Trajectory(new TrajectoryId(new PromptId("p"), 0, j), tokens, s.RolloutLogProbs ?? new float[tokens.Length], StopReason.Stop,
                 [new Segment(0, tokens.Length, 0)]);
             return new JudgedTrajectory(t, s.Reward, s.Reward > 0, "test");
         }).ToList();
         var rewards = samples.Select(s => s.Reward).ToArray();
-        return new TrainingGroup("p", Prompt, judged, rewards, new double[samples.Length]);
+        return new TrainingGroup(new GroupKey(new PromptId("p"), 0), Prompt, judged, rewards, new double[samples.Length]);
     }
 
     private static float SeqLogProb(Kimi.Actors.Model.Llama.LlamaForCausalLM m, string response)
@@ -67,9 +68,9 @@ public class PolicyTrainerTests
     {
         using var policy = TinyPolicy.Create(seed: 4);
         var tokens = Tok.Encode("3,7#7").Append(Tok.EosId).ToArray(); // 6 tokens: 4 from version 0, 2 from version 1
-        JudgedTrajectory Sample(int j, double r) => new(new Trajectory($"p#1.{j}", "p", 1, j, tokens, new float[6], StopReason.Stop,
+        JudgedTrajectory Sample(int j, double r) => new(new Trajectory(new TrajectoryId(new PromptId("p"), 1, j), tokens, new float[6], StopReason.Stop,
             [new Segment(0, 4, 0), new Segment(4, 2, 1)]), r, r > 0, "test");
-        var group = new TrainingGroup("p", Prompt, [Sample(0, 1), Sample(1, 0)], [1, 0], [0, 0]);
+        var group = new TrainingGroup(new GroupKey(new PromptId("p"), 1), Prompt, [Sample(0, 1), Sample(1, 0)], [1, 0], [0, 0]);
         using var all = new PolicyTrainer(policy, new PolicyOptimizationOptions { LearningRate = 0, Epochs = 1 });
         Assert.Equal(12, all.Train([group], new Random(1), currentVersion: 1, SegmentSelection.All).TrainedTokens);
         Assert.Equal(4, all.Train([group], new Random(1), currentVersion: 1, SegmentSelection.CurrentPolicy).TrainedTokens);

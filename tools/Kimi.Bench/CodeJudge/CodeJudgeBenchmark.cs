@@ -1,7 +1,10 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kimi.Actors.CommandLine;
+using Kimi.Actors.Host.Cli;
 using Kimi.Actors.Tasks;
 
 namespace Kimi.Bench.CodeJudge;
@@ -14,23 +17,27 @@ namespace Kimi.Bench.CodeJudge;
 /// </summary>
 public static class CodeJudgeBenchmark
 {
-    public static BenchCommand Command { get; } = new(
-        "code-judge",
-        "[--programs N] [--concurrency N[,N...]] [--seed N] [--json FILE]",
-        "sandboxed programs judged per second (3 tests each) at each concurrency, vs the same programs run unsandboxed",
-        Run);
+    public static Command Create()
+    {
+        var programs = CliOptions.Int("--programs", "N", "programs judged per concurrency level", min: 1, defaultValue: 96);
+        var concurrency = CliOptions.Text("--concurrency", "N[,N...]", "judgements at once, one measurement per value (default 1,2,4)");
+        var seed = CliOptions.Int("--seed", "N", "seed of the code-task prompts", min: 1, defaultValue: 1);
+        var json = CliOptions.Text("--json", "FILE", "also write the results as JSON");
+        var command = new Command("code-judge", "sandboxed programs judged per second (3 tests each) at each concurrency, vs the same programs run unsandboxed")
+        {
+            programs, concurrency, seed, json,
+        };
+        command.SetAction(r => Run(r.GetValue(programs), r.GetValue(concurrency) ?? "1,2,4", r.GetValue(seed), r.GetValue(json)));
+        return command;
+    }
 
     private sealed record Job(string Program, IReadOnlyList<CodeTest> Tests, bool Correct);
 
-    private static int Run(string[] args)
+    private static int Run(int programs, string concurrency, int seed, string? jsonPath)
     {
-        var options = new OptionReader(args, "--programs", "--concurrency", "--seed", "--json");
-        int programs = options.PositiveInt("--programs", 96);
-        int seed = options.PositiveInt("--seed", 1);
-        var levels = (options.String("--concurrency") ?? "1,2,4").Split(',').Select(s =>
+        var levels = concurrency.Split(',').Select(s =>
             int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n
                 : throw new UsageException($"option '--concurrency' needs positive integers separated by commas, got '{s}'")).ToList();
-        string? jsonPath = options.String("--json");
 
         var jobs = Jobs(programs, seed);
         using var sandbox = Sandbox.Start(SandboxSettings.Default);
@@ -48,7 +55,7 @@ public static class CodeJudgeBenchmark
         {
             var boxed = Measure(jobs, n, j => judge.JudgeAsync(j.Program, "py", j.Tests));
             var plain = Measure(jobs, n, Unsandboxed);
-            int agree = boxed.Verdicts.Zip(jobs).Count(p => p.First.Passed == p.Second.Correct);
+            int agree = boxed.Verdicts.Where((v, i) => v.Passed == jobs[i].Correct).Count();
             if (agree != jobs.Count) Console.Error.WriteLine($"warning: {jobs.Count - agree} sandboxed verdicts differ from the reference programs' correctness");
             Console.WriteLine(string.Create(c, $"{n,12}{boxed.PerSecond,14:F1}{plain.PerSecond,12:F1}{boxed.PerSecond / plain.PerSecond,8:F2}{boxed.P50Ms,9:F0}{boxed.P90Ms,9:F0}{agree,5}/{jobs.Count}"));
             rows.Add(new JsonObject

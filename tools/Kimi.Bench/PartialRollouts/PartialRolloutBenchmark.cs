@@ -1,11 +1,15 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kimi.Actors.CommandLine;
+using Kimi.Actors.Host.Cli;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Model.Tokenization;
-using Kimi.Actors.Rl.Rollouts;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
 using Kimi.Actors.Tasks;
 using TorchSharp;
@@ -26,18 +30,42 @@ namespace Kimi.Bench.PartialRollouts;
 /// </remarks>
 public static class PartialRolloutBenchmark
 {
-    public static BenchCommand Command { get; } = new(
-        "partial-rollouts",
-        "[--tokens N] [--budget N] [--prompts-per-iteration N] [--samples N] [--median N] [--tail-fraction-pct N] [--tail-factor N] [--epochs N] [--micro-batch N] [--device D] [--threads N] [--seed N] [--json FILE]",
-        "trained tokens/s with and without partial rollouts on a heavy-tailed response-length workload",
-        Run);
+    public static Command Create()
+    {
+        var tokens = CliOptions.Int("--tokens", "N", "trained tokens per mode", min: 1, defaultValue: 60_000);
+        var budget = CliOptions.Int("--budget", "N", "output tokens per iteration with partial rollouts (default: 5/4 x prompts x samples x median)", min: 1);
+        var prompts = CliOptions.Int("--prompts-per-iteration", "N", "prompts per iteration", min: 1, defaultValue: 16);
+        var samples = CliOptions.Int("--samples", "N", "samples per prompt", min: 1, defaultValue: 4);
+        var median = CliOptions.Int("--median", "N", "median response length in tokens", min: 1, defaultValue: 24);
+        var tailPct = CliOptions.Int("--tail-fraction-pct", "N", "percent of prompts that need long responses", min: 1, defaultValue: 8);
+        var tailFactor = CliOptions.Int("--tail-factor", "N", "a long response's length over the median", min: 1, defaultValue: 8);
+        // Trainer settings default to hocon/kimi.conf's (what `kimi train` runs).
+        var epochs = CliOptions.Int("--epochs", "N", "passes over each iteration's groups", min: 1, defaultValue: 4);
+        var microBatch = CliOptions.Int("--micro-batch", "N", "samples per micro-batch", min: 1, defaultValue: 64);
+        var device = CliOptions.Device("cpu, cuda, cuda:N or auto", defaultValue: "cpu", allowAuto: true);
+        var threads = CliOptions.Int("--threads", "N", "CPU threads for TorchSharp", min: 1, defaultValue: Math.Max(1, Environment.ProcessorCount));
+        var seed = CliOptions.Int("--seed", "N", "seed of the workload and the model", min: 1, defaultValue: 1);
+        var json = CliOptions.Text("--json", "FILE", "also write the results as JSON");
+        var command = new Command("partial-rollouts",
+            "trained tokens/s with and without partial rollouts on a heavy-tailed response-length workload")
+        {
+            tokens, budget, prompts, samples, median, tailPct, tailFactor, epochs, microBatch, device, threads, seed, json,
+        };
+        command.SetAction(r => Run(new Settings(r.GetValue(tokens), r.GetValue(budget), r.GetValue(prompts), r.GetValue(samples),
+            r.GetValue(median), r.GetValue(tailPct), r.GetValue(tailFactor), r.GetValue(epochs), r.GetValue(microBatch), r.GetValue(device)!,
+            r.GetValue(threads), r.GetValue(seed), r.GetValue(json))));
+        return command;
+    }
+
+    private sealed record Settings(int TargetTokens, int? Budget, int Prompts, int Samples, int Median, int TailPct, int TailFactor,
+        int Epochs, int MicroBatch, string Device, int Threads, int Seed, string? JsonPath);
 
     private sealed record Workload(int Median, double TailFraction, int TailFactor, int MaxLength, long Seed)
     {
         /// <summary>Length of one (prompt, sample): short around the median, or a tail response of about TailFactor × median.</summary>
-        public int LengthOf(string promptId, int sample)
+        public int LengthOf(PromptId promptId, int sample)
         {
-            long index = long.Parse(promptId.AsSpan(1), CultureInfo.InvariantCulture);
+            long index = long.Parse(promptId.Value.AsSpan(1), CultureInfo.InvariantCulture);
             var rng = Seeds.Random(Seed, 77, index * 4096 + sample);
             // The tail is a property of the prompt (hard prompts need long reasoning), jittered per sample.
             var promptRng = Seeds.Random(Seed, 78, index);
@@ -48,31 +76,20 @@ public static class PartialRolloutBenchmark
         }
     }
 
-    private static int Run(string[] args)
+    private static int Run(Settings settings)
     {
-        var o = new OptionReader(args, "--tokens", "--budget", "--prompts-per-iteration", "--samples", "--median", "--tail-fraction-pct",
-            "--tail-factor", "--epochs", "--micro-batch", "--device", "--threads", "--seed", "--json");
-        int targetTokens = o.PositiveInt("--tokens", 60_000);
-        int prompts = o.PositiveInt("--prompts-per-iteration", 16);
-        int samples = o.PositiveInt("--samples", 4);
-        int median = o.PositiveInt("--median", 24);
-        int tailPct = o.PositiveInt("--tail-fraction-pct", 8);
-        int tailFactor = o.PositiveInt("--tail-factor", 8);
-        int budget = o.PositiveInt("--budget", prompts * samples * median * 5 / 4);
-        // Trainer settings default to hocon/kimi.conf's (what `kimi train` runs).
-        int epochs = o.PositiveInt("--epochs", 4);
-        int microBatch = o.PositiveInt("--micro-batch", 64);
-        string deviceSpec = o.String("--device") ?? "cpu";
-        int threads = o.PositiveInt("--threads", Math.Max(1, Environment.ProcessorCount));
-        int seed = o.PositiveInt("--seed", 1);
-        string? jsonPath = o.String("--json");
+        var (targetTokens, prompts, samples, median, tailPct, tailFactor) =
+            (settings.TargetTokens, settings.Prompts, settings.Samples, settings.Median, settings.TailPct, settings.TailFactor);
+        var (epochs, microBatch, deviceSpec, threads, seed, jsonPath) =
+            (settings.Epochs, settings.MicroBatch, settings.Device, settings.Threads, settings.Seed, settings.JsonPath);
+        int budget = settings.Budget ?? prompts * samples * median * 5 / 4;
         if (budget < prompts * samples)
-            throw new UsageException($"--budget {budget} is below one token per response in flight ({prompts * samples})");
+            throw new UsageException($"partial-rollouts: --budget {budget} is below one token per response in flight ({prompts * samples})");
 
         TorchRuntime.SetThreads(threads);
         TorchSharp.torch.Device device;
         try { device = TorchRuntime.ResolveDevice(deviceSpec); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        catch (ArgumentException e) { throw new UsageException($"partial-rollouts: --device {deviceSpec}: {e.Message}"); }
         var tokenizer = CharTokenizer.Instance;
         int maxLength = Math.Min(median * tailFactor * 3 / 2, 400);
         var model = tokenizer.Apply(new ModelConfig
@@ -151,18 +168,14 @@ public static class PartialRolloutBenchmark
         // The same initial weights in every mode; no stop token, so each response runs to its workload length.
         using var policy = new LlamaForCausalLM(model, seed);
         policy.to(device);
-        var rollout = IterationSteps.RolloutSettings(options) with { StopTokens = [-1] };
-        using var loop = new InProcessIterations(options, policy, prompts, tokenizer, rollout,
-            r => r with { MaxResponseTokens = workload.LengthOf(r.PromptId, r.Sample) });
-        var metrics = new List<IterationMetrics>();
-        long trained = 0;
+        var hooks = new LocalEngineHooks(
+            ShapeRequest: r => r with { MaxResponseTokens = workload.LengthOf(r.PromptId, r.Sample) },
+            Rollout: settings => settings with { StopTokens = [-1] });
+        // The same iterations `kimi train --set kimi.run.engine=local` runs, without SFT or evaluations.
+        using var engine = new LocalRunEngine(options, TaskSuite.Of(prompts, prompts.Take(1).ToList(), []), tokenizer, policy, hooks: hooks);
         var wall = Stopwatch.StartNew();
-        for (int it = 0; trained < targetTokens; it++)
-        {
-            var m = loop.Run(it);
-            metrics.Add(m);
-            trained += m.TrainedTokens;
-        }
+        var metrics = engine.RunIterations(done => done.Sum(m => m.TrainedTokens) >= targetTokens);
+        long trained = metrics.Sum(m => m.TrainedTokens);
         double seconds = wall.Elapsed.TotalSeconds;
         var result = new ModeResult(mode, metrics.Count, trained, seconds, metrics.Sum(m => m.GenerationSeconds), metrics.Sum(m => m.TrainSeconds),
             (long)metrics.Sum(m => m.RolloutTokensPerSecond * m.GenerationSeconds), metrics.Average(m => m.CutFraction), metrics.Sum(m => m.Resumed),

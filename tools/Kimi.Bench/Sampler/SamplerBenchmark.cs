@@ -1,7 +1,10 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kimi.Actors.CommandLine;
+using Kimi.Actors.Host.Cli;
 using Kimi.Actors.Rl.Sampling;
 
 namespace Kimi.Bench.Sampler;
@@ -17,21 +20,24 @@ public static class SamplerBenchmark
     private const int SamplesPerPrompt = 8;
     private const int InitialAttempts = 16;
 
-    public static BenchCommand Command { get; } = new(
-        "sampler",
-        "[--prompts N] [--rounds N] [--linear-rounds N] [--seed N] [--json FILE]",
-        $"prioritised sampler: {DrawSize} distinct draws + {DrawSize} updates per round, sum tree vs linear scan",
-        Run);
-
-    private static int Run(string[] args)
+    public static Command Create()
     {
-        var options = new OptionReader(args, "--prompts", "--rounds", "--linear-rounds", "--seed", "--json");
-        int prompts = options.PositiveInt("--prompts", 1_000_000);
-        int rounds = options.PositiveInt("--rounds", 2000);
-        int linearRounds = options.PositiveInt("--linear-rounds", 20);
-        int seed = options.PositiveInt("--seed", 1);
-        string? jsonPath = options.String("--json");
+        var prompts = CliOptions.Int("--prompts", "N", "prompts in the sampler", min: 1, defaultValue: 1_000_000);
+        var rounds = CliOptions.Int("--rounds", "N", "measured rounds of the sum tree", min: 1, defaultValue: 2000);
+        var linearRounds = CliOptions.Int("--linear-rounds", "N", "measured rounds of the linear scan", min: 1, defaultValue: 20);
+        var seed = CliOptions.Int("--seed", "N", "seed of the success rates and the draws", min: 1, defaultValue: 1);
+        var json = CliOptions.Text("--json", "FILE", "also write the results as JSON");
+        var command = new Command("sampler",
+            $"prioritised sampler: {DrawSize} distinct draws + {DrawSize} updates per round, sum tree vs linear scan")
+        {
+            prompts, rounds, linearRounds, seed, json,
+        };
+        command.SetAction(r => Run(r.GetValue(prompts), r.GetValue(rounds), r.GetValue(linearRounds), r.GetValue(seed), r.GetValue(json)));
+        return command;
+    }
 
+    private static int Run(int prompts, int rounds, int linearRounds, int seed, string? jsonPath)
+    {
         // Random success rates, identical in both implementations.
         var init = new Random(seed);
         var tree = new PromptSampler(new int[prompts], new SamplerOptions { Strategy = SamplingStrategy.Prioritized });

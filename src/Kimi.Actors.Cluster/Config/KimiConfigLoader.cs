@@ -1,8 +1,8 @@
 using System.Reflection;
 using Akka.Configuration;
-using Kimi.Actors.Cluster.Configuration;
 
-namespace Kimi.Actors.Host.Configuration;
+
+namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>
 /// Builds the effective configuration from layers, later winning: the embedded hocon/kimi.conf, a preset,

@@ -1,8 +1,9 @@
 using System.Globalization;
-using Kimi.Actors.Cluster.WeightSync;
 using Kimi.Actors.Model.Checkpoints;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Runs;
 
-namespace Kimi.Actors.Cluster.Run;
+namespace Kimi.Actors.Cluster.WeightSync;
 
 /// <summary>
 /// Durable checkpoints of committed weights: <c>&lt;root&gt;/&lt;run&gt;/v&lt;version&gt;/</c> holding the published safetensors
@@ -13,10 +14,11 @@ public sealed class CheckpointStore(string root, int keep)
 {
     public string Root { get; } = Path.GetFullPath(root);
 
-    public string DirectoryOf(string runId, long version) =>
-        Path.Combine(Root, runId, "v" + version.ToString("D6", CultureInfo.InvariantCulture));
+    public string DirectoryOf(RunId runId, long version) =>
+        Path.Combine(Root, runId.Value, "v" + version.ToString("D6", CultureInfo.InvariantCulture));
 
-    public string Save(string runId, long version, byte[] safetensors)
+    /// <summary>Writes <paramref name="safetensors"/> as the run's checkpoint of <paramref name="version"/>; returns its folder and hash.</summary>
+    public CheckpointRef Save(RunId runId, long version, byte[] safetensors)
     {
         var dir = DirectoryOf(runId, version);
         var config = PolicyWeights.ReadConfig(safetensors, $"run {runId} version {version}");
@@ -28,24 +30,29 @@ public sealed class CheckpointStore(string root, int keep)
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.Move(tmp, dir);
         Prune(runId, version);
-        return dir;
+        return new CheckpointRef(dir, WeightChecks.Sha256(safetensors));
     }
 
-    /// <summary>The weights of a checkpoint folder; an error names the folder.</summary>
-    public static byte[] Load(string directory)
+    /// <summary>
+    /// The weights of a checkpoint, verified against the SHA-256 the journal recorded for it (when it recorded one); an
+    /// error names the file.
+    /// </summary>
+    public static byte[] Load(CheckpointRef checkpoint)
     {
-        var file = Path.Combine(directory, PolicyCheckpoint.WeightsFile);
+        var file = Path.Combine(checkpoint.Directory, PolicyCheckpoint.WeightsFile);
         if (!File.Exists(file)) throw new CheckpointException(file, null, "checkpoint weights are missing");
         var bytes = File.ReadAllBytes(file);
+        if (checkpoint.Sha256.Length > 0 && WeightChecks.Sha256(bytes) is var sha && sha != checkpoint.Sha256)
+            throw new CheckpointException(file, null, $"SHA-256 {sha} differs from the {checkpoint.Sha256} recorded when it was committed (damaged or replaced)");
         PolicyWeights.ReadConfig(bytes, file); // the model config must be there to rebuild the policy
         return bytes;
     }
 
     /// <summary>Keeps the newest <c>keep</c> versions of the run (never the one just written).</summary>
-    private void Prune(string runId, long newest)
+    private void Prune(RunId runId, long newest)
     {
         if (keep <= 0) return;
-        var runDir = Path.Combine(Root, runId);
+        var runDir = Path.Combine(Root, runId.Value);
         var old = Directory.GetDirectories(runDir, "v*")
             .Select(d => (Dir: d, Ok: long.TryParse(Path.GetFileName(d)[1..], NumberStyles.None, CultureInfo.InvariantCulture, out long v), Version: v))
             .Where(x => x.Ok && x.Version < newest)

@@ -1,0 +1,51 @@
+using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Sampling;
+using Kimi.Actors.Rl.Training;
+using Kimi.Actors.Tasks;
+
+namespace Kimi.Actors.Rl.Runs;
+
+/// <summary>
+/// What a run's machine reads but never replaces during a session: its prompts (deterministic from the options and
+/// seed), the tokenizer, and the prompt index (the sampler's sum tree). The sampler is the one mutable part: it is far
+/// too large to copy on every step (a million prompts), so the machine updates it in place at two defined points —
+/// drawing prompts when an iteration starts and recording a group's verdicts when its Prompt confirms them.
+/// </summary>
+public sealed class RunContext
+{
+    private readonly Dictionary<PromptId, int> _indexOf;
+
+    public RunId RunId { get; }
+    public TaskSuite Tasks { get; }
+    public ITokenizer Tokenizer { get; }
+    public PromptSampler Sampler { get; }
+    public IReadOnlyList<PromptRecord> HeldOut => Tasks.HeldOut;
+
+    public RunContext(RunId runId, TaskSuite tasks, ITokenizer tokenizer, SamplerOptions sampling)
+    {
+        RunId = runId;
+        Tasks = tasks;
+        Tokenizer = tokenizer;
+        Sampler = new PromptSampler(tasks.Train.Select(p => p.Difficulty).ToList(), sampling);
+        _indexOf = new Dictionary<PromptId, int>(tasks.Train.Count);
+        for (int i = 0; i < tasks.Train.Count; i++) _indexOf[new PromptId(tasks.Train[i].Id)] = i;
+    }
+
+    public PromptRecord Prompt(PromptId id) => Tasks.Train[_indexOf[id]];
+
+    public int? IndexOf(PromptId id) => _indexOf.TryGetValue(id, out int i) ? i : null;
+
+    /// <summary>Sets the counts the journal holds; returns the prompt ids the prompt set does not know, ordered.</summary>
+    public IReadOnlyList<PromptId> RestoreCounts(IReadOnlyDictionary<PromptId, PromptCounts> counts)
+    {
+        var unknown = new List<PromptId>();
+        foreach (var (id, (attempts, successes)) in counts)
+        {
+            if (_indexOf.TryGetValue(id, out int index)) Sampler.Restore(index, attempts, successes);
+            else unknown.Add(id);
+        }
+        unknown.Sort((a, b) => string.CompareOrdinal(a.Value, b.Value));
+        return unknown;
+    }
+}

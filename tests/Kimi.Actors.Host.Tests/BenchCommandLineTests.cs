@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Kimi.Actors.Host.Tests.Support;
+using Kimi.Bench;
+
+namespace Kimi.Actors.Host.Tests;
+
+/// <summary>tools/Kimi.Bench runs on kimi's command-line plumbing: the same help, option rules and error line.</summary>
+public sealed class BenchCommandLineTests
+{
+    private static CliResult Bench(params string[] args) => CliRunner.Run(BenchCommands.Program, args);
+
+    [Fact]
+    public void Bench_help_lists_the_benchmarks_and_each_benchmark_its_options_with_defaults()
+    {
+        var help = Bench("--help");
+        Assert.True(help.ExitCode == 0, help.ToString());
+        Assert.Matches("(?m)^  sampler +\\S", help.Stdout);
+        Assert.Matches("(?m)^  partial-rollouts +\\S", help.Stdout);
+
+        var sampler = Bench("sampler", "--help");
+        Assert.True(sampler.ExitCode == 0, sampler.ToString());
+        foreach (var option in new[] { "--prompts <N>", "[default: 1000000]", "--rounds <N>", "--linear-rounds <N>", "--seed <N>", "--json <FILE>" })
+            Assert.Contains(option, sampler.Stdout);
+
+        var partial = Bench("partial-rollouts", "--help");
+        foreach (var option in new[] { "--tokens <N>", "--budget <N>", "--prompts-per-iteration <N>", "--samples <N>", "--median <N>",
+                     "--tail-fraction-pct <N>", "--tail-factor <N>", "--epochs <N>", "--micro-batch <N>", "--device <D>", "--threads <N>",
+                     "--seed <N>", "--json <FILE>" })
+            Assert.Contains(option, partial.Stdout);
+    }
+
+    [Theory]
+    [InlineData("samplr", "unknown command 'samplr' (did you mean sampler?) (commands: sampler, partial-rollouts, code-judge; see kimi-bench --help)")]
+    [InlineData("sampler --rounds x", "sampler: --rounds x: expected an integer >= 1")]
+    [InlineData("sampler --prompts 0", "sampler: --prompts 0: expected an integer >= 1")]
+    [InlineData("sampler --round 3", "sampler: unknown option '--round' (did you mean --rounds?) (see kimi-bench sampler --help)")]
+    [InlineData("sampler --json", "sampler: --json needs a value")]
+    [InlineData("partial-rollouts --device tpu", "partial-rollouts: --device tpu: expected cpu, cuda, cuda:N or auto")]
+    [InlineData("partial-rollouts --budget 3", "partial-rollouts: --budget 3 is below one token per response in flight (64)")]
+    public void A_bad_benchmark_command_line_exits_two_with_one_line(string commandLine, string expected)
+    {
+        var line = CliAssert.UserErrorOf("kimi-bench", Bench(commandLine.Split(' ')));
+        Assert.Equal("kimi-bench: error: " + expected, line);
+    }
+
+    [Fact]
+    public void Bench_options_reach_the_benchmark_with_digit_separators()
+    {
+        using var tmp = new TempFolder();
+        var json = tmp.File("sampler.json");
+
+        var result = Bench("sampler", "--prompts", "2_000", "--rounds", "3", "--linear-rounds", "1", "--seed", "5", "--json", json);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var written = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(2000, written.RootElement.GetProperty("prompts").GetInt32());
+        Assert.Equal(3, written.RootElement.GetProperty("sumtree").GetProperty("rounds").GetInt32());
+        Assert.Equal(1, written.RootElement.GetProperty("linear").GetProperty("rounds").GetInt32());
+    }
+}

@@ -1,0 +1,313 @@
+using Kimi.Actors.Model.Generation;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Rollouts;
+using Kimi.Actors.Rl.Runs;
+
+namespace Kimi.Actors.Rl.Tests.Runs;
+
+/// <summary>
+/// The run machine's transitions without an ActorSystem, a model or a tensor: every command it issues and every fact it
+/// persists, step by step, for a new run, a continued run, a generator failure, partial rollouts, pause, stop,
+/// hyperparameter changes and refusals.
+/// </summary>
+public class RunMachineTests
+{
+    [Fact]
+    public void A_new_run_attaches_its_workers_then_initialises_the_policy_once_every_worker_is_up()
+    {
+        var h = new MachineHarness(generators: 2);
+        Assert.Equal(RunPhase.Preparing, h.Machine.Phase);
+        Assert.Equal([typeof(AttachTrainer), typeof(AttachGenerator), typeof(AttachGenerator)], h.Issued.Select(c => c.GetType()));
+        Assert.Equal([0, 1], h.Of<AttachGenerator>().Select(a => a.Slot.Index));
+
+        h.Issued.Clear();
+        h.Answer = _ => null; // answer by hand
+        Assert.Empty(h.Feed(new TrainerAvailable(1)));
+        Assert.Empty(h.Feed(new GeneratorAvailable(new GeneratorSlot(0), 1)));
+        var init = Assert.IsType<InitPolicy>(Assert.Single(h.Feed(new GeneratorAvailable(new GeneratorSlot(1), 1))));
+        Assert.Equal(RunPhase.Initialising, h.Machine.Phase);
+        var sft = Assert.IsType<RunWarmupSft>(Assert.Single(h.Feed(new PolicyReady(init.Request, 0, 1234, "cuda:0"))));
+        Assert.Equal((RunPhase.WarmupSft, 1234L, "cuda:0"), (h.Machine.Phase, h.Machine.Parameters, h.Machine.Device));
+
+        // SFT progress is reported; a reply to a request of another session or step changes nothing.
+        Assert.IsType<SftStepReported>(Assert.IsType<Report>(Assert.Single(h.Feed(new SftStepDone(sft.Request, MachineStep())))).Progress);
+        Assert.Empty(h.Feed(new SftStepDone(new RequestId(7, sft.Request.Sequence), MachineStep())));
+        Assert.Empty(h.Feed(new PolicyReady(init.Request, 0, 1, "cpu")));
+
+        // The SFT weights go to both generators and into a durable checkpoint before anything is persisted.
+        var published = h.Feed(new SftDone(sft.Request, h.Published(1), 3.5));
+        Assert.Equal(RunPhase.PublishingSft, h.Machine.Phase);
+        var loads = published.OfType<LoadWeights>().ToList();
+        Assert.Equal([0, 1], loads.Select(l => l.Slot.Index));
+        var save = Assert.Single(published.OfType<SaveCheckpoint>());
+        Assert.Equal(1, save.Version);
+        Assert.Empty(h.Feed(new PolicyReady(loads[0].Request, 1, 1, "cpu")));
+        Assert.Empty(h.Feed(new CheckpointSaved(save.Request, 1, new CheckpointRef("/ck/v1", "abc"))));
+        var afterLast = h.Feed(new PolicyReady(loads[1].Request, 1, 1, "cpu"));
+        var finished = Assert.IsType<SftFinished>(Assert.IsType<Persist>(afterLast[0]).Fact);
+        Assert.Equal((1L, "/ck/v1", "abc", 3.5), (finished.WeightVersion, finished.Checkpoint.Directory, finished.Checkpoint.Sha256, finished.Seconds));
+        Assert.Equal(CheckpointLabel.Sft, Assert.IsType<CheckpointReported>(Assert.IsType<Report>(afterLast[1]).Progress).Label);
+        var evaluate = Assert.IsType<Evaluate>(afterLast[2]);
+        Assert.Equal((RunPhase.EvaluatingSft, 0), (h.Machine.Phase, evaluate.Slot.Index));
+        Assert.Same(h.Context.HeldOut, evaluate.Prompts);
+
+        // The SFT evaluation is recorded, then the first iteration's rollouts go out: whole groups per generator.
+        var first = h.Feed(new HeldOutEvaluated(evaluate.Request, MachineHarness.Evaluation(0.3), 1));
+        Assert.Equal(EvaluationLabel.Sft, Assert.IsType<HeldOutRecorded>(Assert.IsType<Persist>(first[0]).Fact).Label);
+        var generates = first.OfType<Generate>().ToList();
+        Assert.Equal((RunPhase.Iterating, 2), (h.Machine.Phase, generates.Count));
+        Assert.All(generates, g => Assert.Equal(2, g.Requests.Count));
+        Assert.All(generates, g => Assert.Single(g.Requests.Select(r => r.Id.Group).Distinct()));
+        Assert.Equal([0, 1], generates.Select(g => g.Slot.Index));
+        Assert.Contains(first, c => c is SetResendTimer { On: true });
+        Assert.Equal(0.3, h.Machine.Progress.SftEvaluation!.Accuracy);
+    }
+
+    [Fact]
+    public void An_iteration_judges_records_trains_publishes_and_commits_in_that_order()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 1));
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        h.Issued.Clear();
+        h.Drive(m => m.Facts.OfType<IterationCommitted>().Any());
+
+        var order = h.Issued.Select(c => c.GetType().Name).ToList();
+        int Index(string name) => order.IndexOf(name);
+        int LastIndex(string name) => order.LastIndexOf(name);
+        Assert.True(LastIndex(nameof(Judge)) < Index(nameof(RecordGroup)));
+        Assert.True(LastIndex(nameof(RecordGroup)) < Index(nameof(LoadWeights)));
+        Assert.True(Index(nameof(TrainGroups)) < Index(nameof(LoadWeights)));
+        Assert.True(LastIndex(nameof(LoadWeights)) < Index(nameof(Persist)));
+        Assert.True(Index(nameof(SaveCheckpoint)) < Index(nameof(Persist)));
+
+        var train = Assert.Single(h.Of<TrainGroups>());
+        Assert.Equal((0, 1L, 2), (train.Iteration, train.CurrentVersion, train.Groups.Count));
+        Assert.All(train.Groups, g => Assert.Equal(2, g.K));
+        // The mean-reward baseline sees shaped rewards: sample 0 correct (1), sample 1 wrong (0).
+        Assert.All(train.Groups, g => Assert.Equal([1.0, 0.0], g.ShapedRewards));
+        var records = h.Of<RecordGroup>();
+        Assert.Equal(train.Groups.Select(g => g.Group).Order(), records.Select(r => r.Group).Order());
+        Assert.All(records, r => Assert.Equal([true, false], r.Samples.Select(s => s.Correct)));
+
+        var commit = Assert.Single(h.Facts.OfType<IterationCommitted>());
+        Assert.Equal((0, 2L, "/ck/v2"), (commit.Iteration, commit.WeightVersion, commit.Checkpoint.Directory));
+        // What the trainer reported it consumed is what the commit records, trajectory by trajectory.
+        Assert.Equal(train.Groups.SelectMany(g => g.Samples.Select(s => s.Trajectory.Id)).Order(), commit.Trained.SelectMany(t => t.Trajectories).Order());
+        Assert.Equal((2, 4, 0.5), (commit.Metrics.Prompts, commit.Metrics.Samples, commit.Metrics.Accuracy));
+        Assert.True(commit.Metrics.IterationSeconds > 0);
+        Assert.InRange(commit.Metrics.OverheadFraction, 0, 1);
+        Assert.InRange(commit.Metrics.GeneratorIdleFraction, 0, 1);
+        Assert.Empty(commit.Replay.Groups);
+        // After the commit: older weights are released and the iteration is reported.
+        int persisted = h.Issued.FindIndex(c => c is Persist { Fact: IterationCommitted });
+        Assert.Equal(2, Assert.IsType<ReleaseWeights>(h.Issued[persisted + 1]).Below);
+        Assert.IsType<IterationReported>(Assert.IsType<Report>(h.Issued[persisted + 2]).Progress);
+        // Recorded groups reached the sampler.
+        Assert.Equal(4, Enumerable.Range(0, h.Context.Tasks.Train.Count).Sum(i => h.Context.Sampler.Counts(i).Attempts));
+    }
+
+    [Fact]
+    public void A_run_reaches_its_target_evaluates_and_completes()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 2));
+        h.DriveToEnd();
+        Assert.Equal(RunPhase.Completed, h.Machine.Phase);
+        var facts = h.Facts.ToList();
+        Assert.Equal([typeof(SftFinished), typeof(HeldOutRecorded), typeof(IterationCommitted), typeof(IterationCommitted), typeof(HeldOutRecorded),
+            typeof(RunCompleted)], facts.Select(f => f.GetType()));
+        Assert.Equal(EvaluationLabel.Final, ((HeldOutRecorded)facts[4]).Label);
+        Assert.Equal(2, ((RunCompleted)facts[5]).EndIteration);
+        var finished = Assert.Single(h.Reports.OfType<RunFinished>());
+        Assert.Equal((0, 2, 3L), (finished.StartIteration, finished.EndIteration, finished.WeightVersion));
+        Assert.Equal(["/ck/v3"], h.Reports.OfType<CheckpointReported>().Where(c => c.Label == CheckpointLabel.Final).Select(c => c.Checkpoint.Directory));
+        Assert.IsType<DetachWorkers>(h.Issued[^1]);
+        Assert.Equal((2, 3L, true), (h.Machine.Progress.CommittedIterations, h.Machine.Progress.WeightVersion, h.Machine.Progress.Completed));
+        // Nothing more happens once it is over.
+        Assert.Empty(h.Feed(new StopRequested()));
+    }
+
+    [Fact]
+    public void Work_of_a_lost_generator_moves_to_the_others_under_the_same_request_and_counts_once()
+    {
+        var h = new MachineHarness(generators: 2);
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        var generates = h.Of<Generate>().Where(g => g.Slot.Index == 1).ToList();
+        var lost = Assert.Single(generates);
+        // Slot 1's batch is never answered: its worker is past its restart budget.
+        h.Answer = c => c is Generate { Slot.Index: 1 } ? null : h.DefaultAnswer(c);
+        h.Drive(m => m.Machine.Iteration?.Generating.Count == 1);
+        h.Issued.Clear();
+        var moved = Assert.IsType<Generate>(Assert.Single(h.Feed(new GeneratorUnavailable(new GeneratorSlot(1), "restart budget spent"))));
+        Assert.Equal((lost.Request, 0), (moved.Request, moved.Slot.Index));
+        Assert.Equal(lost.Requests, moved.Requests);
+
+        // The answer of the generator that took the work over; a late one from the lost generator adds nothing.
+        var answer = h.Generated(moved);
+        var judged = h.Feed(answer);
+        Assert.NotEmpty(judged.OfType<Judge>());
+        Assert.Empty(h.Feed(answer));
+        h.Answer = h.DefaultAnswer;
+        foreach (var judge in judged.OfType<Judge>()) h.Feed(h.DefaultAnswer(judge)!);
+        h.DriveToEnd();
+        Assert.Equal(RunPhase.Completed, h.Machine.Phase);
+        // Later weights go to the one generator left; every iteration still trained both groups.
+        Assert.All(h.Issued.OfType<LoadWeights>(), l => Assert.Equal(0, l.Slot.Index));
+        Assert.All(h.Facts.OfType<IterationCommitted>(), c => Assert.Equal(4, c.Trained.Sum(t => t.Trajectories.Count)));
+    }
+
+    [Fact]
+    public void The_last_generator_lost_fails_the_run_and_detaches_its_workers()
+    {
+        var h = new MachineHarness(generators: 1);
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        h.Answer = _ => null;
+        h.Issued.Clear();
+        h.Feed(new GeneratorUnavailable(new GeneratorSlot(0), "restart budget spent"));
+        Assert.Equal(RunPhase.Failed, h.Machine.Phase);
+        Assert.Contains("every rollout generator is unavailable", Assert.Single(h.Reports.OfType<RunFailed>()).Reason);
+        Assert.IsType<DetachWorkers>(h.Issued[^1]);
+        Assert.DoesNotContain(h.Facts, f => f is IterationCommitted);
+    }
+
+    [Fact]
+    public void Responses_cut_by_the_budget_wait_in_the_replay_buffer_and_are_resumed_first_next_iteration()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 3, budget: 64));
+        // p-group samples 1 are cut the first time they are generated; resumed, they finish.
+        h.Decode = r => r.PriorTokens is null && r.Sample == 1 ? (2, StopReason.Budget) : (3, StopReason.Stop);
+        h.Drive(m => m.Facts.OfType<IterationCommitted>().Any());
+        var first = h.Facts.OfType<IterationCommitted>().Single();
+        // No group was complete: nothing trained, no new weights, the buffer carries both groups with one cut response each.
+        Assert.Empty(first.Trained);
+        Assert.Equal(1L, first.WeightVersion);
+        Assert.Equal(2, first.Replay.Groups.Count);
+        Assert.All(first.Replay.Groups, g => Assert.Equal((1, 1), (g.Finished.Count, g.Unfinished.Count)));
+        Assert.Equal(0.5, first.Metrics.CutFraction);
+        Assert.Equal(2, first.Metrics.PendingResponses);
+
+        h.Drive(m => m.Facts.OfType<IterationCommitted>().Count() == 2);
+        int committed = h.Issued.FindIndex(c => c is Persist { Fact: IterationCommitted });
+        var requests = h.Issued.Skip(committed).OfType<Generate>().TakeWhile(g => g.Requests.All(r => r.Iteration <= 1))
+            .SelectMany(g => g.Requests).ToList();
+        // Continuations first (their prefix and segments carried), then fresh prompts for the groups that left.
+        var resumed = requests.Where(r => r.PriorTokens is not null).ToList();
+        Assert.Equal(first.Replay.Groups.Select(g => g.Unfinished[0].Id).Order(), resumed.Select(r => r.Id).Order());
+        Assert.All(resumed, r => Assert.Equal(2, r.PriorTokens!.Length));
+        var second = h.Facts.OfType<IterationCommitted>().Last();
+        Assert.Equal(2, second.Metrics.Resumed);
+        Assert.Equal(first.Replay.Groups.Select(g => g.Key).Order(), second.Trained.Select(t => t.Group).Where(g => g.Iteration == 0).Order());
+        Assert.All(second.Trained.Where(t => t.Group.Iteration == 0), t => Assert.Equal(2, t.Trajectories.Count));
+    }
+
+    [Fact]
+    public void Pause_holds_at_the_next_boundary_and_resume_goes_on_from_there()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 3));
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        h.Feed(new PauseRequested());
+        h.Drive(m => m.Machine.Phase == RunPhase.Paused);
+        Assert.Equal(1, h.Machine.Progress.CommittedIterations); // the iteration in flight committed first
+        Assert.IsType<RunPaused>(h.Facts.Last());
+        int issued = h.Issued.Count;
+        h.Drive(_ => false); // nothing is pending while paused
+        Assert.Equal(issued, h.Issued.Count);
+
+        var resumed = h.Feed(new ResumeRequested());
+        Assert.IsType<RunUnpaused>(Assert.IsType<Persist>(resumed[0]).Fact);
+        Assert.Equal(2, resumed.OfType<Generate>().Count());
+        Assert.All(resumed.OfType<Generate>().SelectMany(g => g.Requests), r => Assert.Equal(1, r.Iteration));
+        h.DriveToEnd();
+        Assert.Equal(RunPhase.Completed, h.Machine.Phase);
+    }
+
+    [Fact]
+    public void Stop_finishes_at_the_next_boundary_with_the_final_evaluation()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 10));
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        h.Feed(new StopRequested());
+        h.DriveToEnd();
+        Assert.Equal((RunPhase.Completed, 1), (h.Machine.Phase, h.Machine.Progress.CommittedIterations));
+        Assert.Equal(1, Assert.Single(h.Reports.OfType<RunFinished>()).EndIteration);
+        Assert.Equal(EvaluationLabel.Final, h.Facts.OfType<HeldOutRecorded>().Last().Label);
+    }
+
+    [Fact]
+    public void New_options_take_effect_at_the_next_iteration_boundary()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 2, tau: 1.0));
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        h.Feed(new OptionsChanged(MachineHarness.Options(iterations: 2, tau: 0.5)));
+        h.DriveToEnd();
+        Assert.Equal([1.0, 0.5], h.Of<TrainGroups>().Select(t => t.Optimization.Tau));
+        Assert.Equal(0.5, h.Machine.Options.Optimization.Tau);
+    }
+
+    [Fact]
+    public void A_continued_run_rebuilds_its_index_restores_its_checkpoint_and_goes_on_from_its_last_commit()
+    {
+        var replay = new ReplaySnapshot([new OpenGroup(new GroupKey(new PromptId("p3"), 1), 2, [1, 4],
+            [new JudgedTrajectory(new Trajectory(new TrajectoryId(new PromptId("p3"), 1, 0), [7, 7], [0, 0], StopReason.Stop, [new Segment(0, 2, 2)]), 1, true, "ok")],
+            [new Trajectory(new TrajectoryId(new PromptId("p3"), 1, 1), [7], [0], StopReason.Budget, [new Segment(0, 1, 2)])])]);
+        var progress = RunProgress.New.Apply(new TargetSet(4)).Apply(new SftFinished(1, new CheckpointRef("/ck/v1", "s1"), 2))
+            .Apply(new IterationCommitted(0, 2, new CheckpointRef("/ck/v2", "s2"), new Kimi.Actors.Rl.Training.IterationMetrics(), ReplaySnapshot.Empty, []))
+            .Apply(new IterationCommitted(1, 3, new CheckpointRef("/ck/v3", "s3"), new Kimi.Actors.Rl.Training.IterationMetrics(), replay, []));
+        var h = new MachineHarness(MachineHarness.Options(iterations: 4, budget: 64), progress, generators: 1);
+        Assert.Equal(2, Assert.Single(h.Of<LoadPromptCounts>()).UpToIteration);
+
+        h.Answer = c => c is LoadPromptCounts
+            ? new PromptCountsLoaded(new Dictionary<PromptId, Kimi.Actors.Rl.Sampling.PromptCounts> { [new PromptId("p0")] = new(8, 8), [new PromptId("gone")] = new(1, 0) })
+            : h.DefaultAnswer(c);
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        var restore = Assert.Single(h.Of<RestoreCheckpoint>());
+        Assert.Equal((3L, "/ck/v3", "s3"), (restore.Version, restore.Checkpoint.Directory, restore.Checkpoint.Sha256));
+        Assert.DoesNotContain(h.Issued, c => c is InitPolicy or RunWarmupSft);
+        Assert.Contains(h.Reports.OfType<RunWarning>(), w => w.Message.Contains("gone"));
+        Assert.Equal((8L, 8L), h.Context.Sampler.Counts(0));
+        var generate = Assert.Single(h.Of<Generate>());
+        Assert.Equal(new TrajectoryId(new PromptId("p3"), 1, 1), generate.Requests[0].Id);
+        Assert.Equal([7], generate.Requests[0].PriorTokens);
+        Assert.Equal(2, generate.Requests.Count(r => r.Iteration == 2)); // one fresh group besides the open one
+        Assert.DoesNotContain(generate.Requests, r => r.PromptId == new PromptId("p3") && r.Iteration == 2);
+        h.DriveToEnd();
+        Assert.Equal([2, 3], h.Facts.OfType<IterationCommitted>().Select(c => c.Iteration));
+    }
+
+    [Fact]
+    public void A_refused_request_fails_the_run_with_the_workers_reason()
+    {
+        var h = new MachineHarness();
+        h.Answer = c => c is RunWarmupSft s ? new WorkRejected(s.Request, "sft.pack-length = 1: expected >= 2") : h.DefaultAnswer(c);
+        h.DriveToEnd();
+        Assert.Equal(RunPhase.Failed, h.Machine.Phase);
+        Assert.Contains("sft.pack-length", Assert.Single(h.Reports.OfType<RunFailed>()).Reason);
+        Assert.Empty(h.Facts);
+    }
+
+    [Fact]
+    public void Unanswered_judging_and_recording_are_sent_again_when_the_resend_timer_fires()
+    {
+        var h = new MachineHarness();
+        h.Answer = c => c is Judge ? null : h.DefaultAnswer(c);
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating && m.Machine.Iteration!.Generating.IsEmpty);
+        var judges = h.Of<Judge>();
+        Assert.NotEmpty(judges);
+        var again = h.Feed(new ResendDue());
+        Assert.Equal(judges.Select(j => j.Request), again.OfType<Judge>().Select(j => j.Request));
+        Assert.Empty(again.OfType<Generate>());
+    }
+
+    [Fact]
+    public void A_restarted_worker_is_reported_with_its_reason_and_counted()
+    {
+        var h = new MachineHarness();
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        var reported = h.Feed(new GeneratorAvailable(new GeneratorSlot(1), 2, "the worker process exited with code 137 (SIGKILL)"));
+        var restart = Assert.IsType<WorkerRestarted>(Assert.IsType<Report>(Assert.Single(reported)).Progress);
+        Assert.Equal(("rollout-1", 2), (restart.Worker, restart.Incarnation));
+        Assert.Contains("SIGKILL", restart.Reason);
+        Assert.Equal(1, h.Machine.WorkerRestarts);
+    }
+
+    private static Kimi.Actors.Rl.Training.SftStepStats MachineStep() => new(0, 1.5, 1e-3, 4, 1, 64, TimeSpan.FromMilliseconds(5));
+}
