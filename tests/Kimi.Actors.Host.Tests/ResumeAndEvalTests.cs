@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Kimi.Actors.Host.Output;
 using Kimi.Actors.Host.Tests.Support;
-using Kimi.Actors.Rl.Reporting;
+using Kimi.Actors.Reporting.Tests;
 using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Host.Tests;

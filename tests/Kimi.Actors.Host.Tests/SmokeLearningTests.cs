@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Kimi.Actors.Host.Output;
 using Kimi.Actors.Host.Tests.Support;
-using Kimi.Actors.Rl.Reporting;
+using Kimi.Actors.Reporting.Tests;
 using Xunit.Abstractions;
 
 namespace Kimi.Actors.Host.Tests;
@@ -62,18 +62,22 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
             Assert.True(rows[i]["rollout_tokens_per_s"] > 0 && rows[i]["train_tokens_per_s"] > 0);
         }
 
-        // TensorBoard: one event file holding every iteration's scalars and the held-out accuracy before and after RL.
+        // TensorBoard: one event file holding every iteration's scalars, stamped during the run, and the held-out accuracy
+        // at every evaluation: after SFT, every eval.every-iterations (10 in the smoke preset) and at the end.
         var events = Directory.GetFiles(runDir, "events.out.tfevents.*");
         Assert.Single(events);
         var scalars = TensorBoardReader.ReadScalars(events[0]);
         Assert.Equal(Enumerable.Range(1, iterations).Select(i => (long)i), scalars.Where(e => e.Tag == "rl/reward_mean").Select(e => e.Step));
-        Assert.Equal([0L, iterations], scalars.Where(e => e.Tag == "heldout/accuracy").Select(e => e.Step));
+        double end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, start = end - wall.Elapsed.TotalSeconds - 1;
+        Assert.All(scalars, e => Assert.InRange(e.WallTime, start, end));
+        Assert.Equal([0L, 10, 20, 30, 40], scalars.Where(e => e.Tag == "heldout/accuracy").Select(e => e.Step));
 
-        // PNG charts, checkpoints after SFT and at the end, per-prompt success rates.
+        // PNG charts that decode and are not blank, checkpoints after SFT and at the end, per-prompt success rates.
         foreach (var chart in new[] { "reward.png", "accuracy.png", "response_length.png", "log_ratio.png" })
         {
-            var bytes = File.ReadAllBytes(Path.Combine(runDir, chart));
-            Assert.True(bytes.Length > 1000 && bytes.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), chart);
+            using var png = SkiaSharp.SKBitmap.Decode(Path.Combine(runDir, chart));
+            Assert.True(png is { Width: 640, Height: 400 }, chart);
+            Assert.True(png.Pixels.Distinct().Count() > 20, $"{chart} is blank");
         }
         foreach (var checkpoint in new[] { "sft", "final" })
         {
@@ -84,6 +88,18 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
         Assert.Equal(iterations * 32.0 * 8, rows.Sum(r => r["samples"]));               // 32 prompts x k = 8 per iteration
         Assert.Equal(rows.Sum(r => r["samples"]), stats.Values.Sum(c => c.Attempts));
         Assert.Equal(rows.Sum(r => r["accuracy"] * r["samples"]), stats.Values.Sum(c => c.Successes), precision: 6);
+
+        // Exactly once, by trajectory id: every judged trajectory was trained on once, nothing unjudged was.
+        var audit = CliRunner.Run(["runs", "audit", s.GetProperty("run_id").GetString()!, "--json", "--set", $"kimi.persistence.sqlite-file={tmp.File("kimi.db")}"]);
+        Assert.True(audit.ExitCode == 0, audit.ToString());
+        using (var a = JsonDocument.Parse(audit.Stdout))
+        {
+            var r = a.RootElement;
+            Assert.Equal((0, 0, 0, 0), (r.GetProperty("lost").GetInt32(), r.GetProperty("duplicated").GetInt32(), r.GetProperty("unjudged").GetInt32(),
+                r.GetProperty("pending").GetInt32()));
+            Assert.Equal(rows.Sum(x => x["samples"]), r.GetProperty("trained").GetInt32());
+            output.WriteLine($"audit: {audit.Stdout.Trim()[..Math.Min(200, audit.Stdout.Trim().Length)]}");
+        }
 
         // The journal went where it was told, not into the working directory.
         Assert.True(File.Exists(tmp.File("kimi.db")));

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Kimi.Actors.Host.Output;
 using Kimi.Actors.Host.Tests.Support;
-using Kimi.Actors.Rl.Reporting;
+using Kimi.Actors.Reporting.Tests;
 
 namespace Kimi.Actors.Host.Tests;
 
@@ -34,9 +34,15 @@ public sealed partial class StopAndResumeTests : IDisposable
         return (kimi, runId, metrics);
     }
 
-    /// <summary>Resumes <paramref name="runId"/> in-process for 2 iterations; checks where it started against what the stopped run reported.</summary>
+    /// <summary>
+    /// Resumes <paramref name="runId"/> in-process for 2 iterations; checks where it started against what the stopped run
+    /// reported, and that the audit finds every judged trajectory trained exactly once, before (nothing lost or doubled,
+    /// maybe some pending) and after the resume (nothing pending either).
+    /// </summary>
     private void AssertResumesWhereItStopped(string runId, int reported)
     {
+        var stopped = Audit(runId);
+        Assert.Equal((0, 0, 0), (stopped["lost"], stopped["duplicated"], stopped["unjudged"]));
         var outDir = _tmp.File("B");
         var resumed = CliRunner.Run(["train", "--resume", runId, "--out", outDir, "--iterations", "2", .. CliRunner.StorageIn(_tmp.Path)]);
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
@@ -47,6 +53,21 @@ public sealed partial class StopAndResumeTests : IDisposable
         Assert.Equal([start, start + 1.0], MetricsJsonlReader.ReadNumericRows(Path.Combine(outDir, "metrics.jsonl")).Select(r => r["iteration"]));
         var resumedFrom = PromptStatsFile.Read(Path.Combine(outDir, PromptStatsFile.StartFileName));
         Assert.Equal(start * TinyRun.PromptsPerIteration * TinyRun.SamplesPerPrompt, resumedFrom.Values.Sum(c => c.Attempts));
+
+        var audit = Audit(runId);
+        Assert.Equal((0, 0, 0, 0), (audit["lost"], audit["duplicated"], audit["unjudged"], audit["pending"]));
+        Assert.Equal((start + 2) * TinyRun.PromptsPerIteration * TinyRun.SamplesPerPrompt, audit["trained"]);
+        Assert.Equal(audit["judged"], audit["trained"]);
+    }
+
+    /// <summary><c>kimi runs audit RUN --json</c>, its counts by name.</summary>
+    private Dictionary<string, int> Audit(string runId)
+    {
+        var result = CliRunner.Run(["runs", "audit", runId, "--json", "--set", $"kimi.persistence.sqlite-file={Path.Combine(_tmp.Path, "kimi.db")}"]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        return json.RootElement.EnumerateObject().Where(p => p.Value.ValueKind == System.Text.Json.JsonValueKind.Number)
+            .ToDictionary(p => p.Name, p => p.Value.GetInt32());
     }
 
     [Fact]

@@ -25,8 +25,10 @@ namespace Kimi.Actors.Cluster.Run;
 /// Judged after the last commit: the iteration they belong to never committed (the run was stopped or killed in it).
 /// They train when the run is continued, which runs that iteration again.
 /// </param>
+/// <param name="TrainedByIteration">What the trainer consumed in each committed iteration.</param>
 public sealed record RunAuditReport(RunId RunId, int CommittedIterations, int Judged, int Trained, IReadOnlyList<TrajectoryId> Lost,
-    IReadOnlyList<TrajectoryId> Duplicated, IReadOnlyList<TrajectoryId> Unjudged, IReadOnlyList<TrajectoryId> Pending)
+    IReadOnlyList<TrajectoryId> Duplicated, IReadOnlyList<TrajectoryId> Unjudged, IReadOnlyList<TrajectoryId> Pending,
+    IReadOnlyDictionary<int, IReadOnlyList<TrajectoryId>> TrainedByIteration)
 {
     public bool ExactlyOnce => Lost.Count == 0 && Duplicated.Count == 0 && Unjudged.Count == 0;
 
@@ -64,6 +66,7 @@ public sealed record RunAuditReport(RunId RunId, int CommittedIterations, int Ju
     public static RunAuditReport Compare(RunId runId, IReadOnlyList<EventEnvelope> runEvents, IReadOnlyList<EventEnvelope> promptEvents)
     {
         var trained = new List<TrajectoryId>();
+        var byIteration = new SortedDictionary<int, IReadOnlyList<TrajectoryId>>();
         int committed = 0;
         long lastCommit = -1;
         foreach (var e in runEvents)
@@ -72,7 +75,10 @@ public sealed record RunAuditReport(RunId RunId, int CommittedIterations, int Ju
             var commit = (IterationCommitted)JournalMapper.FromJournal(dto);
             committed = Math.Max(committed, commit.Iteration + 1);
             lastCommit = Math.Max(lastCommit, Ordering(e));
-            trained.AddRange(commit.Trained.SelectMany(g => g.Trajectories));
+            var consumed = commit.Trained.SelectMany(g => g.Trajectories).ToList();
+            trained.AddRange(consumed);
+            // A committed iteration appears once (a redone one commits only once): the last commit wins if ever repeated.
+            byIteration[commit.Iteration] = consumed;
         }
         var judgedAt = new Dictionary<TrajectoryId, long>();
         foreach (var e in promptEvents)
@@ -87,7 +93,8 @@ public sealed record RunAuditReport(RunId RunId, int CommittedIterations, int Ju
             Lost: Sorted(notTrained.Where(p => p.Value < lastCommit).Select(p => p.Key)),
             Duplicated: Sorted(trained.GroupBy(t => t).Where(g => g.Count() > 1).Select(g => g.Key)),
             Unjudged: Sorted(trainedSet.Where(t => !judgedAt.ContainsKey(t))),
-            Pending: Sorted(notTrained.Where(p => p.Value > lastCommit).Select(p => p.Key)));
+            Pending: Sorted(notTrained.Where(p => p.Value > lastCommit).Select(p => p.Key)),
+            TrainedByIteration: byIteration);
     }
 
     private static long Ordering(EventEnvelope e) => e.Offset is Sequence s ? s.Value : throw new InvalidOperationException($"{e.PersistenceId}: no journal ordering");

@@ -128,7 +128,8 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
 
     protected override void PreStart() => StartIncarnation();
 
-    protected override void PostStop() => StopIncarnation();
+    // Stopped by its entity (the run's session ended, the node shuts down): a healthy worker process is let go in order.
+    protected override void PostStop() => StopIncarnation(graceful: true);
 
     // A failed in-process worker is replaced, never restarted in place: the replacement goes through back-off,
     // restore and re-send like a crashed process, so both modes recover the same way.
@@ -326,7 +327,8 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
     }
 
     /// <summary>Ends the current incarnation, whatever state it is in: unwatch, stop or kill, give the device back.</summary>
-    private void StopIncarnation()
+    /// <param name="graceful">True when nothing failed: a worker process exits by itself before it would be killed.</param>
+    private void StopIncarnation(bool graceful = false)
     {
         Timers.Cancel(StartTimer);
         if (_worker is not null) Context.Unwatch(_worker);
@@ -335,7 +337,8 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
             Context.Unwatch(_child);
             Context.Stop(_child);
         }
-        _process?.Dispose();
+        if (graceful) _process?.StopGracefully(TimeSpan.FromSeconds(5));
+        else _process?.Dispose();
         if (_deviceRequested) _options.DevicePool?.Tell(new DevicePool.Release(IncarnationId));
         _worker = _child = null;
         _process = null;

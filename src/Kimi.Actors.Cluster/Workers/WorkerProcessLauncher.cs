@@ -47,11 +47,29 @@ public sealed class WorkerProcessHandle : IDisposable
     /// <summary>What the death of the parent's process does to the pipe: the worker reads end of input and exits.</summary>
     internal void CloseStandardInput() => _process.StandardInput.Close();
 
+    /// <summary>
+    /// Ends a healthy worker in order, without waiting here: its standard input is closed, so it terminates its own
+    /// ActorSystem (its remoting says goodbye instead of dropping the connection, which the node would log as an error)
+    /// and exits; if it has not exited after <paramref name="grace"/>, it is killed.
+    /// </summary>
+    public void StopGracefully(TimeSpan grace)
+    {
+        try { CloseStandardInput(); }
+        catch (Exception e) when (e is IOException or InvalidOperationException) { } // already gone
+        Task.Run(async () =>
+        {
+            try { await _process.WaitForExitAsync().WaitAsync(grace); }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException) { }
+            Dispose();
+        });
+    }
+
     /// <summary>Kills the process (SIGKILL) if it still runs, and removes its configuration file.</summary>
     public void Dispose()
     {
         try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { } // exited meanwhile
+        catch (InvalidOperationException) { } // exited meanwhile, or disposed by an earlier call
+        catch (System.ComponentModel.Win32Exception) { }
         _process.Dispose();
         try { File.Delete(_configFile); } catch (IOException) { }
     }

@@ -16,6 +16,8 @@ public static class KimiCli
         TrainCommand.Create,
         EvalCommand.Create,
         JudgeCommand.Create,
+        RunsCommand.Create,
+        ModelCommand.Create,
         WorkerCommand.Create,
     ];
 

@@ -163,7 +163,8 @@ public static class TrainCommand
             ? $"run {options.RunId}: one-node cluster, writing {folder.Path}"
             : $"run {options.RunId}: resuming on a one-node cluster, writing {folder.Path}");
         using var output = new RunOutputWriter(folder);
-        var observer = new ObserverGroup(new ConsoleProgress(stderr), output);
+        using var progress = new ConsoleProgress(stderr);
+        var observer = new ObserverGroup(progress, output);
 
         var outcome = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         // Ctrl-C or SIGTERM stops the run here: the node shuts down cleanly and the journal keeps every committed
@@ -202,6 +203,7 @@ public static class TrainCommand
         {
             node.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+        progress.Dispose();   // a live bar still drawing (a stopped run) would draw over the lines below
 
         switch (result)
         {
@@ -231,7 +233,7 @@ public static class TrainCommand
             Checkpoint = folder.File("checkpoints/final"),
         };
         summary.Write(folder.File("summary.json"));
-        WriteTable(stdout, sft, finished.Final);
+        HeldOutTable.Write(stdout, sft, finished.Final);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"iterations {finished.StartIteration}..{finished.EndIteration}, actor overhead {finished.MeanOverheadFraction:P1} of iteration time"));
         stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
@@ -257,7 +259,8 @@ public static class TrainCommand
 
         var wall = Stopwatch.StartNew();
         using var output = new RunOutputWriter(folder);
-        using var engine = new LocalRunEngine(options, tasks, tokenizer, policy, new ObserverGroup(new ConsoleProgress(stderr), output));
+        using var progress = new ConsoleProgress(stderr);
+        using var engine = new LocalRunEngine(options, tasks, tokenizer, policy, new ObserverGroup(progress, output));
         RunResult result;
         try { result = engine.Run(); }
         catch (RunFailedException e)
@@ -275,7 +278,7 @@ public static class TrainCommand
             SftSeconds = output.SftSeconds, RlSeconds = output.RlSeconds,
         };
         summary.Write(folder.File("summary.json"));
-        WriteTable(stdout, result.Sft, result.Rl);
+        HeldOutTable.Write(stdout, result.Sft, result.Rl);
         stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
         return 0;
     }
@@ -290,21 +293,4 @@ public static class TrainCommand
         SftByDifficulty = RunSummary.ByDifficulty(sft.Primary), RlByDifficulty = RunSummary.ByDifficulty(rl.Primary),
         RlByDomain = RunSummary.ByDomain(rl.Primary), WallSeconds = wallSeconds,
     };
-
-    private static void WriteTable(TextWriter w, HeldOutEvaluation sftEval, HeldOutEvaluation rlEval)
-    {
-        var (sft, rl) = (sftEval.Primary, rlEval.Primary);
-        w.WriteLine();
-        w.WriteLine($"held-out accuracy, {rl.Mode}");
-        w.WriteLine("                              prompts   after SFT   after RL   change");
-        string Row(string label, SliceAccuracy? a, SliceAccuracy? b) => string.Create(CultureInfo.InvariantCulture,
-            $"  {label,-27} {(b?.Count ?? 0) * rl.Prompts / Math.Max(1, rl.Overall.Count),7}   {a?.Accuracy ?? 0,9:F3}   {b?.Accuracy ?? 0,8:F3}   {(b?.Accuracy ?? 0) - (a?.Accuracy ?? 0),+6:+0.000;-0.000}");
-        foreach (var d in sft.ByDifficulty.Keys.Union(rl.ByDifficulty.Keys).Order())
-            w.WriteLine(Row($"difficulty {d}", sft.ByDifficulty.GetValueOrDefault(d), rl.ByDifficulty.GetValueOrDefault(d)));
-        foreach (var dom in sft.ByDomain.Keys.Union(rl.ByDomain.Keys).Order())
-            w.WriteLine(Row($"domain {dom}", sft.ByDomain.GetValueOrDefault(dom), rl.ByDomain.GetValueOrDefault(dom)));
-        w.WriteLine(Row("all", sft.Overall, rl.Overall));
-        if (sftEval.PrimaryMetric == PrimaryMetric.Sampled)
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  greedy: {sftEval.Greedy.Accuracy:F3} after SFT, {rlEval.Greedy.Accuracy:F3} after RL"));
-    }
 }

@@ -1,7 +1,7 @@
 using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Rl.Evaluation;
-using Kimi.Actors.Rl.Reporting;
+using Kimi.Actors.Reporting;
 using Kimi.Actors.Rl.Training;
 
 namespace Kimi.Actors.Host.Output;
@@ -17,7 +17,8 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     private readonly MetricsJsonlWriter _sft;
     private readonly TensorBoardWriter _tensorBoard;
     private readonly List<IReadOnlyDictionary<string, double>> _rows = [];
-    private readonly Dictionary<int, Dictionary<string, double>> _evalByIteration = [];
+    private readonly SortedDictionary<int, HeldOutPoint> _learningCurve = [];
+    private string _accuracyLabel = "held-out accuracy";
 
     /// <summary>Time in warm-up SFT steps and in RL iterations (excluding evaluations) seen by this writer.</summary>
     public double SftSeconds { get; private set; }
@@ -39,7 +40,7 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
             ["step"] = s.Step, ["loss"] = s.Loss, ["learning_rate"] = s.LearningRate, ["documents"] = s.Documents,
             ["target_tokens"] = s.TargetTokens, ["seconds"] = s.Elapsed.TotalSeconds,
         });
-        _tensorBoard.AddScalars([new("sft/loss", s.Loss), new("sft/learning_rate", s.LearningRate)], s.Step);
+        _tensorBoard.WriteScalars([new("sft/loss", s.Loss), new("sft/learning_rate", s.LearningRate)], s.Step);
     }
 
     public void OnSftComplete(LlamaForCausalLM policy) =>
@@ -56,8 +57,10 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
         };
         foreach (var (d, a) in report.ByDifficulty) values[$"heldout/accuracy_d{d}"] = a.Accuracy;
         foreach (var (dom, a) in report.ByDomain) values[$"heldout/accuracy_{dom}"] = a.Accuracy;
-        _tensorBoard.AddScalars(values, iteration);
-        _evalByIteration[iteration] = values;
+        _tensorBoard.WriteScalars(values, iteration);
+        _learningCurve[iteration] = new HeldOutPoint(iteration, report.Accuracy,
+            report.ByDifficulty.ToDictionary(p => $"d{p.Key}", p => p.Value.Accuracy));
+        _accuracyLabel = $"held-out {report.Mode}";
     }
 
     public void OnIteration(IterationMetrics m)
@@ -66,26 +69,19 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
         var row = m.ToRow();
         _metrics.Write(row);
         _rows.Add(row);
-        _tensorBoard.AddScalars(row.Where(p => p.Key != "iteration").Select(p => new KeyValuePair<string, double>("rl/" + p.Key, p.Value)), m.Iteration + 1);
+        _tensorBoard.WriteScalars(row.Where(p => p.Key != "iteration").Select(p => new KeyValuePair<string, double>("rl/" + p.Key, p.Value)), m.Iteration + 1);
     }
 
-    /// <summary>Charts of the whole run: held-out accuracy per difficulty at each evaluation, the rest per iteration.</summary>
+    /// <summary>
+    /// Charts of the whole run: the held-out learning curve (overall and per difficulty at every evaluation: after SFT,
+    /// every eval.every-iterations, final), and reward, response length and log ratio after each iteration.
+    /// </summary>
     public IReadOnlyList<string> WriteCharts()
     {
-        var rows = _rows.Select(r =>
-        {
-            var row = new Dictionary<string, double>(r);
-            // Chart "accuracy" as held-out accuracy where it was measured (after iteration i = at step i + 1).
-            row.Remove("accuracy");
-            int step = (int)r["iteration"] + 1;
-            if (_evalByIteration.TryGetValue(step, out var e))
-                foreach (var (k, v) in e) row[k.Replace("heldout/", "")] = v;
-            row["iteration"] = step;
-            return (IReadOnlyDictionary<string, double>)row;
-        }).ToList();
-        if (_evalByIteration.TryGetValue(0, out var before))
-            rows.Insert(0, before.ToDictionary(p => p.Key.Replace("heldout/", ""), p => p.Value).Append(new KeyValuePair<string, double>("iteration", 0)).ToDictionary());
-        return RunCharts.WriteStandardCharts(_folder.Path, rows);
+        // Iteration i's metrics describe the policy after it, the one evaluated at step i + 1.
+        var rows = _rows.Select(r => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>(r) { [RunCharts.IterationKey] = r["iteration"] + 1 })
+            .ToList();
+        return RunCharts.WriteStandardCharts(_folder.Path, rows, _learningCurve.Values.ToList(), _accuracyLabel);
     }
 
     public void Dispose()

@@ -1,3 +1,6 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Kimi.Actors.Model.Llama;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -5,64 +8,138 @@ using static TorchSharp.torch;
 namespace Kimi.Actors.Model.Checkpoints;
 
 /// <summary>
-/// A policy on disk in Hugging Face layout: <c>config.json</c> and <c>model.safetensors</c> in one folder
-/// (plus free-form string metadata in the safetensors header, e.g. run id and weight version).
+/// A policy on disk in Hugging Face layout: <c>config.json</c> and <c>model.safetensors</c> (or shards with
+/// <c>model.safetensors.index.json</c>) in one folder, plus free-form string metadata in the safetensors header
+/// (e.g. run id and weight version). A model loaded from a Hugging Face folder is saved back in that folder's layout:
+/// its own config.json, the same shards, the source dtype, and the tokenizer and generation files copied, so
+/// <c>transformers</c> loads the result unchanged.
 /// </summary>
 public static class PolicyCheckpoint
 {
-    public const string ConfigFile = "config.json";
-    public const string WeightsFile = "model.safetensors";
+    public const string ConfigFile = PretrainedFolder.ConfigFile;
+    public const string WeightsFile = PretrainedFolder.WeightsFile;
 
-    public static void Save(string directory, LlamaForCausalLM model, IReadOnlyDictionary<string, string>? metadata = null)
+    private static readonly JsonSerializerOptions ConfigJsonOptions = new()
     {
+        WriteIndented = true, IndentSize = 2, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>
+    /// Writes the model. With a <paramref name="source"/> (default: the folder the model was loaded from) the layout
+    /// is the source's; otherwise config.json from <see cref="LlamaForCausalLM.Config"/> and one model.safetensors in the
+    /// model's own dtype.
+    /// </summary>
+    public static void Save(string directory, LlamaForCausalLM model, IReadOnlyDictionary<string, string>? metadata = null, PretrainedFolder? source = null)
+    {
+        source ??= model.Pretrained;
         Directory.CreateDirectory(directory);
         var meta = new Dictionary<string, string> { ["format"] = "pt" };
         foreach (var (k, v) in metadata ?? new Dictionary<string, string>()) meta[k] = v;
-        SafeTensors.Save(Path.Combine(directory, WeightsFile), model.state_dict(), meta);
-        var configPath = Path.Combine(directory, ConfigFile);
-        File.WriteAllText(configPath + ".tmp", model.Config.ToJson());
-        File.Move(configPath + ".tmp", configPath, overwrite: true);
+        if (source is null)
+        {
+            SafeTensors.Save(Path.Combine(directory, WeightsFile), model.state_dict(), meta);
+            WriteAtomically(Path.Combine(directory, ConfigFile), model.Config.ToJson());
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        var state = model.state_dict().ToDictionary(p => p.Key, p => p.Value.dtype == source.WeightsDtype ? p.Value : p.Value.to_type(source.WeightsDtype));
+        if (source.Index is null)
+        {
+            SafeTensors.Save(Path.Combine(directory, WeightsFile), state, meta);
+        }
+        else
+        {
+            // The same shards as the source; a tensor the index did not list (none for a supported model) joins the last one.
+            string last = source.WeightMap.Values.Max(StringComparer.Ordinal)!;
+            var shards = state.GroupBy(p => source.WeightMap.GetValueOrDefault(p.Key, last));
+            long total = 0;
+            var weightMap = new JsonObject();
+            foreach (var shard in shards.OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                SafeTensors.Save(Path.Combine(directory, shard.Key), shard.ToDictionary(p => p.Key, p => p.Value), meta);
+                total += shard.Sum(p => p.Value.NumberOfElements * p.Value.ElementSize);
+            }
+            foreach (var name in state.Keys.Order(StringComparer.Ordinal)) weightMap[name] = source.WeightMap.GetValueOrDefault(name, last);
+            var index = (JsonObject)source.Index.DeepClone();
+            if (index["metadata"] is JsonObject m) m["total_size"] = total;
+            index["weight_map"] = weightMap;
+            WriteAtomically(Path.Combine(directory, PretrainedFolder.IndexFile), index.ToJsonString(ConfigJsonOptions) + "\n");
+        }
+        WriteAtomically(Path.Combine(directory, ConfigFile), source.ConfigJson.ToJsonString(ConfigJsonOptions) + "\n");
+        foreach (var file in PretrainedFolder.CompanionFiles)
+        {
+            string from = source.PathOf(file), to = Path.Combine(directory, file);
+            if (File.Exists(from) && Path.GetFullPath(from) != Path.GetFullPath(to)) File.Copy(from, to, overwrite: true);
+        }
+    }
+
+    private static void WriteAtomically(string path, string text)
+    {
+        File.WriteAllText(path + ".tmp", text);
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     /// <summary>The weights alone, as safetensors bytes (for weight sync, which never puts tensors in messages).</summary>
     public static byte[] WeightsToBytes(LlamaForCausalLM model, IReadOnlyDictionary<string, string>? metadata = null) =>
         SafeTensors.ToBytes(model.state_dict(), metadata);
 
-    public static ModelConfig ReadConfig(string directory)
-    {
-        var path = Path.Combine(directory, ConfigFile);
-        if (!Directory.Exists(directory)) throw new CheckpointException(directory, null, "checkpoint folder does not exist");
-        if (!File.Exists(path)) throw new CheckpointException(path, null, $"missing (a checkpoint folder holds {ConfigFile} and {WeightsFile})");
-        try { return ModelConfig.FromJson(File.ReadAllText(path), path); }
-        catch (ArgumentException e) { throw new CheckpointException(path, null, e.Message.StartsWith(path) ? e.Message[(path.Length + 2)..] : e.Message, e); }
-    }
+    public static ModelConfig ReadConfig(string directory) => PretrainedFolder.Open(directory).Config;
 
-    public static LlamaForCausalLM Load(string directory, Device? device = null)
+    /// <summary>
+    /// Loads a model folder (this project's checkpoints and Hugging Face Llama, Qwen2 and Qwen3 folders alike) onto
+    /// <paramref name="device"/>, in <paramref name="dtype"/> (default: the dtype the weights are stored in).
+    /// </summary>
+    public static LlamaForCausalLM Load(string directory, Device? device = null, ScalarType? dtype = null)
     {
-        var config = ReadConfig(directory);
-        var model = new LlamaForCausalLM(config);
+        var folder = PretrainedFolder.Open(directory);
+        var model = new LlamaForCausalLM(folder.Config);
+        var target = dtype ?? folder.WeightsDtype;
+        if (target != ScalarType.Float32) model.to(target);
         if (device is not null) model.to(device);
-        LoadWeights(model, SafeTensors.Load(Path.Combine(directory, WeightsFile), device), Path.Combine(directory, WeightsFile));
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var file in folder.WeightMap.Values.Distinct())
+                foreach (var (name, t) in SafeTensors.Load(folder.PathOf(file), device))
+                    tensors[name] = t;
+            string index = folder.Index is null ? folder.PathOf(WeightsFile) : folder.PathOf(PretrainedFolder.IndexFile);
+            LoadWeights(model, tensors, index, name => folder.PathOf(folder.WeightMap.GetValueOrDefault(name, WeightsFile)));
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+        model.Pretrained = folder;
         model.eval();
         return model;
     }
 
-    /// <summary>Copies tensors into the model, checking that names and shapes match exactly.</summary>
-    public static void LoadWeights(LlamaForCausalLM model, Dictionary<string, Tensor> tensors, string source)
+    /// <summary>
+    /// Copies tensors into the model, checking that names and shapes match exactly. A tied model ignores a stored
+    /// <c>lm_head.weight</c> (some exporters write the tied copy), and rotary tables stored by old exporters are ignored.
+    /// <paramref name="fileOf"/> names the file holding a tensor (a shard) in errors; missing tensors name <paramref name="source"/>.
+    /// </summary>
+    public static void LoadWeights(LlamaForCausalLM model, Dictionary<string, Tensor> tensors, string source, Func<string, string>? fileOf = null)
     {
+        fileOf ??= _ => source;
         var expected = model.state_dict();
         foreach (var name in expected.Keys)
-            if (!tensors.ContainsKey(name)) throw new CheckpointException(source, name, "tensor is missing");
+            if (!tensors.ContainsKey(name)) throw new CheckpointException(source, SafeTensorsHeaderParser.TensorField(name), "tensor is missing");
+        bool Ignored(string name) => (model.Config.TieWordEmbeddings && name == "lm_head.weight") || name.EndsWith(".rotary_emb.inv_freq");
         foreach (var (name, t) in tensors)
         {
-            if (!expected.TryGetValue(name, out var target)) throw new CheckpointException(source, name, "unexpected tensor for this model config");
+            if (Ignored(name)) continue;
+            if (!expected.TryGetValue(name, out var target))
+                throw new CheckpointException(fileOf(name), SafeTensorsHeaderParser.TensorField(name), $"unexpected tensor for this model config ({model.Config.ModelType})");
             if (!target.shape.SequenceEqual(t.shape))
-                throw new CheckpointException(source, name, $"shape [{string.Join(", ", t.shape)}], the model expects [{string.Join(", ", target.shape)}]");
+                throw new CheckpointException(fileOf(name), SafeTensorsHeaderParser.TensorField(name),
+                    $"shape [{string.Join(", ", t.shape)}], the model expects [{string.Join(", ", target.shape)}]");
         }
         using var noGrad = no_grad();
         foreach (var (name, t) in tensors)
         {
-            expected[name].copy_(t);
+            if (!Ignored(name)) expected[name].copy_(t);
             t.Dispose();
         }
     }

@@ -68,7 +68,7 @@ public static class BatchGenerator
         var seqs = chunk.Select(i => requests[i].Prompt.Concat(requests[i].Prefix ?? []).ToArray()).ToArray();
         int width = seqs.Max(s => s.Length);
         int maxNew = rows.Max(r => r.MaxNew);
-        int pad = model.Config.PadTokenId;
+        int pad = model.Config.PaddingId;
 
         var ids = new long[b * width];
         var valid = new bool[b * width];

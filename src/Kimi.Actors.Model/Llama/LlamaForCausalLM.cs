@@ -6,7 +6,8 @@ namespace Kimi.Actors.Model.Llama;
 
 /// <summary>
 /// Decoder-only causal language model (RMSNorm, rotary positions, SwiGLU, grouped-query attention,
-/// optionally tied embeddings). Parameter names are Hugging Face Llama's (<c>model.layers.0.self_attn.q_proj.weight</c>, ...)
+/// optionally tied embeddings) in the shape of Hugging Face's Llama, Qwen2 and Qwen3 (see <see cref="ModelConfig"/>).
+/// Parameter names are Hugging Face's (<c>model.layers.0.self_attn.q_proj.weight</c>, ...)
 /// so state dicts move between this and <c>transformers</c> unchanged.
 /// </summary>
 public sealed class LlamaForCausalLM : nn.Module
@@ -17,6 +18,9 @@ public sealed class LlamaForCausalLM : nn.Module
 #pragma warning restore IDE1006
 
     public ModelConfig Config { get; }
+
+    /// <summary>The folder this model was loaded from, if any: saving writes that folder's layout back (see PolicyCheckpoint.Save).</summary>
+    public Checkpoints.PretrainedFolder? Pretrained { get; set; }
 
     public LlamaForCausalLM(ModelConfig config, long? seed = null) : base(nameof(LlamaForCausalLM))
     {

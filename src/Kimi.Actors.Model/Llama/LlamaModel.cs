@@ -19,7 +19,7 @@ public sealed class LlamaModel : nn.Module
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(i => new LlamaDecoderLayer(config, i)).ToArray());
         norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
-        rotary_emb = new RotaryEmbedding(config.HeadDim, config.MaxPositionEmbeddings, config.RopeTheta);
+        rotary_emb = new RotaryEmbedding(config);
         RegisterComponents();
     }
 

@@ -9,19 +9,52 @@ namespace Kimi.Actors.Model.Llama;
 /// </summary>
 public sealed class RotaryEmbedding : nn.Module
 {
-    public RotaryEmbedding(int headDim, int maxPositions, double theta) : base(nameof(RotaryEmbedding))
+    public RotaryEmbedding(ModelConfig config) : base(nameof(RotaryEmbedding))
     {
         using var scope = NewDisposeScope();
-        // inv_freq_i = theta^(-2i/d), computed as exp(-2i · ln(theta) / d).
-        using var scale = (-Math.Log(theta) / headDim).ToScalar();
-        var invFreq = arange(0, headDim, 2, dtype: ScalarType.Float64).mul(scale).exp();
-        var t = arange(maxPositions, dtype: ScalarType.Float64);
+        var invFreq = InverseFrequencies(config.HeadDim, config.Rope);
+        // float32 throughout, as transformers computes the tables, so positions far into the sequence round alike.
+        var t = arange(config.MaxPositionEmbeddings, dtype: ScalarType.Float32);
         var freqs = outer(t, invFreq);
         var emb = cat([freqs, freqs], dim: -1);
         // Buffers, not fields (fields would be registered as persistent state), and not persistent:
         // Hugging Face does not store these tables in the state dict either.
-        register_buffer("cos_cached", emb.cos().to_type(ScalarType.Float32).MoveToOuterDisposeScope(), persistent: false);
-        register_buffer("sin_cached", emb.sin().to_type(ScalarType.Float32).MoveToOuterDisposeScope(), persistent: false);
+        register_buffer("cos_cached", emb.cos().MoveToOuterDisposeScope(), persistent: false);
+        register_buffer("sin_cached", emb.sin().MoveToOuterDisposeScope(), persistent: false);
+    }
+
+    /// <summary>
+    /// inv_freq_i = 1 / theta^(2i/d) (transformers' default), and for rope_type llama3 Llama 3.1's rescaling: long
+    /// wavelengths divided by factor, short ones kept, the band between blended linearly.
+    /// </summary>
+    public static Tensor InverseFrequencies(int headDim, RopeParameters rope)
+    {
+        using var scope = NewDisposeScope();
+        // Explicit Scalars kept alive by the list until the end (see RmsNorm on implicit conversions).
+        var held = new List<Scalar>();
+        Scalar S(double v) { var s = v.ToScalar(); held.Add(s); return s; }
+        try
+        {
+            var exponent = arange(0, headDim, 2, dtype: ScalarType.Int64).to_type(ScalarType.Float32).div(S(headDim));
+            var invFreq = full_like(exponent, S(rope.RopeTheta!.Value)).pow(exponent).reciprocal();
+            if (rope.Type == "llama3")
+            {
+                double factor = rope.Factor!.Value, low = rope.LowFreqFactor!.Value, high = rope.HighFreqFactor!.Value;
+                double oldContext = rope.OriginalMaxPositionEmbeddings!.Value;
+                double lowFreqWavelen = oldContext / low, highFreqWavelen = oldContext / high;
+                var wavelen = invFreq.reciprocal().mul(S(2 * Math.PI));
+                var scaled = where(wavelen.gt(S(lowFreqWavelen)), invFreq.div(S(factor)), invFreq);
+                var smooth = wavelen.reciprocal().mul(S(oldContext)).sub(S(low)).div(S(high - low));
+                var smoothed = smooth.neg().add(S(1)).mul(scaled).div(S(factor)).add(smooth.mul(scaled));
+                var medium = wavelen.lt(S(highFreqWavelen)).logical_not().logical_and(wavelen.gt(S(lowFreqWavelen)).logical_not());
+                invFreq = where(medium, smoothed, scaled);
+            }
+            return invFreq.MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            foreach (var s in held) s.Dispose();
+        }
     }
 
     // TorchSharp 0.107's Module.to does not move non-persistent buffers, so the tables follow the positions' device

@@ -16,9 +16,13 @@ public sealed class CharTokenizer : ITokenizer
     public int VocabSize => FirstPrintable + (126 - 32 + 1);
     public int PadId => Pad;
     public int BosId => Bos;
+    int? ITokenizer.BosId => Bos;
     public int EosId => Eos;
 
     public bool CanEncode(char c) => c == '\n' || (c >= ' ' && c <= '~');
+
+    /// <summary>With special tokens: beginning-of-sequence first.</summary>
+    public int[] Encode(string text, bool addSpecialTokens) => addSpecialTokens ? [Bos, .. Encode(text)] : Encode(text);
 
     public int[] Encode(string text)
     {
@@ -49,5 +53,5 @@ public sealed class CharTokenizer : ITokenizer
 
     /// <summary>The model configuration fields that must agree with this tokenizer.</summary>
     public ModelConfig Apply(ModelConfig config) =>
-        config with { VocabSize = VocabSize, PadTokenId = Pad, BosTokenId = Bos, EosTokenId = Eos };
+        config with { VocabSize = VocabSize, PadTokenId = Pad, BosTokenId = Bos, EosTokenIds = new TokenIds([Eos], false) };
 }

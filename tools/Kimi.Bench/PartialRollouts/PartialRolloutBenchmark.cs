@@ -8,6 +8,7 @@ using Kimi.Actors.Host.Cli;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Reporting;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
@@ -120,6 +121,7 @@ public static class PartialRolloutBenchmark
         var without = Measure("without", Options(null), model, promptSet, workload, tokenizer, targetTokens, seed, device);
         var with = Measure("with", Options(budget), model, promptSet, workload, tokenizer, targetTokens, seed, device);
         double speedup = with.TrainedTokensPerSecond / without.TrainedTokensPerSecond;
+        WriteTable(without, with);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"speedup (trained tokens/s, with / without): {speedup:F2}x"));
 
         if (jsonPath is not null)
@@ -181,10 +183,19 @@ public static class PartialRolloutBenchmark
             (long)metrics.Sum(m => m.RolloutTokensPerSecond * m.GenerationSeconds), metrics.Average(m => m.CutFraction), metrics.Sum(m => m.Resumed),
             metrics.Where(m => m.Samples > 0).Select(m => m.SegmentsPerResponse).DefaultIfEmpty(1).Average(),
             metrics.Average(m => m.IterationSeconds), metrics.Max(m => m.IterationSeconds), metrics.Average(m => m.GeneratorIdleFraction));
-        if (mode != "warm-up")
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{mode,-8} {result.Iterations,4} iterations  {trained,8:N0} trained tokens  {seconds,7:F1} s  {result.TrainedTokensPerSecond,8:F0} tok/s  " +
-                $"(generation {result.GenerationSeconds:F1} s, training {result.TrainSeconds:F1} s, iteration mean {result.MeanIterationSeconds:F2} s / max {result.MaxIterationSeconds:F2} s, cut {result.MeanCutFraction:P0})"));
         return result;
+    }
+
+    private static void WriteTable(params ModeResult[] results)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var console = ReportConsole.For(Console.Out);
+        var table = console.NewTable("mode", "iterations", "trained tokens", "seconds", "tokens/s", "generation s", "training s",
+            "mean / max iteration s", "cut");
+        foreach (var r in results)
+            table.AddTextRow(r.Mode, r.Iterations.ToString(c), r.TrainedTokens.ToString("N0", c), r.WallSeconds.ToString("F1", c),
+                r.TrainedTokensPerSecond.ToString("F0", c), r.GenerationSeconds.ToString("F1", c), r.TrainSeconds.ToString("F1", c),
+                string.Create(c, $"{r.MeanIterationSeconds:F2} / {r.MaxIterationSeconds:F2}"), r.MeanCutFraction.ToString("P0", c));
+        console.Write(table);
     }
 }

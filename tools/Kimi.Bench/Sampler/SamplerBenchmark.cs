@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
+using Kimi.Actors.Reporting;
 using Kimi.Actors.Rl.Sampling;
 
 namespace Kimi.Bench.Sampler;
@@ -55,9 +56,11 @@ public static class SamplerBenchmark
 
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(c, $"Prioritised sampler: {prompts:N0} prompts, {DrawSize} distinct draws + {DrawSize} updates per round"));
-        Console.WriteLine(string.Create(c, $"{"implementation",-16}{"rounds",8}{"median µs",14}{"p90 µs",14}"));
+        var console = ReportConsole.For(Console.Out);
+        var table = console.NewTable("implementation", "rounds", "median µs", "p90 µs");
         foreach (var (name, s) in new[] { ("sum tree", treeStats), ("linear scan", linearStats) })
-            Console.WriteLine(string.Create(c, $"{name,-16}{s.Rounds,8}{s.MedianUs,14:F1}{s.P90Us,14:F1}"));
+            table.AddTextRow(name, s.Rounds.ToString(c), s.MedianUs.ToString("F1", c), s.P90Us.ToString("F1", c));
+        console.Write(table);
         Console.WriteLine(string.Create(c, $"speedup (median): {speedup:F0}x"));
 
         if (jsonPath is not null)

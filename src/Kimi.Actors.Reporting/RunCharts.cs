@@ -1,0 +1,63 @@
+namespace Kimi.Actors.Reporting;
+
+/// <summary>The standard PNG charts of a training run.</summary>
+public static class RunCharts
+{
+    public const string IterationKey = "iteration";
+
+    /// <summary>Accuracies are fractions: always the whole range, a little wider so 0 and 1 do not sit on the frame.</summary>
+    private static readonly (double, double) AccuracyRange = (-0.03, 1.03);
+
+    /// <summary>The per-iteration charts: file, title, y label and the metrics key each one draws.</summary>
+    private static readonly (string File, string Title, string YLabel, string Key)[] IterationCharts =
+    [
+        ("reward.png", "Reward", "mean reward", "reward_mean"),
+        ("response_length.png", "Response length", "mean tokens", "response_length_mean"),
+        ("log_ratio.png", "Log ratio", "mean log ratio", "log_ratio_mean"),
+    ];
+
+    /// <summary>
+    /// Writes into <paramref name="folder"/>: accuracy.png, the held-out learning curve (overall and one line per slice,
+    /// in the order slices first appear, at each evaluation's iteration), and reward.png, response_length.png and
+    /// log_ratio.png from <paramref name="iterationRows"/> (x = the row's "iteration" value, or its index where a row
+    /// has none). A chart with no data is not written; a row missing a key leaves a gap that the line bridges.
+    /// Returns the paths written.
+    /// </summary>
+    /// <param name="accuracyLabel">The y label of the learning curve, e.g. which accuracy is measured.</param>
+    public static IReadOnlyList<string> WriteStandardCharts(string folder, IReadOnlyList<IReadOnlyDictionary<string, double>> iterationRows,
+        IReadOnlyList<HeldOutPoint> evaluations, string accuracyLabel = "held-out accuracy")
+    {
+        ArgumentNullException.ThrowIfNull(iterationRows);
+        ArgumentNullException.ThrowIfNull(evaluations);
+        Directory.CreateDirectory(folder);
+        var written = new List<string>();
+
+        if (evaluations.Count > 0)
+        {
+            var ordered = evaluations.OrderBy(e => e.Iteration).ToList();
+            var slices = ordered.SelectMany(e => e.Slices.Keys).Distinct().ToList();
+            var series = new List<ChartSeries> { new("overall", ordered.Select(e => ((double)e.Iteration, e.Accuracy)).ToList()) };
+            series.AddRange(slices.Select(slice => new ChartSeries(slice,
+                ordered.Where(e => e.Slices.ContainsKey(slice)).Select(e => ((double)e.Iteration, e.Slices[slice])).ToList())));
+            written.Add(Save(folder, "accuracy.png", "Held-out accuracy", series, accuracyLabel, AccuracyRange));
+        }
+
+        foreach (var (file, title, yLabel, key) in IterationCharts)
+        {
+            var points = new List<(double X, double Y)>();
+            for (int i = 0; i < iterationRows.Count; i++)
+                if (iterationRows[i].TryGetValue(key, out double y))
+                    points.Add((iterationRows[i].TryGetValue(IterationKey, out double x) ? x : i, y));
+            if (points.Count > 0) written.Add(Save(folder, file, title, [new ChartSeries(key, points)], yLabel));
+        }
+        return written;
+    }
+
+    private static string Save(string folder, string file, string title, IReadOnlyList<ChartSeries> series, string yLabel,
+        (double, double)? yLimits = null)
+    {
+        string path = Path.Combine(folder, file);
+        LineChart.Save(path, title, series, IterationKey, yLabel, integerX: true, yLimits: yLimits);
+        return path;
+    }
+}
