@@ -16,6 +16,7 @@ public static class KimiCli
         TrainCommand.Create,
         EvalCommand.Create,
         JudgeCommand.Create,
+        CurateCommand.Create,
         RunsCommand.Create,
         ModelCommand.Create,
         WorkerCommand.Create,

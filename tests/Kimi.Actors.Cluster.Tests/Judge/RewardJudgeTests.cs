@@ -63,7 +63,7 @@ public sealed class RewardJudgeTests() : TestKit("akka.loglevel = WARNING")
     [Fact]
     public void The_entity_judges_each_domain_with_its_verifier_and_a_hostile_program_costs_only_its_own_reward()
     {
-        var settings = JudgeSettings.FromConfig(ConfigurationFactory.ParseString("kimi.judges { concurrency = 2, timeout = 20s, sandbox { wall-time = 2s, cpu-seconds = 1 } }"));
+        var settings = JudgeSettings.FromConfig(ConfigurationFactory.ParseString("kimi.judges { concurrency = 2, timeout = 60s, sandbox { wall-time = 30s, cpu-seconds = 1 } }"));
         var judge = Sys.ActorOf(RewardJudgeActor.Props(settings, new JudgeGate(settings.Concurrency), settings.CreateVerifiers()));
         var code = new CodeTask().Generate(new Random(3), 1, "c1");
         var items = new[]
@@ -75,7 +75,7 @@ public sealed class RewardJudgeTests() : TestKit("akka.loglevel = WARNING")
             new JudgeItem(Response("#print(1"), PromptSpec.From(code)),
         };
         judge.Tell(new JudgeTrajectories(new JudgeSlot(0), RunId.Parse("run-j"), new RequestId(1, 1), items, TokenizerSpec.Char));
-        var reply = ExpectMsg<TrajectoriesJudged>(TimeSpan.FromSeconds(30));
+        var reply = ExpectMsg<TrajectoriesJudged>(TimeSpan.FromSeconds(60));
         Assert.Equal(new[] { 1.0, 1.0, 1.0, 0.0, 0.0 }, reply.Judged.Select(j => j.Reward));
         Assert.StartsWith("cpu time limit (1 s) on test 1", reply.Judged[3].Reason);
         Assert.StartsWith("runtime error on test 1", reply.Judged[4].Reason);
