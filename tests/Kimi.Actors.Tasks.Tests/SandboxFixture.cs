@@ -7,7 +7,17 @@ public sealed class SandboxFixture : IDisposable
         WallTime: TimeSpan.FromSeconds(3), CpuSeconds: 1, MemoryBytes: 128L << 20, Processes: 12,
         OutputBytes: 64 << 10, FileBytes: 1 << 20, WorkBytes: 4 << 20, OpenFiles: 32);
 
-    public static SandboxSettings Settings => SandboxSettings.Default with { Limits = Limits };
+    /// <summary>An extra argument of every Python program these tests run, so their processes can be told from other suites' sandboxes.</summary>
+    public static readonly string Token = "kimi-sandbox-test-" + Guid.NewGuid().ToString("N");
+
+    public static SandboxSettings Settings => SandboxSettings.Default with
+    {
+        Limits = Limits,
+        Languages = new Dictionary<string, LanguageSpec>(SandboxSettings.Default.Languages)
+        {
+            ["py"] = SandboxSettings.Python with { Run = ["python3", "{file}", Token] },
+        },
+    };
 
     public Sandbox Sandbox { get; } = Sandbox.Start(Settings);
 
