@@ -113,7 +113,7 @@ public static class KimiConfigLoader
     }
 
     /// <summary>Bare words stay HOCON (numbers, booleans, lists); anything HOCON would misread is quoted.</summary>
-    private static string QuoteIfNeeded(string value)
+    public static string QuoteIfNeeded(string value)
     {
         if (value.Length == 0) return "\"\"";
         if (value.StartsWith('[') || value.StartsWith('{') || value.StartsWith('"')) return value;

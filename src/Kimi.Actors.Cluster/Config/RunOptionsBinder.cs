@@ -29,9 +29,22 @@ public static class RunOptionsBinder
     /// <summary>Binds the run's options with the tokenizer its configuration names (today: the built-in character tokenizer).</summary>
     public static RunOptions Bind(Config config) => Bind(config, TokenizerSpec.Char.Create());
 
-    public static RunOptions Bind(Config config, ITokenizer tokenizer)
+    public static RunOptions Bind(Config config, ITokenizer tokenizer) => Bind(new ConfigReader(config, "kimi"), tokenizer);
+
+    /// <summary>
+    /// What each run key accepts under <paramref name="config"/> (full key → rule), as <see cref="Bind(Config)"/> checks it,
+    /// with bounds that depend on other keys filled in (<c>rollout.max-response-tokens</c> up to <c>model.max-positions</c>).
+    /// </summary>
+    /// <exception cref="ConfigException">The configuration itself does not bind.</exception>
+    public static IReadOnlyDictionary<string, string> Rules(Config config)
     {
-        var r = new ConfigReader(config, "kimi");
+        var reader = new ConfigReader(config, "kimi");
+        Bind(reader, TokenizerSpec.Char.Create());
+        return reader.Allowed;
+    }
+
+    private static RunOptions Bind(ConfigReader r, ITokenizer tokenizer)
+    {
         var model = new ModelConfig
         {
             HiddenSize = r.Int("model.hidden-size", 8, 65536),
@@ -55,12 +68,7 @@ public static class RunOptionsBinder
             "success-rate" => CurriculumMode.SuccessRate,
             _ => throw new ArgumentException(v),
         }, ["iterations", "success-rate"]);
-        var levels = r.Keys("sampling.curriculum.levels").Select(k =>
-        {
-            if (!int.TryParse(k.Trim('"'), out int difficulty) || difficulty < 1)
-                throw new ConfigException($"kimi.sampling.curriculum.levels.{k}: a level key must be a difficulty >= 1");
-            return new LevelThreshold(difficulty, r.Int($"sampling.curriculum.levels.{k}", 0));
-        }).ToList();
+        var levels = CurriculumLevels(r);
         double bar = r.Double("sampling.curriculum.success-bar", 0, 1);
         long minAttempts = r.Long("sampling.curriculum.min-attempts", 1);
         CurriculumSchedule curriculum = curriculumMode == CurriculumMode.IterationThresholds
@@ -168,6 +176,8 @@ public static class RunOptionsBinder
             throw new ConfigException(
                 $"{r.Path("rollout.token-budget")} = {tokenBudget} is below prompts-per-iteration * samples-per-prompt " +
                 $"({options.Rollout.PromptsPerIteration * options.Rollout.SamplesPerPrompt}): every response in flight needs at least one token per iteration (0 turns the budget off)");
+        r.Allow("rollout.token-budget", "0 (off) or an integer >= prompts-per-iteration * samples-per-prompt " +
+            $"({(long)options.Rollout.PromptsPerIteration * options.Rollout.SamplesPerPrompt})");
         if (options.Rollout.Repeat.Enabled && options.Rollout.Repeat.MinSpan < 2 * options.Rollout.Repeat.MaxPeriod)
             throw new ConfigException(
                 $"{r.Path("rollout.repeat.min-span")} = {options.Rollout.Repeat.MinSpan} must be at least twice rollout.repeat.max-period ({options.Rollout.Repeat.MaxPeriod})");
@@ -177,5 +187,33 @@ public static class RunOptionsBinder
         r.String("run.engine", allowEmpty: false);
         r.RejectUnknownKeys(NodeSections);
         return options;
+    }
+
+    /// <summary>
+    /// <c>sampling.curriculum.levels</c>: an object <c>{ "2" = 5, "3" = 10 }</c> (difficulty → first iteration), or the same
+    /// as text, <c>"2:5,3:10"</c> — the form a change made during a run takes, which replaces the whole schedule (an object
+    /// laid over another would merge with it).
+    /// </summary>
+    private static List<LevelThreshold> CurriculumLevels(ConfigReader r)
+    {
+        const string key = "sampling.curriculum.levels";
+        List<LevelThreshold> levels;
+        if (r.Has(key) && r.Config.GetValue(r.Path(key)) is { } value && !value.IsObject() && !value.IsArray())
+        {
+            var text = r.String(key);
+            try { levels = [.. Tunables.ParseLevels(text)]; }
+            catch (ArgumentException e) { throw new ConfigException($"{r.Path(key)} = \"{text}\": {e.Message}"); }
+        }
+        else
+        {
+            levels = r.Keys(key).Select(k =>
+            {
+                if (!int.TryParse(k.Trim('"'), out int difficulty) || difficulty < 1)
+                    throw new ConfigException($"kimi.sampling.curriculum.levels.{k}: a level key must be a difficulty >= 1");
+                return new LevelThreshold(difficulty, r.Int($"sampling.curriculum.levels.{k}", 0));
+            }).ToList();
+        }
+        r.Allow(key, "difficulty:iteration pairs, e.g. \"2:5,3:10\" (difficulty >= 1, iteration >= 0), or { \"2\" = 5, \"3\" = 10 }");
+        return levels;
     }
 }

@@ -8,6 +8,9 @@ using Kimi.Actors.Cluster.Protocol.Journal;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
+using Kimi.Actors.Cluster.Prompt;
+using Kimi.Actors.Cluster.WeightSync;
+using static Kimi.Actors.Cluster.Protocol.RunControlProtocol;
 using static Kimi.Actors.Cluster.Protocol.RunProtocol;
 
 namespace Kimi.Actors.Cluster.Run;
@@ -58,6 +61,10 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
         Command<StartRun>(Start);
         Command<ContinueRun>(Continue);
         Command<SetHyperparameter>(m => Change(m, null));
+        // Not running: a console's pause, resume or stop is answered at once with why nothing happened.
+        Command<PauseRun>(m => NotRunning(m.RunId, "pause"));
+        Command<ResumeRun>(m => NotRunning(m.RunId, "resume (continue it with kimi train --resume)"));
+        Command<StopRun>(m => NotRunning(m.RunId, "stop"));
         Common();
         Command<IKimiMessage>(_ => { }); // late replies to a session that has ended
     }
@@ -83,6 +90,26 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
         });
         Command<Terminated>(t => _subscribers.Remove(t.ActorRef));
         Command<GetRunStatus>(_ => Sender.Tell(Status()));
+        Command<GetRunDetails>(m => Answer(m.RunId, Details));
+        Command<GetHyperparameter>(m => Answer(m.RunId, () => Value(m.Key)));
+        Command<GetHyperparameterHistory>(m => Answer(m.RunId, () => History(m.Key)));
+        Command<GetWeakestPrompts>(Weakest);
+        Command<PinCheckpoint>(m => Answer(m.RunId, Pin));
+    }
+
+    private void NotRunning(RunId requested, string what)
+    {
+        if (Refused(requested)) return;
+        Sender.Tell(new RunRejected(RunId, !_state.Started ? $"no run with id {RunId}"
+            : $"run {RunId} is {Status().State.ToString().ToLowerInvariant()}, not running: nothing to {what}"));
+    }
+
+    /// <summary>Replies with <paramref name="answer"/> for a run the journal holds, else with why not.</summary>
+    private void Answer(RunId requested, Func<object> answer)
+    {
+        if (Refused(requested)) return;
+        if (!_state.Started) { Sender.Tell(new RunRejected(RunId, $"no run with id {RunId}")); return; }
+        Sender.Tell(answer());
     }
 
     // ---------------------------------------------------------------- starting a session
@@ -219,17 +246,109 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
     {
         if (Refused(m.RunId)) return;
         if (!_state.Started) { Sender.Tell(new RunRejected(RunId, $"no run with id {RunId}")); return; }
-        var (key, problem) = Hyperparameters.Check(_state, m.Key, m.Value);
-        if (problem is not null) { Sender.Tell(new RunRejected(RunId, problem)); return; }
+        var verdict = Hyperparameters.Check(_state, m.Key, m.Value);
+        if (verdict.Problem is not null) { Sender.Tell(new RunRejected(RunId, verdict.Problem, verdict.Allowed)); return; }
         int committed = _state.Progress.CommittedIterations;
         int from = session?.Machine.Phase == RunPhase.Iterating ? committed + 1 : committed;
         var replyTo = Sender;
-        Persist(JournalMapper.ToJournal(new HyperparameterChanged(key, m.Value, from)), e =>
+        Persist(JournalMapper.ToJournal(new HyperparameterChanged(verdict.Key, verdict.Value, from, DateTime.UtcNow)), e =>
         {
             _state = _state.Apply(JournalMapper.FromJournal(e));
-            replyTo.Tell(new HyperparameterAccepted(RunId, key, m.Value, from));
-            if (_session is not null) Decide(new OptionsChanged(RunOptionsBinder.Bind(_state.EffectiveConfig())));
+            var config = _state.EffectiveConfig();
+            var options = RunOptionsBinder.Bind(config);
+            replyTo.Tell(new HyperparameterAccepted(RunId, verdict.Key, Hyperparameters.ValueOf(verdict.Key, options, config), from));
+            if (_session is not null) Decide(new OptionsChanged(options));
         });
+    }
+
+    /// <summary>The options in force now: the session's, or (not running) those the next session starts with.</summary>
+    private RunOptions InForce() => _session?.Machine.Options ?? RunOptionsBinder.Bind(_state.EffectiveConfig());
+
+    private RunDetails Details()
+    {
+        var machine = _session?.Machine;
+        var inForce = InForce();
+        var values = Tunables.ValuesOf(inForce);
+        var pending = new List<PendingChange>();
+        if (machine?.PendingOptions is { } next)
+            foreach (var (name, value) in Tunables.ValuesOf(next).Where(p => values[p.Key] != p.Value))
+            {
+                var key = Tunables.Find(name)!.Key;
+                int from = _state.Changes.LastOrDefault(c => c.Key == key)?.FromIteration ?? _state.Progress.CommittedIterations + 1;
+                pending.Add(new PendingChange(name, key, value, from));
+            }
+        return new RunDetails(Status(), values, pending, _state.LastMetrics, machine?.WorkerRestarts ?? 0,
+            machine?.FailureReason ?? _lastFailure ?? _state.Unreadable, _state.StartedAtUtc);
+    }
+
+    private object Value(string nameOrKey)
+    {
+        var (key, problem, allowed) = Hyperparameters.Resolve(nameOrKey);
+        if (key is null) return new RunRejected(RunId, problem!, allowed);
+        var config = _state.EffectiveConfig();
+        var value = Hyperparameters.ValueOf(key, InForce(), config);
+        var latest = Hyperparameters.ValueOf(key, RunOptionsBinder.Bind(config), config);
+        var change = _state.Changes.LastOrDefault(c => c.Key == key);
+        var pending = latest != value && change is not null ? new PendingChange(Hyperparameters.NameOf(key), key, latest, change.FromIteration) : null;
+        return new HyperparameterValue(RunId, Hyperparameters.NameOf(key), key, value, Hyperparameters.AllowedFor(_state, key),
+            Tunables.All.FirstOrDefault(t => t.Key == key)?.Description, pending);
+    }
+
+    /// <summary>Every accepted change (of one key, or all), with the value it replaced, read back by binding the history in order.</summary>
+    private object History(string? nameOrKey)
+    {
+        string? key = null;
+        if (nameOrKey is not null)
+        {
+            (key, var problem, var allowed) = Hyperparameters.Resolve(nameOrKey);
+            if (key is null) return new RunRejected(RunId, problem!, allowed);
+        }
+        var entries = new List<HyperparameterChangeEntry>();
+        for (int i = 0; i < _state.Changes.Count; i++)
+        {
+            var change = _state.Changes[i];
+            if (key is not null && change.Key != key) continue;
+            string ValueAfter(int changes)
+            {
+                var config = _state.ConfigWith(changes);
+                try { return Hyperparameters.ValueOf(change.Key, RunOptionsBinder.Bind(config), config); }
+                catch (Exception e) when (e is ConfigException or Akka.Configuration.ConfigurationException or ArgumentException) { return change.Value; }
+            }
+            entries.Add(new HyperparameterChangeEntry(Hyperparameters.NameOf(change.Key), change.Key, ValueAfter(i), ValueAfter(i + 1),
+                change.FromIteration, change.AtUtc));
+        }
+        return new HyperparameterHistory(RunId, entries);
+    }
+
+    /// <summary>Success rates from the Prompt entities' journal (every judged group persisted), joined with the prompt set.</summary>
+    private void Weakest(GetWeakestPrompts m)
+    {
+        if (Refused(m.RunId)) return;
+        if (!_state.Started) { Sender.Tell(new RunRejected(RunId, $"no run with id {RunId}")); return; }
+        if (m.Count < 1) { Sender.Tell(new RunRejected(RunId, $"the number of prompts must be >= 1, got {m.Count}")); return; }
+        var system = Context.System;
+        var runId = RunId;
+        var session = _session?.Context.Tasks.Train;
+        var options = InForce();
+        Task.Run(async () =>
+        {
+            var prompts = session ?? TaskSuite.Create(options.Tasks, options.Seed, options.Tokenizer.Create()).Train;
+            var counts = await PromptIndexRebuild.LoadAsync(system, runId, upToIteration: int.MaxValue).ConfigureAwait(false);
+            return (object)PromptRanking.Weakest(runId, prompts, counts, m.Count, m.Tag, m.Domain);
+        }).PipeTo(Sender, failure: e => new RunRejected(runId, "reading the prompt statistics failed: " + e.GetBaseException().Message));
+    }
+
+    private object Pin()
+    {
+        var p = _state.Progress;
+        if (p.Checkpoint is not { } checkpoint)
+            return new RunRejected(RunId, $"run {RunId} has no checkpoint yet (warm-up SFT has not finished)");
+        int iteration = p.CommittedIterations;
+        bool pinned = CheckpointStore.Pin(checkpoint.Directory,
+            $"pinned from the console at {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}: run {RunId}, {iteration} iterations, version {p.WeightVersion}");
+        return new CheckpointPinned(RunId, iteration, p.WeightVersion, checkpoint.Directory, checkpoint.Sha256, pinned, pinned
+            ? $"kept when older checkpoints are pruned ({CheckpointStore.PinFile} written into the folder)"
+            : $"the folder is not visible from node {Akka.Cluster.Cluster.Get(Context.System).SelfAddress}: it is kept only while among the newest kimi.persistence.keep-checkpoints");
     }
 
     private RunStatus Status()

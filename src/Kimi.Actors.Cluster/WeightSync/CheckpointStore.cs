@@ -12,6 +12,9 @@ namespace Kimi.Actors.Cluster.WeightSync;
 /// </summary>
 public sealed class CheckpointStore(string root, int keep)
 {
+    /// <summary>A checkpoint folder holding this file is kept when older ones are pruned (<see cref="Pin"/>).</summary>
+    public const string PinFile = "PINNED";
+
     public string Root { get; } = Path.GetFullPath(root);
 
     public string DirectoryOf(RunId runId, long version) =>
@@ -48,14 +51,25 @@ public sealed class CheckpointStore(string root, int keep)
         return bytes;
     }
 
-    /// <summary>Keeps the newest <c>keep</c> versions of the run (never the one just written).</summary>
+    /// <summary>
+    /// Keeps <paramref name="directory"/> (a checkpoint folder) from ever being pruned: writes <see cref="PinFile"/> with
+    /// <paramref name="note"/> into it. False when the folder is not there (it lives on another node, or was pruned).
+    /// </summary>
+    public static bool Pin(string directory, string note)
+    {
+        if (!Directory.Exists(directory)) return false;
+        File.WriteAllText(Path.Combine(directory, PinFile), note + "\n");
+        return true;
+    }
+
+    /// <summary>Keeps the newest <c>keep</c> versions of the run (never the one just written), and every pinned one.</summary>
     private void Prune(RunId runId, long newest)
     {
         if (keep <= 0) return;
         var runDir = Path.Combine(Root, runId.Value);
         var old = Directory.GetDirectories(runDir, "v*")
             .Select(d => (Dir: d, Ok: long.TryParse(Path.GetFileName(d)[1..], NumberStyles.None, CultureInfo.InvariantCulture, out long v), Version: v))
-            .Where(x => x.Ok && x.Version < newest)
+            .Where(x => x.Ok && x.Version < newest && !File.Exists(Path.Combine(x.Dir, PinFile)))
             .OrderByDescending(x => x.Version)
             .Skip(keep - 1);
         foreach (var (dir, _, _) in old)

@@ -7,6 +7,7 @@ using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Judge;
 using Kimi.Actors.Tasks;
+using Kimi.Actors.Cluster.Management.Control;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
@@ -41,8 +42,12 @@ public static class TrainCommand
 
     /// <summary>What <c>kimi train</c> was given.</summary>
     /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
+    /// <param name="Serve">Listen for consoles on this port (<c>--serve [PORT]</c>); null: any free port, loopback only.</param>
     public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
-        string? Resume, int? Iterations, long? Seed, string? Device);
+        string? Resume, int? Iterations, long? Seed, string? Device, int? Serve = null);
+
+    /// <summary>The port <c>--serve</c> alone listens on: the documented port of cluster nodes.</summary>
+    public const int DefaultServePort = 4053;
 
     public static Command Create()
     {
@@ -57,14 +62,17 @@ public static class TrainCommand
         var iterations = CliOptions.Int("--iterations", "N", "RL iterations (kimi.run.iterations); with --resume, N more", min: 0);
         var seed = CliOptions.Long("--seed", "N", "the run's seed (kimi.run.seed)", min: 0);
         var device = CliOptions.Device("cpu, cuda, cuda:N or auto: kimi.run.device and, except auto, the workers' kimi.workers.devices", allowAuto: true);
+        var serve = CliOptions.OptionalInt("--serve", "PORT",
+            $"keep the run reachable by kimi-console on this port (default {DefaultServePort}) of akka.remote.dot-netty.tcp.hostname " +
+            "(127.0.0.1 unless set); prints the kimi-console line to use", min: 1, max: 65535, whenAlone: DefaultServePort);
         var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
             "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
         {
-            preset, config, set, output, resume, iterations, seed, device,
+            preset, config, set, output, resume, iterations, seed, device, serve,
         };
         command.SetAction(r => Run(
             new Arguments(r.GetValue(preset), r.GetValue(config)!, r.GetValue(set)!, r.GetValue(output), r.GetValue(resume),
-                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device)),
+                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device), r.GetValue(serve)),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
@@ -85,6 +93,8 @@ public static class TrainCommand
         if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || setsIdentity))
             throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
 
+        // --serve fixes the node's remoting port: the contact point a console names.
+        if (args.Serve is { } port) overrides.Add($"akka.remote.dot-netty.tcp.port={port}");
         // A resumed run keeps its journaled configuration: its --set values are hyperparameter changes the Run validates,
         // except settings of this process (akka.*, kimi.persistence.*, kimi.workers.*, ..., kimi.run.runs-dir).
         var nodeOverrides = resume is null ? overrides : overrides.Where(IsNodeSetting).ToList();
@@ -95,6 +105,8 @@ public static class TrainCommand
         if (engine is not ("cluster" or "local")) throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local");
         if (resume is not null && engine != "cluster")
             throw new UsageException("train: --resume needs the cluster engine (kimi.run.engine = cluster)");
+        if (args.Serve is not null && engine != "cluster")
+            throw new UsageException("train: --serve needs the cluster engine (kimi.run.engine = cluster): the local engine has no control plane");
         // Both engines judge with the node's judge settings; a run with code tasks needs the sandbox before it starts.
         try { JudgeSettings.FromConfig(config).Apply(startSandbox: options.Tasks.Families.Contains(Verifiers.Code)); }
         catch (ArgumentException e) { throw new ConfigException(e.Message); }
@@ -114,7 +126,7 @@ public static class TrainCommand
 
         return engine switch
         {
-            "cluster" => RunOnCluster(config, options, runId, folder, preset, resume is not null, iterations, runChanges, stdout, stderr),
+            "cluster" => RunOnCluster(config, options, runId, folder, preset, resume is not null, iterations, runChanges, args.Serve is not null, stdout, stderr),
             _ => RunLocally(options, folder, preset, stdout, stderr),
         };
     }
@@ -156,8 +168,9 @@ public static class TrainCommand
     }
 
     private static int RunOnCluster(Config config, RunOptions options, RunId runId, RunFolder folder, string? preset, bool resume, int? iterations,
-        IReadOnlyList<(string Key, string Value)> runChanges, TextWriter stdout, TextWriter stderr)
+        IReadOnlyList<(string Key, string Value)> runChanges, bool serve, TextWriter stdout, TextWriter stderr)
     {
+        if (serve) RefuseBusyPort(config);
         var wall = Stopwatch.StartNew();
         stderr.WriteLine(!resume
             ? $"run {options.RunId}: one-node cluster, writing {folder.Path}"
@@ -177,6 +190,12 @@ public static class TrainCommand
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         object result;
         var node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
+        if (serve)
+        {
+            var address = Akka.Cluster.Cluster.Get(node.System).SelfAddress;
+            var contact = new ContactPoint(address.Host!, address.Port!.Value);
+            stderr.WriteLine($"kimi: run {runId} is reachable at {contact}; steer it with: kimi-console --contact {contact} status");
+        }
         try
         {
             var commands = new List<object>();
@@ -238,6 +257,26 @@ public static class TrainCommand
             $"iterations {finished.StartIteration}..{finished.EndIteration}, actor overhead {finished.MeanOverheadFraction:P1} of iteration time"));
         stdout.WriteLine($"run {options.RunId} written to {folder.Path}");
         return 0;
+    }
+
+    /// <summary>A port another process holds is refused before anything starts, naming it (Akka would fail deep in remoting).</summary>
+    private static void RefuseBusyPort(Config config)
+    {
+        var host = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
+        int port = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
+        var address = host is "" or "0.0.0.0" ? System.Net.IPAddress.Any
+            : System.Net.IPAddress.TryParse(host, out var ip) ? ip
+            : System.Net.Dns.GetHostAddresses(host).FirstOrDefault() ?? System.Net.IPAddress.Any;
+        try
+        {
+            var listener = new System.Net.Sockets.TcpListener(address, port);
+            listener.Start();
+            listener.Stop();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new UsageException($"train: --serve {port}: cannot listen on {host}:{port} ({e.SocketErrorCode}: {e.Message}); choose another port");
+        }
     }
 
     /// <summary>The outcome of a cluster run stopped by a signal before it finished.</summary>

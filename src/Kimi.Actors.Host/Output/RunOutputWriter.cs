@@ -19,6 +19,7 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     private readonly List<IReadOnlyDictionary<string, double>> _rows = [];
     private readonly SortedDictionary<int, HeldOutPoint> _learningCurve = [];
     private string _accuracyLabel = "held-out accuracy";
+    private IReadOnlyDictionary<string, string>? _hyperparameters;
 
     /// <summary>Time in warm-up SFT steps and in RL iterations (excluding evaluations) seen by this writer.</summary>
     public double SftSeconds { get; private set; }
@@ -67,7 +68,18 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     {
         RlSeconds += m.IterationSeconds;
         var row = m.ToRow();
-        _metrics.Write(row);
+        if (m.Hyperparameters is { } hyperparameters)
+        {
+            // The values in force for this iteration, on its metrics line; TensorBoard gets them as text when they change.
+            _metrics.Write(new Dictionary<string, object>(row.Select(p => new KeyValuePair<string, object>(p.Key, p.Value)))
+            {
+                [HyperparameterLog.Tag] = HyperparameterLog.Typed(hyperparameters),
+            });
+            if (HyperparameterLog.Markdown(hyperparameters, _hyperparameters, m.Iteration) is { } text)
+                _tensorBoard.WriteText(HyperparameterLog.Tag, m.Iteration + 1, text);
+            _hyperparameters = hyperparameters;
+        }
+        else _metrics.Write(row);
         _rows.Add(row);
         _tensorBoard.WriteScalars(row.Where(p => p.Key != "iteration").Select(p => new KeyValuePair<string, double>("rl/" + p.Key, p.Value)), m.Iteration + 1);
     }

@@ -46,7 +46,7 @@ public sealed class JournalTests() : TestKit(ClusterBootstrap.Setup(NodeConfig.F
         };
         yield return new RunStarted("kimi.run { seed = 1 }\nkimi.tasks { families = [\"sum\"] }", 10, new DateTime(2026, 11, 28, 12, 0, 0, DateTimeKind.Utc));
         yield return new TargetExtended(15);
-        yield return new HyperparameterChanged("kimi.optimization.tau", "2", 4);
+        yield return new HyperparameterChanged("kimi.optimization.tau", "2", 4, new DateTime(2026, 11, 28, 12, 30, 5, DateTimeKind.Utc));
         yield return new SftFinished(1, new CheckpointRef("/data/checkpoints/run-1/v000001", new string('c', 64)), 120.5);
         foreach (var label in Enum.GetValues<EvaluationLabel>()) yield return new HeldOutRecorded(label, 10, evaluation);
         yield return new IterationCommitted(3, 5, new CheckpointRef("/data/checkpoints/run-1/v000005", new string('d', 64)), metrics,
@@ -76,9 +76,24 @@ public sealed class JournalTests() : TestKit(ClusterBootstrap.Setup(NodeConfig.F
             DeepEquality.AssertEqual(domain, back, domain.GetType().Name, exactCollections: false);
             // Plain JSON with its schema version first: readable without this build.
             var json = JsonNode.Parse(bytes)!.AsObject();
-            Assert.Equal(1, json["v"]!.GetValue<int>());
+            Assert.Equal(JournalSchema.Events[journal.Manifest(stored)].Version, json["v"]!.GetValue<int>());
             Assert.Equal("v", json.First().Key);
         }
+    }
+
+    [Fact]
+    public void A_version_1_hyperparameter_change_is_read_and_upgraded_without_a_time()
+    {
+        var serializer = new KimiJournalSerializer((ExtendedActorSystem)Sys);
+        // As builds before timed changes wrote it.
+        var v1 = """{"v":1,"key":"kimi.optimization.tau","value":"0.5","from_iteration":3}""";
+        var read = Assert.IsType<HyperparameterChangedV1>(serializer.FromBinary(Encoding.UTF8.GetBytes(v1), "hyperparameter-changed"));
+        Assert.Equal(new HyperparameterChanged("kimi.optimization.tau", "0.5", 3, null), JournalMapper.FromJournal(read));
+        // This build writes version 2, with the time.
+        var at = new DateTime(2026, 12, 1, 9, 0, 0, DateTimeKind.Utc);
+        var json = JsonNode.Parse(serializer.ToBinary(JournalMapper.ToJournal(new HyperparameterChanged("kimi.optimization.tau", "0.5", 3, at))))!.AsObject();
+        Assert.Equal(2, json["v"]!.GetValue<int>());
+        Assert.Equal(at, json["at_utc"]!.GetValue<DateTime>().ToUniversalTime());
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public static class JournalSchema
     {
         ["run-started"] = (typeof(RunStartedV1), 1),
         ["target-extended"] = (typeof(TargetExtendedV1), 1),
-        ["hyperparameter-changed"] = (typeof(HyperparameterChangedV1), 1),
+        ["hyperparameter-changed"] = (typeof(HyperparameterChangedV2), 2),
         ["sft-finished"] = (typeof(SftFinishedV1), 1),
         ["heldout-recorded"] = (typeof(HeldOutRecordedV1), 1),
         ["iteration-committed"] = (typeof(IterationCommittedV1), 1),
@@ -26,6 +26,20 @@ public static class JournalSchema
         ["group-judged"] = (typeof(GroupJudgedV1), 1),
         ["prompt-snapshot"] = (typeof(PromptSnapshotV1), 1),
     };
+
+    /// <summary>
+    /// The DTO types of older versions still read (manifest, version → type); <see cref="JournalMapper.FromJournal"/>
+    /// upgrades each to the domain event.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<(string Manifest, int Version), Type> Older = new Dictionary<(string, int), Type>
+    {
+        [("hyperparameter-changed", 1)] = typeof(HyperparameterChangedV1),
+    };
+
+    /// <summary>The DTO type that holds version <paramref name="version"/> of <paramref name="manifest"/> (null: none).</summary>
+    public static Type? TypeOf(string manifest, int version) =>
+        Events.TryGetValue(manifest, out var newest) && newest.Version == version ? newest.Type
+        : Older.TryGetValue((manifest, version), out var older) ? older : null;
 
     public static string ManifestOf(Type type) =>
         Events.FirstOrDefault(p => p.Value.Type == type).Key ?? throw new ArgumentException($"{type.Name} is not a journal event type");
@@ -37,7 +51,11 @@ public sealed record RunStartedV1(string Config, int TargetIterations, DateTime 
 
 public sealed record TargetExtendedV1(int TargetIterations) : IJournalEvent;
 
+/// <summary>Version 1: no time (journals written before changes were timed); read and upgraded, never written.</summary>
 public sealed record HyperparameterChangedV1(string Key, string Value, int FromIteration) : IJournalEvent;
+
+/// <param name="AtUtc">When the change was accepted.</param>
+public sealed record HyperparameterChangedV2(string Key, string Value, int FromIteration, DateTime AtUtc) : IJournalEvent;
 
 public sealed record SftFinishedV1(long WeightVersion, CheckpointDto Checkpoint, double Seconds) : IJournalEvent;
 

@@ -20,7 +20,7 @@ public static class JournalMapper
     {
         RunStarted e => new RunStartedV1(e.ConfigHocon, e.TargetIterations, e.StartedAtUtc),
         TargetExtended e => new TargetExtendedV1(e.TargetIterations),
-        HyperparameterChanged e => new HyperparameterChangedV1(e.Key, e.Value, e.FromIteration),
+        HyperparameterChanged e => new HyperparameterChangedV2(e.Key, e.Value, e.FromIteration, e.AtUtc ?? DateTime.UtcNow),
         SftFinished e => new SftFinishedV1(e.WeightVersion, ToDto(e.Checkpoint), e.Seconds),
         HeldOutRecorded e => new HeldOutRecordedV1(LabelName(e.Label), e.Iteration, ToDto(e.Evaluation)),
         IterationCommitted e => new IterationCommittedV1(e.Iteration, e.WeightVersion, ToDto(e.Checkpoint), e.Metrics.ToRow(),
@@ -39,7 +39,8 @@ public static class JournalMapper
     {
         RunStartedV1 e => new RunStarted(e.Config, e.TargetIterations, e.StartedAtUtc),
         TargetExtendedV1 e => new TargetExtended(e.TargetIterations),
-        HyperparameterChangedV1 e => new HyperparameterChanged(e.Key, e.Value, e.FromIteration),
+        HyperparameterChangedV1 e => new HyperparameterChanged(e.Key, e.Value, e.FromIteration, AtUtc: null),
+        HyperparameterChangedV2 e => new HyperparameterChanged(e.Key, e.Value, e.FromIteration, DateTime.SpecifyKind(e.AtUtc, DateTimeKind.Utc)),
         SftFinishedV1 e => new SftFinished(e.WeightVersion, FromDto(e.Checkpoint), e.Seconds),
         HeldOutRecordedV1 e => new HeldOutRecorded(ParseLabel(e.Label), e.Iteration, FromDto(e.Evaluation)),
         IterationCommittedV1 e => new IterationCommitted(e.Iteration, e.WeightVersion, FromDto(e.Checkpoint), IterationMetrics.FromRow(e.Metrics),
