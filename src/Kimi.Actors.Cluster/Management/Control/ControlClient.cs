@@ -135,6 +135,7 @@ public sealed class ControlClient : IAsyncDisposable
     /// <summary>
     /// Follows <paramref name="run"/>: its progress (<see cref="RunReported"/>) goes to <paramref name="target"/>, and
     /// <see cref="WatchLost"/> when the cluster has said nothing for longer than the lease; stop the returned actor to end it.
+    /// The gateway's first <see cref="WatchAlive"/> goes to <paramref name="target"/> too: the subscription stands.
     /// </summary>
     public IActorRef Watch(RunId run, IActorRef target) =>
         System.ActorOf(Akka.Actor.Props.Create(() => new WatchClient(this, run, target)));
@@ -196,7 +197,14 @@ public sealed class ControlClient : IAsyncDisposable
                 _heard = DateTime.UtcNow;
                 target.Tell(m);
             });
-            Receive<WatchAlive>(_ => _heard = DateTime.UtcNow);
+            bool confirmed = false;
+            Receive<WatchAlive>(m =>
+            {
+                _heard = DateTime.UtcNow;
+                // The first heartbeat confirms the subscription stands: the target learns that from here on nothing is missed.
+                if (!confirmed) target.Tell(m);
+                confirmed = true;
+            });
             Receive<Renew>(_ =>
             {
                 if (DateTime.UtcNow - _heard > silence)
