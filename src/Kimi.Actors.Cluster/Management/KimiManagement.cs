@@ -78,7 +78,7 @@ public sealed class KimiManagement : IExtension
     {
         if (Settings is not { } settings || _healthActor is null) return;
         _healthActor.Tell(new NodeHealthActor.EntitiesStarted(regions));
-        _system.SystemActorOf(NodeObserverActor.Props(Metrics, settings.MetricsInterval, regions, runType, runs), "kimi-observer");
+        _system.SystemActorOf(NodeObserverActor.Props(Metrics, settings.MetricsInterval, settings.CheckTimeout, regions, runType, runs), "kimi-observer");
     }
 
     internal void Publish(HealthSnapshot snapshot) => _health = snapshot;

@@ -17,14 +17,14 @@ internal sealed class NodeHealthActor : ReceiveActor, IWithTimers
     /// <summary>The persistence id the journal probe asks about; nothing is ever written under it.</summary>
     public const string ProbePersistenceId = "kimi-readiness-probe";
 
-    public sealed record EntitiesStarted(IReadOnlyDictionary<string, IActorRef> Regions);
+    public sealed record EntitiesStarted(IReadOnlyDictionary<string, IActorRef> Regions) : INoSerializationVerificationNeeded;
 
-    private sealed record Tick
+    private sealed record Tick : INoSerializationVerificationNeeded
     {
         public static Tick Instance { get; } = new();
     }
 
-    private sealed record RegionAnswer(string Type, int Round, ProbeResult Result);
+    private sealed record RegionAnswer(string Type, int Round, ProbeResult Result) : INoSerializationVerificationNeeded;
 
     private readonly KimiManagement _management;
     private readonly ManagementSettings _settings;

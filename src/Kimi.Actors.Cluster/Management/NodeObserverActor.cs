@@ -18,15 +18,16 @@ internal sealed class NodeObserverActor : ReceiveActor, IWithTimers
     /// <summary>Where GPU worker supervisors live: the child <c>worker</c> of an entity (region / shard / entity).</summary>
     public const string WorkerSelection = "/system/sharding/*/*/*/worker";
 
-    private sealed record Tick
+    private sealed record Tick : INoSerializationVerificationNeeded
     {
         public static Tick Instance { get; } = new();
     }
 
-    private sealed record RegionState(string Type, CurrentShardRegionState State);
+    /// <summary>Local only (never crosses a process), like the timer ticks.</summary>
+    private sealed record RegionState(string Type, CurrentShardRegionState State) : INoSerializationVerificationNeeded;
 
     private readonly NodeMetrics _metrics;
-    private readonly TimeSpan _interval;
+    private readonly TimeSpan _interval, _timeout;
     private readonly IReadOnlyDictionary<string, IActorRef> _regions;
     private readonly string? _runType;
     private readonly IActorRef _runs;
@@ -38,9 +39,11 @@ internal sealed class NodeObserverActor : ReceiveActor, IWithTimers
     /// <param name="regions">The shard regions this node hosts, by entity type name.</param>
     /// <param name="runType">The Run entity type's name when this node hosts Run entities.</param>
     /// <param name="runs">Routes to Run entities (region or proxy).</param>
-    public NodeObserverActor(NodeMetrics metrics, TimeSpan interval, IReadOnlyDictionary<string, IActorRef> regions, string? runType, IActorRef runs)
+    /// <param name="timeout">How long a region may take to answer (its gauges keep their last value if it does not).</param>
+    public NodeObserverActor(NodeMetrics metrics, TimeSpan interval, TimeSpan timeout, IReadOnlyDictionary<string, IActorRef> regions, string? runType,
+        IActorRef runs)
     {
-        (_metrics, _interval, _regions, _runType, _runs) = (metrics, interval, regions, runType, runs);
+        (_metrics, _interval, _timeout, _regions, _runType, _runs) = (metrics, interval, timeout, regions, runType, runs);
 
         Receive<Tick>(_ => Poll());
         Receive<RegionState>(r => Regions(r));
@@ -58,7 +61,7 @@ internal sealed class NodeObserverActor : ReceiveActor, IWithTimers
         _workers = [];
         Context.ActorSelection(WorkerSelection).Tell(SupervisedWorker.GetWorkerStats.Instance, Self);
         foreach (var (type, region) in _regions)
-            region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, _interval)
+            region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, _timeout)
                 .ContinueWith(t => t.IsCompletedSuccessfully ? (object)new RegionState(type, t.Result) : new Status.Failure(t.Exception!),
                     TaskContinuationOptions.ExecuteSynchronously)
                 .PipeTo(Self);
@@ -85,6 +88,7 @@ internal sealed class NodeObserverActor : ReceiveActor, IWithTimers
         }
     }
 
-    public static Props Props(NodeMetrics metrics, TimeSpan interval, IReadOnlyDictionary<string, IActorRef> regions, string? runType, IActorRef runs) =>
-        Akka.Actor.Props.Create(() => new NodeObserverActor(metrics, interval, regions, runType, runs));
+    public static Props Props(NodeMetrics metrics, TimeSpan interval, TimeSpan timeout, IReadOnlyDictionary<string, IActorRef> regions, string? runType,
+        IActorRef runs) =>
+        Akka.Actor.Props.Create(() => new NodeObserverActor(metrics, interval, timeout, regions, runType, runs));
 }
