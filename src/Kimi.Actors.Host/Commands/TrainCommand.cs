@@ -7,6 +7,7 @@ using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Judge;
 using Kimi.Actors.Tasks;
+using Kimi.Actors.Cluster.Management;
 using Kimi.Actors.Cluster.Management.Control;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
@@ -44,7 +45,7 @@ public static class TrainCommand
     /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
     /// <param name="Serve">Listen for consoles on this port (<c>--serve [PORT]</c>); null: any free port, loopback only.</param>
     public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
-        string? Resume, int? Iterations, long? Seed, string? Device, int? Serve = null);
+        string? Resume, int? Iterations, long? Seed, string? Device, int? ManagementPort = null, int? Serve = null);
 
     /// <summary>The port <c>--serve</c> alone listens on: the documented port of cluster nodes.</summary>
     public const int DefaultServePort = 4053;
@@ -65,14 +66,17 @@ public static class TrainCommand
         var serve = CliOptions.OptionalInt("--serve", "PORT",
             $"keep the run reachable by kimi-console on this port (default {DefaultServePort}) of akka.remote.dot-netty.tcp.hostname " +
             "(127.0.0.1 unless set); prints the kimi-console line to use", min: 1, max: 65535, whenAlone: DefaultServePort);
+        var managementPort = CliOptions.Int("--management-port", "PORT",
+            "serve /healthz/ready, /healthz/live and /metrics over HTTP on this port (kimi.management.http.port; turns " +
+            "kimi.management.enabled on)", min: 1);
         var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
             "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
         {
-            preset, config, set, output, resume, iterations, seed, device, serve,
+            preset, config, set, output, resume, iterations, seed, device, managementPort, serve,
         };
         command.SetAction(r => Run(
             new Arguments(r.GetValue(preset), r.GetValue(config)!, r.GetValue(set)!, r.GetValue(output), r.GetValue(resume),
-                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device), r.GetValue(serve)),
+                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device), r.GetValue(managementPort), r.GetValue(serve)),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
@@ -89,12 +93,18 @@ public static class TrainCommand
             // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
             if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
         }
+        if (args.ManagementPort is { } port)
+        {
+            if (port > 65535) throw new UsageException($"train: --management-port {port}: expected a TCP port, 1..65535");
+            overrides.Add($"{ManagementSettings.EnabledKey}=on");
+            overrides.Add($"{ManagementSettings.PortKey}={port}");
+        }
         bool setsIdentity = args.Settings.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
         if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || setsIdentity))
             throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
 
         // --serve fixes the node's remoting port: the contact point a console names.
-        if (args.Serve is { } port) overrides.Add($"akka.remote.dot-netty.tcp.port={port}");
+        if (args.Serve is { } servePort) overrides.Add($"akka.remote.dot-netty.tcp.port={servePort}");
         // A resumed run keeps its journaled configuration: its --set values are hyperparameter changes the Run validates,
         // except settings of this process (akka.*, kimi.persistence.*, kimi.workers.*, ..., kimi.run.runs-dir).
         var nodeOverrides = resume is null ? overrides : overrides.Where(IsNodeSetting).ToList();
@@ -162,6 +172,7 @@ public static class TrainCommand
         {
             WorkerSettings.FromConfig(config);
             RunNodeSettings.FromConfig(config);
+            ManagementSettings.FromConfig(config);
             PromptSettings.FromConfig(config);
         }
         catch (Exception e) when (e is ArgumentException or ConfigurationException) { throw new ConfigException(e.Message); }
@@ -196,6 +207,8 @@ public static class TrainCommand
             var contact = new ContactPoint(address.Host!, address.Port!.Value);
             stderr.WriteLine($"kimi: run {runId} is reachable at {contact}; steer it with: kimi-console --contact {contact} status");
         }
+        if (node.ManagementEndpoint is { } endpoint)
+            stderr.WriteLine($"run {options.RunId}: management endpoint {endpoint} ({ManagementSettings.ReadyPath}, {ManagementSettings.LivePath}, {ManagementSettings.MetricsPath})");
         try
         {
             var commands = new List<object>();
