@@ -123,7 +123,7 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
         var meta = SafeTensors.ReadHeader(file).Metadata;
         Assert.Equal(("1", _run.Value), (meta[PolicyWeights.VersionKey], meta[PolicyWeights.RunIdKey]));
 
-        // A fresh worker restores it (and publishes it again as version 1); a damaged copy is refused, naming the file.
+        // A fresh worker restores it (and publishes it again as version 1); a damaged copy is answered unusable, naming the file.
         var restorer = StartWorker();
         _store.Prune(_run, long.MaxValue);
         restorer.Tell(new RestoreCheckpoint(Req.Of("restore"), _run, 1, saved));
@@ -134,9 +134,11 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
         File.WriteAllBytes(file, bytes);
         var other = StartWorker();
         other.Tell(new RestoreCheckpoint(Req.Of("restore-damaged"), _run, 1, saved));
-        var refused = ExpectMsg<WorkRejected>().Reason;
-        Assert.Contains(file, refused);
-        Assert.Contains("SHA-256", refused);
+        // Answered as unusable (not rejected work), so the Run can fall back to an older checkpoint.
+        var unusable = ExpectMsg<CheckpointUnusable>();
+        Assert.Equal(Req.Of("restore-damaged"), unusable.RequestId);
+        Assert.Contains(file, unusable.Problem);
+        Assert.Contains("SHA-256", unusable.Problem);
     }
 
     [Fact]
