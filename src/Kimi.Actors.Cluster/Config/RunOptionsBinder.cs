@@ -5,6 +5,7 @@ using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Objectives;
 using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Rl.Training;
+using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Cluster.Configuration;
 
@@ -16,6 +17,18 @@ public static class RunOptionsBinder
     /// they are read by their own settings classes and are not journaled with a run.
     /// </summary>
     public static readonly string[] NodeSections = ["workers", "cluster", "persistence", "prompt", "faults"];
+
+    /// <summary>
+    /// Run keys added since journal schema 1, with the values that reproduce how such a run worked. A journaled
+    /// configuration is complete for its own schema, so a run started before a key existed falls back to these
+    /// (<see cref="Upgrade"/>) and is rebuilt exactly as it ran: the same prompt sets, evaluated the same way.
+    /// </summary>
+    public const string AddedSinceSchema1 = """
+        kimi.tasks { identity = text, validation-per-level = 0, validation-file = "" }
+        """;
+
+    /// <summary>A journaled run configuration completed with the keys its schema predates (<see cref="AddedSinceSchema1"/>).</summary>
+    public static Config Upgrade(Config journaled) => journaled.WithFallback(ConfigurationFactory.ParseString(AddedSinceSchema1));
 
     /// <summary>The run's own configuration as HOCON text (the <c>kimi</c> tree without the node sections), for the journal.</summary>
     public static string RunConfigHocon(Config config)
@@ -67,7 +80,7 @@ public static class RunOptionsBinder
             ? CurriculumSchedule.ByIteration(levels)
             : CurriculumSchedule.BySuccessRate(bar, minAttempts);
 
-        string trainFile = r.String("tasks.train-file"), heldOutFile = r.String("tasks.heldout-file");
+        string trainFile = r.String("tasks.train-file"), validationFile = r.String("tasks.validation-file"), heldOutFile = r.String("tasks.heldout-file");
         var options = new RunOptions
         {
             Seed = r.Long("run.seed", 0),
@@ -79,9 +92,17 @@ public static class RunOptionsBinder
             {
                 Families = r.StringList("tasks.families"),
                 TrainPerLevel = r.Int("tasks.train-per-level", 1, 10_000_000),
+                ValidationPerLevel = r.Int("tasks.validation-per-level", 0, 1_000_000),
                 HeldOutPerLevel = r.Int("tasks.heldout-per-level", 1, 1_000_000),
                 TrainFile = trainFile.Length == 0 ? null : trainFile,
+                ValidationFile = validationFile.Length == 0 ? null : validationFile,
                 HeldOutFile = heldOutFile.Length == 0 ? null : heldOutFile,
+                Identity = r.Choice("tasks.identity", v => v switch
+                {
+                    "canonical" => PromptIdentity.Canonical,
+                    "text" => PromptIdentity.Text,
+                    _ => throw new ArgumentException(v),
+                }, ["canonical", "text"]),
             },
             Sft = new SftOptions
             {
@@ -168,6 +189,12 @@ public static class RunOptionsBinder
             throw new ConfigException(
                 $"{r.Path("rollout.token-budget")} = {tokenBudget} is below prompts-per-iteration * samples-per-prompt " +
                 $"({options.Rollout.PromptsPerIteration * options.Rollout.SamplesPerPrompt}): every response in flight needs at least one token per iteration (0 turns the budget off)");
+        bool hasValidation = options.Tasks.TrainFile is null ? options.Tasks.ValidationPerLevel > 0 : options.Tasks.ValidationFile is not null;
+        if (options.Tasks.Identity == PromptIdentity.Canonical && options.Eval.EveryIterations > 0 && !hasValidation)
+            throw new ConfigException(
+                $"{r.Path("eval.every-iterations")} = {options.Eval.EveryIterations} evaluates a validation set, and there is none " +
+                $"({(options.Tasks.TrainFile is null ? "kimi.tasks.validation-per-level = 0" : "no kimi.tasks.validation-file")}); " +
+                "give one, or set eval.every-iterations = 0 (the test set is only evaluated after SFT and at the end)");
         if (options.Rollout.Repeat.Enabled && options.Rollout.Repeat.MinSpan < 2 * options.Rollout.Repeat.MaxPeriod)
             throw new ConfigException(
                 $"{r.Path("rollout.repeat.min-span")} = {options.Rollout.Repeat.MinSpan} must be at least twice rollout.repeat.max-period ({options.Rollout.Repeat.MaxPeriod})");

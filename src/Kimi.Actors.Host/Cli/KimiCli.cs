@@ -17,6 +17,7 @@ public static class KimiCli
         EvalCommand.Create,
         RunsCommand.Create,
         ModelCommand.Create,
+        TasksCommand.Create,
         WorkerCommand.Create,
     ];
 

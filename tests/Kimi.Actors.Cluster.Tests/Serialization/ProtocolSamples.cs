@@ -107,8 +107,8 @@ internal static class ProtocolSamples
         // Run entity
         var metrics = new IterationMetrics
         {
-            Iteration = 3, WeightVersion = 5, Prompts = 2, Samples = 16, RewardMean = 0.5, Accuracy = 0.5, HeldOutAccuracy = 0.7,
-            HeldOutAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 }, OverheadFraction = 0.02,
+            Iteration = 3, WeightVersion = 5, Prompts = 2, Samples = 16, RewardMean = 0.5, Accuracy = 0.5, ValidationAccuracy = 0.7,
+            ValidationAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 }, OverheadFraction = 0.02,
         };
         yield return new RunProtocol.StartRun(Run, "kimi.run { seed = 1 }");
         yield return new RunProtocol.ContinueRun(Run, 5);
