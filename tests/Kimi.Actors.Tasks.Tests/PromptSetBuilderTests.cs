@@ -21,7 +21,7 @@ public class PromptSetBuilderTests
     [Fact]
     public void Counts_ids_and_order_follow_families_and_levels()
     {
-        var (train, validation, test) = PromptSetBuilder.Build(BuiltinTasks.All, trainPerLevel: 30, validationPerLevel: 4, testPerLevel: 5, seed: 7);
+        var (train, validation, test) = PromptSetBuilder.Build([new SumTask(), new CountdownTask()], trainPerLevel: 30, validationPerLevel: 4, testPerLevel: 5, seed: 7);
         Assert.Equal((2 * 3 * 30, 2 * 3 * 4, 2 * 3 * 5), (train.Count, validation.Count, test.Count));
         Assert.Equal("sum-d1-000000", train[0].Id);
         Assert.Equal("sum-d1-000029", train[29].Id);
