@@ -3,6 +3,7 @@ using Kimi.Actors.Model;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Objectives;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Rl.Training;
 using Kimi.Actors.Tasks;
@@ -25,6 +26,7 @@ public static class RunOptionsBinder
     /// </summary>
     public const string AddedSinceSchema1 = """
         kimi.tasks { identity = text, validation-per-level = 0, validation-file = "" }
+        kimi.optimization { lr-schedule = constant, lr-warmup-iterations = 0, lr-min-ratio = 0.1 }
         """;
 
     /// <summary>A journaled run configuration completed with the keys its schema predates (<see cref="AddedSinceSchema1"/>).</summary>
@@ -34,10 +36,27 @@ public static class RunOptionsBinder
     public static string RunConfigHocon(Config config)
     {
         var sb = new System.Text.StringBuilder();
-        foreach (var key in config.GetConfig("kimi").Root.GetObject().Items.Keys.Where(k => !NodeSections.Contains(k)).Order())
+        foreach (var key in config.GetConfig("kimi").Root.GetObject().Items.Keys.Where(k => !NodeSections.Contains(k) && !CommandSections.Contains(k)).Order())
             sb.Append("kimi.").Append(key).Append(" {\n").Append(HoconText.Render(config.GetConfig("kimi." + key).Root.GetObject())).Append("}\n");
         return sb.ToString();
     }
+
+    /// <summary>An SFT section (<c>kimi.sft</c>, <c>kimi.long2short.shortest-rs</c>) without its flaw rate, which only warm-up SFT has.</summary>
+    public static SftOptions Sft(ConfigReader r, string section, ModelConfig model) => new()
+    {
+        Steps = r.Int($"{section}.steps", 0, 10_000_000),
+        SequencesPerStep = r.Int($"{section}.sequences-per-step", 1, 1_000_000),
+        PackLength = r.Int($"{section}.pack-length", 8, model.MaxPositionEmbeddings),
+        LearningRate = r.Double($"{section}.learning-rate", 0),
+        WarmupSteps = r.Int($"{section}.warmup-steps", 0),
+        MinLrRatio = r.Double($"{section}.min-lr-ratio", 0, 1),
+        WeightDecay = r.Double($"{section}.weight-decay", 0),
+        GradClip = r.Double($"{section}.grad-clip", 0),
+        FlawRate = 0,
+    };
+
+    /// <summary>Sections of <c>kimi</c> that commands other than a run read (<c>kimi long2short</c>); not journaled with a run.</summary>
+    public static readonly string[] CommandSections = ["long2short"];
 
     /// <summary>Binds the run's options with the tokenizer its configuration names (today: the built-in character tokenizer).</summary>
     public static RunOptions Bind(Config config) => Bind(config, TokenizerSpec.Char.Create());
@@ -104,18 +123,7 @@ public static class RunOptionsBinder
                     _ => throw new ArgumentException(v),
                 }, ["canonical", "text"]),
             },
-            Sft = new SftOptions
-            {
-                Steps = r.Int("sft.steps", 0, 10_000_000),
-                SequencesPerStep = r.Int("sft.sequences-per-step", 1, 1_000_000),
-                PackLength = r.Int("sft.pack-length", 8, model.MaxPositionEmbeddings),
-                LearningRate = r.Double("sft.learning-rate", 0),
-                WarmupSteps = r.Int("sft.warmup-steps", 0),
-                MinLrRatio = r.Double("sft.min-lr-ratio", 0, 1),
-                WeightDecay = r.Double("sft.weight-decay", 0),
-                GradClip = r.Double("sft.grad-clip", 0),
-                FlawRate = r.Double("sft.flaw-rate", 0, 1),
-            },
+            Sft = Sft(r, "sft", model) with { FlawRate = r.Double("sft.flaw-rate", 0, 1) },
             Rollout = new RolloutOptions
             {
                 PromptsPerIteration = r.Int("rollout.prompts-per-iteration", 1, 1_000_000),
@@ -144,6 +152,14 @@ public static class RunOptionsBinder
                     _ => throw new ArgumentException(v),
                 }, ["sum", "token-mean"]),
                 LearningRate = r.Double("optimization.learning-rate", 0),
+                LrSchedule = r.Choice("optimization.lr-schedule", v => v switch
+                {
+                    "constant" => LearningRateSchedule.Constant,
+                    "cosine" => LearningRateSchedule.Cosine,
+                    _ => throw new ArgumentException(v),
+                }, ["constant", "cosine"]),
+                LrWarmupIterations = r.Int("optimization.lr-warmup-iterations", 0, 1_000_000),
+                LrMinRatio = r.Double("optimization.lr-min-ratio", 0, 1),
                 WeightDecay = r.Double("optimization.weight-decay", 0),
                 Beta1 = r.Double("optimization.beta1", 0, 1),
                 Beta2 = r.Double("optimization.beta2", 0, 1),
@@ -202,7 +218,7 @@ public static class RunOptionsBinder
         var init = r.String("run.init-checkpoint");
         options = options with { InitCheckpoint = init.Length == 0 ? null : init };
         r.String("run.engine", allowEmpty: false);
-        r.RejectUnknownKeys(NodeSections);
+        r.RejectUnknownKeys([.. NodeSections, .. CommandSections]);
         return options;
     }
 }

@@ -20,6 +20,7 @@ public static class KimiCli
         RunsCommand.Create,
         ModelCommand.Create,
         TasksCommand.Create,
+        Long2ShortCommand.Create,
         WorkerCommand.Create,
     ];
 

@@ -171,7 +171,7 @@ public sealed class LocalRunEngine : IDisposable
             {
                 _hooks.OnTrain?.Invoke(m);
                 var sw = Stopwatch.StartNew();
-                var (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed);
+                var (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed, m.LearningRate);
                 return new IterationTrained(m.Request, stats, Published(++_version), consumed, sw.Elapsed.TotalSeconds);
             }
             case Evaluate m:

@@ -263,7 +263,7 @@ public sealed record RunMachine
     // ------------------------------------------------------------------ iterations
 
     private IterationEnv Env(RunContext ctx, TimeSpan now) => new(ctx, Options, AvailableGenerators.ToList(), Generators.Count, JudgeSlots,
-        Progress.WeightVersion, Progress.Checkpoint ?? new CheckpointRef("", ""), now);
+        Progress.WeightVersion, Progress.Checkpoint ?? new CheckpointRef("", ""), now, Progress.TargetIterations);
 
     /// <summary>An iteration boundary: stop, pause, or take the pending options and start the next iteration.</summary>
     private RunMachine Boundary(RunContext ctx, TimeSpan now, Effects fx)

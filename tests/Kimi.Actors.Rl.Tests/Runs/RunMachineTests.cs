@@ -1,6 +1,7 @@
 using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
@@ -126,6 +127,25 @@ public class RunMachineTests
         Assert.Equal((2, 3L, true), (h.Machine.Progress.CommittedIterations, h.Machine.Progress.WeightVersion, h.Machine.Progress.Completed));
         // Nothing more happens once it is over.
         Assert.Empty(h.Feed(new StopRequested()));
+    }
+
+    [Fact]
+    public void Each_iteration_trains_at_its_scheduled_learning_rate()
+    {
+        // Cosine over 4 iterations with 2 of warm-up from 1e-3 to 1e-4: 1e-3 · 1/2, 1e-3, then cos from the peak, 1e-4 + 9e-4 · (1 + cos(π/2)) / 2.
+        var options = MachineHarness.Options(iterations: 4) with
+        {
+            Optimization = new PolicyOptimizationOptions { LearningRate = 1e-3, LrSchedule = LearningRateSchedule.Cosine, LrWarmupIterations = 2, LrMinRatio = 0.1 },
+        };
+        var h = new MachineHarness(options);
+        h.DriveToEnd();
+        var rates = h.Of<TrainGroups>().Select(t => (t.Iteration, t.LearningRate)).ToList();
+        Assert.Equal([0, 1, 2, 3], rates.Select(r => r.Iteration));
+        Assert.Equal([5e-4, 1e-3, 1e-3, 5.5e-4], rates.Select(r => r.LearningRate), (a, b) => Math.Abs(a - b) < 1e-12);
+        // A constant schedule (the default of a journaled schema-1 run) trains every iteration at the configured rate.
+        var constant = new MachineHarness(MachineHarness.Options(iterations: 3));
+        constant.DriveToEnd();
+        Assert.All(constant.Of<TrainGroups>(), t => Assert.Equal(new PolicyOptimizationOptions().LearningRate, t.LearningRate));
     }
 
     [Fact]
