@@ -7,6 +7,7 @@ using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Judge;
 using Kimi.Actors.Tasks;
+using Kimi.Actors.Cluster.Management;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
@@ -41,7 +42,7 @@ public static class TrainCommand
     /// <summary>What <c>kimi train</c> was given.</summary>
     /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
     public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
-        string? Resume, int? Iterations, long? Seed, string? Device);
+        string? Resume, int? Iterations, long? Seed, string? Device, int? ManagementPort = null);
 
     public static Command Create()
     {
@@ -53,16 +54,19 @@ public static class TrainCommand
         var iterations = CliOptions.Int("--iterations", "N", "RL iterations (kimi.run.iterations); with --resume, N more", min: 0);
         var seed = CliOptions.Long("--seed", "N", "the run's seed (kimi.run.seed)", min: 0);
         var device = CliOptions.Device("cpu, cuda, cuda:N or auto: kimi.run.device and, except auto, the workers' kimi.workers.devices", allowAuto: true);
+        var managementPort = CliOptions.Int("--management-port", "PORT",
+            "serve /healthz/ready, /healthz/live and /metrics over HTTP on this port (kimi.management.http.port; turns " +
+            "kimi.management.enabled on)", min: 1);
         var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
             "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
         {
-            layers.Preset, layers.Config, layers.Set, output, resume, iterations, seed, device,
+            layers.Preset, layers.Config, layers.Set, output, resume, iterations, seed, device, managementPort,
         };
         command.SetAction(r =>
         {
             var (preset, files, settings) = layers.Read(r);
             return Run(new Arguments(preset, files, settings, r.GetValue(output), r.GetValue(resume), r.GetValue(iterations), r.GetValue(seed),
-                r.GetValue(device)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
+                r.GetValue(device), r.GetValue(managementPort)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
         });
         return command;
     }
@@ -78,6 +82,12 @@ public static class TrainCommand
             overrides.Add($"kimi.run.device={device}");
             // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
             if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
+        }
+        if (args.ManagementPort is { } port)
+        {
+            if (port > 65535) throw new UsageException($"train: --management-port {port}: expected a TCP port, 1..65535");
+            overrides.Add($"{ManagementSettings.EnabledKey}=on");
+            overrides.Add($"{ManagementSettings.PortKey}={port}");
         }
         bool setsIdentity = args.Settings.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
         if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || setsIdentity))
@@ -148,6 +158,7 @@ public static class TrainCommand
         {
             WorkerSettings.FromConfig(config);
             RunNodeSettings.FromConfig(config);
+            ManagementSettings.FromConfig(config);
             PromptSettings.FromConfig(config);
         }
         catch (Exception e) when (e is ArgumentException or ConfigurationException) { throw new ConfigException(e.Message); }
@@ -175,6 +186,8 @@ public static class TrainCommand
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         object result;
         var node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
+        if (node.ManagementEndpoint is { } endpoint)
+            stderr.WriteLine($"run {options.RunId}: management endpoint {endpoint} ({ManagementSettings.ReadyPath}, {ManagementSettings.LivePath}, {ManagementSettings.MetricsPath})");
         try
         {
             var commands = new List<object>();
