@@ -77,11 +77,12 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
             [0.5, -0.5], [0, 0])).ToList();
         var options = new PolicyOptimizationOptions { Epochs = 1, LearningRate = 1e-3 };
 
-        worker.Tell(new TrainIteration(Req.Of("t-wrong"), _run, 0, groups, options, CurrentVersion: 7, Seed: 1));
+        worker.Tell(new TrainIteration(Req.Of("t-wrong"), _run, 0, groups, options, CurrentVersion: 7, Seed: 1, LearningRate: 1e-3));
         Assert.Contains("expects version 7", ExpectMsg<WorkRejected>().Reason);
 
-        worker.Tell(new TrainIteration(Req.Of("t0"), _run, 0, groups, options, CurrentVersion: 0, Seed: 1));
+        worker.Tell(new TrainIteration(Req.Of("t0"), _run, 0, groups, options, CurrentVersion: 0, Seed: 1, LearningRate: 4e-4));
         var trained = ExpectMsg<IterationTrained>(TimeSpan.FromSeconds(10));
+        Assert.Equal(4e-4, trained.Stats.LearningRate);   // the iteration's scheduled rate, not the options' base rate
         Assert.Equal((1L, _run), (trained.Weights.Version, trained.Weights.Run));
         Assert.Equal(1, _store.LatestVersion(_run));
         Assert.True(double.IsFinite(trained.Stats.Loss));
