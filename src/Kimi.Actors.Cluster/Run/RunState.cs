@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
@@ -28,7 +29,7 @@ public sealed record RunState(RunId RunId, string? ConfigHocon, ImmutableList<Hy
     /// <summary>The run's configuration with the first <paramref name="changes"/> accepted changes applied, in order.</summary>
     public Config ConfigWith(int changes)
     {
-        var config = ConfigurationFactory.ParseString(ConfigHocon ?? "");
+        var config = RunOptionsBinder.Upgrade(ConfigurationFactory.ParseString(ConfigHocon ?? ""));
         foreach (var change in Changes.Take(changes))
             config = ConfigurationFactory.ParseString($"{change.Key} = {change.Value}").WithFallback(config);
         return config;

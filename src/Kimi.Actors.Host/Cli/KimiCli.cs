@@ -19,6 +19,8 @@ public static class KimiCli
         CurateCommand.Create,
         RunsCommand.Create,
         ModelCommand.Create,
+        TasksCommand.Create,
+        Long2ShortCommand.Create,
         WorkerCommand.Create,
     ];
 
