@@ -38,7 +38,8 @@ public class RunControlTests
         var runId = NewRunId();
         var (recorder, seen, done) = ProgressRecorders.Start(a.System);
         a.Watch(runId, recorder);
-        Assert.IsType<RunAccepted>(await a.AskAsync(new StartRun(runId, RunNode.RunConfig(iterations: 6)), "start"));
+        // Prioritized (every difficulty eligible) before the change, so the switch to the curriculum shows.
+        Assert.IsType<RunAccepted>(await a.AskAsync(new StartRun(runId, RunNode.RunConfig(iterations: 6, extra: "kimi.sampling.strategy = prioritized")), "start"));
         await Until(() => Iterations(seen).Count >= 1, "the first iteration");
 
         Assert.IsType<RunStatus>(await a.AskAsync(new PauseRun(runId), "pause"));
