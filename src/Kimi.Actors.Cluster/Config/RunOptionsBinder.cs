@@ -1,8 +1,10 @@
 using Akka.Configuration;
 using Kimi.Actors.Model;
+using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Objectives;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Rl.Training;
 
@@ -26,10 +28,12 @@ public static class RunOptionsBinder
         return sb.ToString();
     }
 
-    /// <summary>Binds the run's options with the tokenizer its configuration names (today: the built-in character tokenizer).</summary>
-    public static RunOptions Bind(Config config) => Bind(config, TokenizerSpec.Char.Create());
-
-    public static RunOptions Bind(Config config, ITokenizer tokenizer)
+    /// <summary>
+    /// Binds the run's options. The model is the tiny built-in one of <c>kimi.model.*</c> with the character tokenizer, or,
+    /// when <c>kimi.model.pretrained</c> names a Hugging Face folder, that folder's config, tokenizer (prompts through its
+    /// chat template or <c>kimi.model.prompt-template</c>) and stop ids.
+    /// </summary>
+    public static RunOptions Bind(Config config)
     {
         var r = new ConfigReader(config, "kimi");
         var model = new ModelConfig
@@ -43,9 +47,40 @@ public static class RunOptionsBinder
             TieWordEmbeddings = r.Bool("model.tie-embeddings"),
             RopeTheta = r.Double("model.rope-theta", 0, exclusiveMin: true),
         };
-        model = tokenizer is CharTokenizer ct ? ct.Apply(model) : model with { VocabSize = tokenizer.VocabSize };
+        model = CharTokenizer.Instance.Apply(model);
         try { model.Validate(); }
         catch (ArgumentException e) { throw new ConfigException("kimi.model: " + e.Message); }
+        var tokenizer = TokenizerSpec.Char;
+        IReadOnlyList<int>? stopTokens = null;
+        string pretrained = r.String("model.pretrained"), promptTemplate = r.String("model.prompt-template", allowEmpty: false);
+        string dtype = r.Choice("model.dtype", v => v is "auto" or "float32" or "bfloat16" ? v : throw new ArgumentException(v), ["auto", "float32", "bfloat16"]);
+        if (promptTemplate != "chat" && !promptTemplate.Contains(HfPromptTokenizer.PromptPlaceholder, StringComparison.Ordinal))
+            throw new ConfigException($"{r.Path("model.prompt-template")} = \"{promptTemplate}\": expected chat, or a template with {HfPromptTokenizer.PromptPlaceholder} where the prompt goes");
+        if (pretrained.Length > 0)
+        {
+            string key = r.Path("model.pretrained");
+            try
+            {
+                var folder = PretrainedFolder.Open(pretrained);
+                model = folder.Config;
+                stopTokens = folder.StopTokenIds.Count > 0 ? folder.StopTokenIds : null;
+                tokenizer = TokenizerSpec.Hf(pretrained, promptTemplate == "chat" ? null : promptTemplate);
+                // Loaded once per process (the workers and judges of this node reuse it): a tokenizer that does not fit the
+                // model, or a chat prompt without a chat template, stops start-up here.
+                tokenizer.Create();
+            }
+            catch (Exception e) when (e is CheckpointException or ArgumentException)
+            {
+                throw new ConfigException($"{key} = {pretrained}: {e.Message}");
+            }
+        }
+        var masterWeights = r.Choice("optimization.master-weights", v => v switch
+        {
+            "auto" => MasterWeightsMode.Auto,
+            "on" => MasterWeightsMode.On,
+            "off" => MasterWeightsMode.Off,
+            _ => throw new ArgumentException(v),
+        }, ["auto", "on", "off"]);
 
         var strategy = r.Choice("sampling.strategy", SamplingStrategies.Parse,
             ["uniform", "curriculum", "prioritised", "curriculum-prioritised"]);
@@ -75,6 +110,10 @@ public static class RunOptionsBinder
             Device = r.String("run.device", allowEmpty: false),
             Threads = r.Int("run.threads", 0, 1024),
             Model = model,
+            Pretrained = pretrained.Length == 0 ? null : Path.GetFullPath(pretrained),
+            Tokenizer = tokenizer,
+            StopTokens = stopTokens,
+            Dtype = dtype,
             Tasks = new TaskOptions
             {
                 Families = r.StringList("tasks.families"),
@@ -82,6 +121,7 @@ public static class RunOptionsBinder
                 HeldOutPerLevel = r.Int("tasks.heldout-per-level", 1, 1_000_000),
                 TrainFile = trainFile.Length == 0 ? null : trainFile,
                 HeldOutFile = heldOutFile.Length == 0 ? null : heldOutFile,
+                HeldOutFraction = r.Double("tasks.heldout-fraction", 0, 0.9),
             },
             Sft = new SftOptions
             {
@@ -94,6 +134,7 @@ public static class RunOptionsBinder
                 WeightDecay = r.Double("sft.weight-decay", 0),
                 GradClip = r.Double("sft.grad-clip", 0),
                 FlawRate = r.Double("sft.flaw-rate", 0, 1),
+                MasterWeights = masterWeights,
             },
             Rollout = new RolloutOptions
             {
@@ -138,6 +179,7 @@ public static class RunOptionsBinder
                     "current-policy" => SegmentSelection.CurrentPolicy,
                     _ => throw new ArgumentException(v),
                 }, ["all", "current-policy"]),
+                MasterWeights = masterWeights,
             },
             LengthPenalty = new LengthPenaltyOptions
             {
@@ -172,8 +214,9 @@ public static class RunOptionsBinder
             throw new ConfigException(
                 $"{r.Path("rollout.repeat.min-span")} = {options.Rollout.Repeat.MinSpan} must be at least twice rollout.repeat.max-period ({options.Rollout.Repeat.MaxPeriod})");
         r.String("run.runs-dir", allowEmpty: false);
+        // A Hugging Face model starts from its own weights unless init-checkpoint names others (e.g. an earlier run's).
         var init = r.String("run.init-checkpoint");
-        options = options with { InitCheckpoint = init.Length == 0 ? null : init };
+        options = options with { InitCheckpoint = init.Length > 0 ? init : options.Pretrained };
         r.String("run.engine", allowEmpty: false);
         r.RejectUnknownKeys(NodeSections);
         return options;

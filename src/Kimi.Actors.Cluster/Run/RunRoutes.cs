@@ -47,7 +47,7 @@ internal sealed class RunRoutes(ActorSystem system, IActorRef run, RunId runId, 
                     success: counts => new LocalInput(new PromptCountsLoaded(counts)),
                     failure: e => new LocalInput(new RunAborted("rebuilding the prompt index from the journal failed: " + e.Message)));
                 break;
-            case InitPolicy m: Trainer(new W.InitPolicy(m.Request, runId, m.Model.ToJson(), m.Seed, m.InitCheckpoint)); break;
+            case InitPolicy m: Trainer(new W.InitPolicy(m.Request, runId, m.Model.ToJson(), m.Seed, m.InitCheckpoint, m.Dtype)); break;
             case RunWarmupSft m: Trainer(new W.RunWarmupSft(m.Request, runId, m.Tasks, m.Sft, m.Seed, tokenizer)); break;
             case TrainGroups m: Trainer(new W.TrainIteration(m.Request, runId, m.Iteration, [.. m.Groups], m.Optimization, m.CurrentVersion, m.Seed)); break;
             case SaveCheckpoint m: Trainer(new W.SaveCheckpoint(m.Request, runId, m.Version)); break;

@@ -268,7 +268,7 @@ public sealed record IterationState
     {
         Temperature = options.Rollout.Temperature, TopP = options.Rollout.TopP,
         MaxResponseTokens = options.Rollout.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize,
-        TokenBudget = options.Rollout.TokenBudget,
+        TokenBudget = options.Rollout.TokenBudget, StopTokens = options.StopTokens,
         RepeatDetector = options.Rollout.Repeat.Enabled
             ? new PeriodicRepeatDetector(options.Rollout.Repeat.MaxPeriod, options.Rollout.Repeat.MinSpan).Validate()
             : null,

@@ -196,7 +196,7 @@ public sealed record RunMachine
         if (!AvailableGenerators.Any()) return Fail(fx, "no rollout generator became available");
         if (!Progress.SftDone)
         {
-            var init = fx.Add(new InitPolicy(fx.NewRequest(), Options.Model, Options.Seed, Options.InitCheckpoint));
+            var init = fx.Add(new InitPolicy(fx.NewRequest(), Options.Model, Options.Seed, Options.InitCheckpoint, Options.Dtype));
             return this with { Phase = RunPhase.Initialising, Pending = init.Request };
         }
         if (Progress.Checkpoint is null) return Fail(fx, $"run {RunId} has finished warm-up SFT but its journal names no checkpoint");

@@ -1,4 +1,5 @@
 using Kimi.Actors.Rl.Objectives;
+using Kimi.Actors.Rl.Optimization;
 
 namespace Kimi.Actors.Rl.Training;
 
@@ -37,6 +38,8 @@ public sealed record PolicyOptimizationOptions
     public double Clip { get; init; } = 0.2;
     /// <summary>Which tokens of a response resumed across iterations (several policy versions) enter the loss.</summary>
     public SegmentSelection Segments { get; init; } = SegmentSelection.All;
+    /// <summary>float32 master weights for the optimizer (auto: when the policy is bf16 or fp16).</summary>
+    public MasterWeightsMode MasterWeights { get; init; } = MasterWeightsMode.Auto;
 
     public int StepsPerIteration => Epochs * MiniBatches;
 }

@@ -28,6 +28,7 @@ public sealed class PolicyTrainer : IDisposable
     private readonly LlamaForCausalLM _policy;
     private readonly PolicyOptimizationOptions _options;
     private PolicyOptimizer? _optimizer;
+    private readonly TrainableWeights _weights;
 
     public PolicyTrainer(LlamaForCausalLM policy, PolicyOptimizationOptions options)
     {
@@ -37,7 +38,11 @@ public sealed class PolicyTrainer : IDisposable
         if (options.LearningRate < 0) throw new ArgumentException($"learning rate must be >= 0, got {options.LearningRate}");
         _policy = policy;
         _options = options;
+        _weights = new TrainableWeights(policy, options.MasterWeights);
     }
+
+    /// <summary>Whether the optimizer steps on float32 masters of the policy's parameters.</summary>
+    public bool UsesMasterWeights => _weights.UsesMasters;
 
     public LlamaForCausalLM Policy => _policy;
 
@@ -71,8 +76,8 @@ public sealed class PolicyTrainer : IDisposable
         {
             _optimizer?.Dispose();
             _optimizer = _options.Optimizer == OptimizerKind.Sgd
-                ? PolicyOptimizer.Sgd(_policy.parameters(), lr, _options.Momentum, _options.WeightDecay)
-                : PolicyOptimizer.AdamW(_policy.parameters(), lr, _options.Beta1, _options.Beta2, weightDecay: _options.WeightDecay);
+                ? PolicyOptimizer.Sgd(_weights.Parameters, lr, _options.Momentum, _options.WeightDecay)
+                : PolicyOptimizer.AdamW(_weights.Parameters, lr, _options.Beta1, _options.Beta2, weightDecay: _options.WeightDecay);
         }
         _optimizer.LearningRate = lr;
 
@@ -108,12 +113,14 @@ public sealed class PolicyTrainer : IDisposable
                     measured++;
                     trainedTokens += (long)mask.sum().item<float>();
                 }
+                _weights.GradientsReady();
                 double norm = _options.GradClip > 0
-                    ? nn.utils.clip_grad_norm_(_policy.parameters(), _options.GradClip)
+                    ? nn.utils.clip_grad_norm_(_weights.Parameters, _options.GradClip)
                     : GradNorm();
                 if (double.IsFinite(norm))
                 {
                     _optimizer.Step();
+                    _weights.Stepped();
                     gradNormSum += norm;
                 }
                 else
@@ -204,11 +211,16 @@ public sealed class PolicyTrainer : IDisposable
 
     private double GradNorm()
     {
-        double sq = 0;
-        foreach (var p in _policy.parameters())
-            if (p.grad is { } g) sq += g.square().sum().item<float>();
-        return Math.Sqrt(sq);
+        // One reduction and one read for all parameters (a read per parameter syncs a GPU hundreds of times), in float32
+        // whatever the parameters' dtype.
+        using var scope = NewDisposeScope();
+        var squares = _weights.Parameters.Where(p => p.grad is not null).Select(p => p.grad!.to_type(ScalarType.Float32).square().sum()).ToArray();
+        return squares.Length == 0 ? 0 : Math.Sqrt(stack(squares).sum().item<float>());
     }
 
-    public void Dispose() => _optimizer?.Dispose();
+    public void Dispose()
+    {
+        _optimizer?.Dispose();
+        _weights.Dispose();
+    }
 }

@@ -14,6 +14,8 @@ public sealed record TaskOptions
     /// <summary>Training prompts from a JSONL file instead of the generators (demonstrations still need a built-in family per domain).</summary>
     public string? TrainFile { get; init; }
     public string? HeldOutFile { get; init; }
+    /// <summary>With a training file and no held-out file: the fraction of the training file's prompts held out (by seed).</summary>
+    public double HeldOutFraction { get; init; } = 0.1;
 }
 
 /// <summary>Rollout shape of one RL iteration.</summary>
@@ -68,7 +70,16 @@ public sealed record RunOptions
     public string Device { get; init; } = "cpu";
     public int Threads { get; init; }
     public string? InitCheckpoint { get; init; }
+    /// <summary>
+    /// A Hugging Face model folder the run trains (<c>kimi.model.pretrained</c>): its config is <see cref="Model"/>, its
+    /// tokenizer <see cref="Tokenizer"/>, its weights the starting point (unless <see cref="InitCheckpoint"/> names others).
+    /// </summary>
+    public string? Pretrained { get; init; }
     public required ModelConfig Model { get; init; }
+    /// <summary>float32, bfloat16 or auto (the weights' own dtype where the device computes in it).</summary>
+    public string Dtype { get; init; } = "auto";
+    /// <summary>Tokens that end a response (a chat model's end-of-turn ids); null = the model's end-of-sequence token.</summary>
+    public IReadOnlyList<int>? StopTokens { get; init; }
     /// <summary>The tokenizer of the run: every worker and judge that encodes or decodes text is given this one.</summary>
     public TokenizerSpec Tokenizer { get; init; } = TokenizerSpec.Char;
     public TaskOptions Tasks { get; init; } = new();

@@ -41,11 +41,11 @@ public sealed class TaskSuite
         }
         else
         {
-            if (options.TrainFile is null || options.HeldOutFile is null)
-                throw new ArgumentException("tasks.train-file and tasks.heldout-file must be given together");
+            if (options.TrainFile is null) throw new ArgumentException("tasks.heldout-file needs tasks.train-file");
             var load = new PromptSetLoadOptions(IsAllowedChar: tokenizer.CanEncode);
             train = PromptSet.Load(options.TrainFile, load);
-            heldOut = PromptSet.Load(options.HeldOutFile, load);
+            if (options.HeldOutFile is not null) heldOut = PromptSet.Load(options.HeldOutFile, load);
+            else (train, heldOut) = HoldOut(train, options.HeldOutFraction, seed, options.TrainFile);
             var trainTexts = train.Select(p => p.Prompt).ToHashSet();
             var leaked = heldOut.FirstOrDefault(p => trainTexts.Contains(p.Prompt));
             if (leaked is not null)
@@ -54,6 +54,24 @@ public sealed class TaskSuite
         if (train.Count == 0) throw new ArgumentException("the training prompt set is empty");
         if (heldOut.Count == 0) throw new ArgumentException("the held-out prompt set is empty");
         return new TaskSuite(train, heldOut, families);
+    }
+
+    /// <summary>
+    /// Splits one prompt file: a seeded <paramref name="fraction"/> is held out, and training keeps no prompt whose text a
+    /// held-out one has (a file may repeat a prompt under two ids).
+    /// </summary>
+    public static (IReadOnlyList<PromptRecord> Train, IReadOnlyList<PromptRecord> HeldOut) HoldOut(IReadOnlyList<PromptRecord> prompts,
+        double fraction, long seed, string file)
+    {
+        int count = (int)Math.Round(prompts.Count * fraction);
+        if (fraction <= 0 || count < 1 || count >= prompts.Count)
+            throw new ArgumentException($"{file}: {prompts.Count} prompts cannot be split with tasks.heldout-fraction = {fraction} (give tasks.heldout-file instead)");
+        var order = Enumerable.Range(0, prompts.Count).ToArray();
+        Seeds.Random(seed, Seeds.HeldOutSplit, 0).Shuffle(order);
+        var heldOut = order.Take(count).Order().Select(i => prompts[i]).ToList();
+        var heldTexts = heldOut.Select(p => p.Prompt).ToHashSet(StringComparer.Ordinal);
+        var train = order.Skip(count).Order().Select(i => prompts[i]).Where(p => !heldTexts.Contains(p.Prompt)).ToList();
+        return (train, heldOut);
     }
 
     public ITaskFamily? FamilyFor(PromptRecord prompt) => _familyByDomain.GetValueOrDefault(prompt.Domain);

@@ -10,7 +10,7 @@ public class RunOptionsBinderTests
 {
     private static RunOptions Bind(string overrides) =>
         RunOptionsBinder.Bind(ConfigurationFactory.ParseString(overrides)
-            .WithFallback(ConfigurationFactory.ParseString(KimiConfigLoader.ReadEmbedded("hocon/kimi.conf"))), CharTokenizer.Instance);
+            .WithFallback(ConfigurationFactory.ParseString(KimiConfigLoader.ReadEmbedded("hocon/kimi.conf"))));
 
     [Fact]
     public void Partial_rollouts_repeat_detection_and_segment_selection_bind_from_hocon()
