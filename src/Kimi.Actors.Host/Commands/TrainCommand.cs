@@ -5,6 +5,8 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.Cluster.Judge;
+using Kimi.Actors.Tasks;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
@@ -35,7 +37,7 @@ namespace Kimi.Actors.Host.Commands;
 public static class TrainCommand
 {
     /// <summary>Node-level configuration layered under the run's own defaults.</summary>
-    public static readonly string[] NodeLayers = ["hocon/workers.conf", "hocon/akka.conf", "hocon/persistence.conf", "hocon/local-node.conf"];
+    public static readonly string[] NodeLayers = ["hocon/workers.conf", "hocon/judges.conf", "hocon/akka.conf", "hocon/persistence.conf", "hocon/local-node.conf"];
 
     /// <summary>What <c>kimi train</c> was given.</summary>
     /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
@@ -103,6 +105,9 @@ public static class TrainCommand
         if (engine is not ("cluster" or "local")) throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local");
         if (resume is not null && engine != "cluster")
             throw new UsageException("train: --resume needs the cluster engine (kimi.run.engine = cluster)");
+        // Both engines judge with the node's judge settings; a run with code tasks needs the sandbox before it starts.
+        try { JudgeSettings.FromConfig(config).Apply(startSandbox: options.Tasks.Families.Contains(Verifiers.Code)); }
+        catch (ArgumentException e) { throw new ConfigException(e.Message); }
         if (engine == "cluster")
         {
             ValidateNode(config);
@@ -150,7 +155,7 @@ public static class TrainCommand
     private static void ValidateNode(Config config)
     {
         var shipped = KimiConfigLoader.Load(null, [], [], NodeLayers);
-        new ConfigReader(config, "kimi").RejectKeysNotIn(shipped, RunOptionsBinder.NodeSections, "workers.compute-dispatcher");
+        new ConfigReader(config, "kimi").RejectKeysNotIn(shipped, RunOptionsBinder.NodeSections, "workers.compute-dispatcher", "judges.sandbox.languages");
         try
         {
             WorkerSettings.FromConfig(config);
