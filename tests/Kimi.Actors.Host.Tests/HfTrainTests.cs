@@ -52,6 +52,13 @@ public sealed class HfTrainTests
             Assert.Equal(123840, (long)json["parameters"]!);
             Assert.Equal([385, 388], json["stop_token_ids"]!.AsArray().Select(x => (int)x!));
         }
+
+        // kimi eval reads such a checkpoint with its own tokenizer and chat template.
+        var prompts = tmp.File("prompts.jsonl");
+        File.WriteAllText(prompts, "{\"id\":\"a\",\"prompt\":\"1+2=\",\"answer\":\"3\",\"domain\":\"arithmetic\",\"difficulty\":1}\n");
+        var eval = CliRunner.Run("eval", "--checkpoint", Path.Combine(run, "checkpoints", "final"), "--prompts", prompts, "--max-response-tokens", "8");
+        Assert.True(eval.ExitCode == 0, eval.ToString());
+        Assert.Contains("difficulty 1", eval.Stdout);
     }
 
     private static List<string> TensorNames(string folder) =>

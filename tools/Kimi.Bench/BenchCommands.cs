@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
 using Kimi.Bench.CodeJudge;
+using Kimi.Bench.Engine;
 using Kimi.Bench.PartialRollouts;
 using Kimi.Bench.Sampler;
 
@@ -15,6 +16,7 @@ public static class BenchCommands
         SamplerBenchmark.Create,
         PartialRolloutBenchmark.Create,
         CodeJudgeBenchmark.Create,
+        EngineBenchmark.Create,
     ];
 
     public static readonly CliProgram Program = new(

@@ -145,6 +145,7 @@ public static class RunOptionsBinder
                 MaxResponseTokens = r.Int("rollout.max-response-tokens", 1, model.MaxPositionEmbeddings),
                 MaxBatchSize = r.Int("rollout.max-batch-size", 1, 1_000_000),
                 TokenBudget = r.Long("rollout.token-budget", 0) is var budget and > 0 ? budget : null,
+                CudaGraphs = r.Bool("rollout.cuda-graphs"),
                 Repeat = new RepeatOptions
                 {
                     Enabled = r.Bool("rollout.repeat.enabled"),
@@ -171,6 +172,9 @@ public static class RunOptionsBinder
                 Epochs = r.Int("optimization.epochs", 1, 1000),
                 MiniBatches = r.Int("optimization.mini-batches", 1, 100_000),
                 MicroBatchSamples = r.Int("optimization.micro-batch-samples", 1, 1_000_000),
+                MicroBatchTokens = r.Int("optimization.micro-batch-tokens", 0),
+                ReferenceBatchTokens = r.Int("optimization.reference-batch-tokens", 0),
+                ActivationCheckpointing = r.Bool("optimization.activation-checkpointing"),
                 ResetOptimizerEachIteration = r.Bool("optimization.reset-optimizer-each-iteration"),
                 Clip = r.Double("optimization.clip", 0, 1, exclusiveMin: true),
                 Segments = r.Choice("optimization.segments", v => v switch

@@ -55,8 +55,9 @@ public static class WorkerProtocol
     public sealed record GenerateBatch(RequestId RequestId, IReadOnlyList<RolloutRequest> Requests, RolloutSettings Settings, long Seed) : IWorkerRequest;
 
     /// <param name="Seconds">Time inside model generation, measured by the worker.</param>
-    public sealed record BatchGenerated(RequestId RequestId, long PolicyVersion, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds)
-        : IWorkerReply;
+    /// <param name="Decoding">How the steps ran: cuda-graph (replayed CUDA graphs) or eager.</param>
+    public sealed record BatchGenerated(RequestId RequestId, long PolicyVersion, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds,
+        string Decoding = "") : IWorkerReply;
 
     /// <summary>Greedy and sampled held-out accuracy of the loaded policy.</summary>
     public sealed record EvaluateHeldOut(RequestId RequestId, IReadOnlyList<PromptSpec> Prompts, EvaluationPlan Plan, TokenizerSpec Tokenizer) : IWorkerRequest;

@@ -239,7 +239,7 @@ public sealed class GpuWorkerActor : ReceiveActor
 
         var sw = Stopwatch.StartNew();
         var (trajectories, stats) = RolloutWorker.Generate(policy, m.Requests, m.Settings, _version, m.Seed);
-        Sender.Tell(new BatchGenerated(m.RequestId, _version, trajectories, stats.NewTokens, sw.Elapsed.TotalSeconds));
+        Sender.Tell(new BatchGenerated(m.RequestId, _version, trajectories, stats.NewTokens, sw.Elapsed.TotalSeconds, stats.Decoding));
     }
 
     private void Evaluate(EvaluateHeldOut m)

@@ -238,6 +238,7 @@ public static class TrainCommand
             ActorOverheadFraction = finished.MeanOverheadFraction,
             Parameters = finished.Parameters,
             Device = finished.Device,
+            Decoding = finished.Decoding is { Length: > 0 } d ? d : "eager",
             SftSeconds = finished.SftSeconds,
             RlSeconds = output.RlSeconds,
             Checkpoint = folder.File("checkpoints/final"),
@@ -287,6 +288,7 @@ public static class TrainCommand
         var summary = Summary(options, preset, "local", result.Sft, result.Rl, wall.Elapsed.TotalSeconds) with
         {
             Iterations = options.Iterations, ActorOverheadFraction = result.Finished.MeanOverheadFraction, Parameters = result.Finished.Parameters, Device = result.Finished.Device, Checkpoint = checkpoint,
+            Decoding = result.Finished.Decoding is { Length: > 0 } d ? d : "eager",
             SftSeconds = output.SftSeconds, RlSeconds = output.RlSeconds,
         };
         summary.Write(folder.File("summary.json"));

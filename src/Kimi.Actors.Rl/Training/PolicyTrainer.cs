@@ -35,6 +35,8 @@ public sealed class PolicyTrainer : IDisposable
         if (options.Epochs < 1) throw new ArgumentException($"epochs must be >= 1, got {options.Epochs}");
         if (options.MiniBatches < 1) throw new ArgumentException($"mini-batches must be >= 1, got {options.MiniBatches}");
         if (options.MicroBatchSamples < 1) throw new ArgumentException($"micro-batch samples must be >= 1, got {options.MicroBatchSamples}");
+        if (options.MicroBatchTokens < 0) throw new ArgumentException($"micro-batch tokens must be >= 0, got {options.MicroBatchTokens}");
+        if (options.ReferenceBatchTokens < 0) throw new ArgumentException($"reference batch tokens must be >= 0, got {options.ReferenceBatchTokens}");
         if (options.LearningRate < 0) throw new ArgumentException($"learning rate must be >= 0, got {options.LearningRate}");
         _policy = policy;
         _options = options;
@@ -82,6 +84,7 @@ public sealed class PolicyTrainer : IDisposable
         _optimizer.LearningRate = lr;
 
         _policy.train();
+        _policy.ActivationCheckpointing = _options.ActivationCheckpointing;
         double lossSum = 0, logRatioSum = 0, absLogRatioSum = 0, gradNormSum = 0, clipSum = 0;
         int steps = 0, measured = 0, skipped = 0;
         long trainedTokens = 0;
@@ -132,6 +135,7 @@ public sealed class PolicyTrainer : IDisposable
             }
         }
         _policy.eval();
+        _policy.ActivationCheckpointing = false;
         return new TrainStepStats(lossSum / steps, logRatioSum / measured, absLogRatioSum / measured,
             steps > skipped ? gradNormSum / (steps - skipped) : double.NaN,
             clipSum / measured, mismatch, trainedTokens, steps, lr, sw.Elapsed) { SkippedSteps = skipped, Tau = _options.Tau };
@@ -142,15 +146,47 @@ public sealed class PolicyTrainer : IDisposable
         // Whole groups per micro-batch, so each group's baseline stays inside one loss computation; groups of
         // similar length go together, so little compute is spent on padding.
         var current = new List<Sample>();
-        foreach (var group in samples.GroupBy(s => s.Group).OrderBy(g => g.Max(s => s.Prompt.Length + s.Response.Length)))
+        int longest = 0;
+        foreach (var group in samples.GroupBy(s => s.Group).OrderBy(g => g.Max(Length)))
         {
             var members = group.ToList();
-            if (current.Count > 0 && current.Count + members.Count > _options.MicroBatchSamples)
+            int width = Math.Max(longest, members.Max(Length));
+            bool full = _options.MicroBatchTokens > 0
+                ? (long)(current.Count + members.Count) * width > _options.MicroBatchTokens
+                : current.Count + members.Count > _options.MicroBatchSamples;
+            if (current.Count > 0 && full)
+            {
+                yield return current;
+                current = [];
+                width = members.Max(Length);
+            }
+            current.AddRange(members);
+            longest = width;
+        }
+        if (current.Count > 0) yield return current;
+    }
+
+    private static int Length(Sample s) => s.Prompt.Length + s.Response.Length;
+
+    /// <summary>Length-sorted chunks for the reference pass: by padded tokens when set, else by the micro-batch size.</summary>
+    private IEnumerable<List<Sample>> ReferenceChunks(List<Sample> byLength)
+    {
+        int tokens = _options.ReferenceBatchTokens > 0 ? _options.ReferenceBatchTokens : _options.MicroBatchTokens;
+        if (tokens == 0)
+        {
+            foreach (var chunk in byLength.Chunk(_options.MicroBatchSamples)) yield return [.. chunk];
+            yield break;
+        }
+        var current = new List<Sample>();
+        foreach (var s in byLength)
+        {
+            // Sorted by length: the newest sample is the longest of the chunk.
+            if (current.Count > 0 && (long)(current.Count + 1) * Length(s) > tokens)
             {
                 yield return current;
                 current = [];
             }
-            current.AddRange(members);
+            current.Add(s);
         }
         if (current.Count > 0) yield return current;
     }
@@ -161,15 +197,15 @@ public sealed class PolicyTrainer : IDisposable
         using var noGrad = no_grad();
         _policy.eval();
         // Length-sorted chunks: padding to the longest of similar lengths wastes little compute.
-        var byLength = samples.OrderBy(s => s.Prompt.Length + s.Response.Length).ToList();
-        foreach (var chunk in byLength.Chunk(_options.MicroBatchSamples))
+        var byLength = samples.OrderBy(Length).ToList();
+        foreach (var chunk in ReferenceChunks(byLength))
         {
             using var scope = NewDisposeScope();
             using var scored = SequenceScorer.Score(_policy, chunk.Select(s => (s.Prompt, s.Response)).ToList());
             var lp = scored.LogProbs.cpu();
             long width = lp.shape[1];
             var flat = lp.data<float>().ToArray();
-            for (int i = 0; i < chunk.Length; i++)
+            for (int i = 0; i < chunk.Count; i++)
                 result[chunk[i].Index] = flat.AsSpan(i * (int)width, chunk[i].Response.Length).ToArray();
         }
         return result;

@@ -33,6 +33,8 @@ public sealed record RolloutOptions
     /// </summary>
     public long? TokenBudget { get; init; }
     public RepeatOptions Repeat { get; init; } = new();
+    /// <summary>Replay decoding steps as CUDA graphs on a CUDA device with the native shim (off: eager).</summary>
+    public bool CudaGraphs { get; init; } = true;
 }
 
 /// <summary>Repeat detection: a response whose last <see cref="MinSpan"/> tokens repeat a block of at most <see cref="MaxPeriod"/> tokens stops.</summary>
