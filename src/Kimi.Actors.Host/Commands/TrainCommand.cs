@@ -7,6 +7,7 @@ using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Judge;
 using Kimi.Actors.Tasks;
+using Kimi.Actors.Cluster.Management;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
@@ -44,7 +45,7 @@ public static class TrainCommand
     /// <param name="Model">A Hugging Face model folder to train (kimi.model.pretrained).</param>
     /// <param name="Prompts">A prompt-set file to train on (kimi.tasks.train-file).</param>
     public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
-        string? Resume, int? Iterations, long? Seed, string? Device, string? Model = null, string? Prompts = null);
+        string? Resume, int? Iterations, long? Seed, string? Device, string? Model = null, string? Prompts = null, int? ManagementPort = null);
 
     public static Command Create()
     {
@@ -64,14 +65,17 @@ public static class TrainCommand
             "prompts go through its chat template, checkpoints are written in its layout");
         var prompts = CliOptions.Text("--prompts", "FILE",
             "a prompt-set JSONL file to train on (kimi.tasks.train-file); held out: kimi.tasks.heldout-file, else kimi.tasks.heldout-fraction of FILE");
+        var managementPort = CliOptions.Int("--management-port", "PORT",
+            "serve /healthz/ready, /healthz/live and /metrics over HTTP on this port (kimi.management.http.port; turns " +
+            "kimi.management.enabled on)", min: 1);
         var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
             "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
         {
-            preset, config, set, output, resume, iterations, seed, device, model, prompts,
+            preset, config, set, output, resume, iterations, seed, device, model, prompts, managementPort,
         };
         command.SetAction(r => Run(
             new Arguments(r.GetValue(preset), r.GetValue(config)!, r.GetValue(set)!, r.GetValue(output), r.GetValue(resume),
-                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device), r.GetValue(model), r.GetValue(prompts)),
+                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device), r.GetValue(model), r.GetValue(prompts), r.GetValue(managementPort)),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
@@ -91,6 +95,12 @@ public static class TrainCommand
         // Paths become absolute: the run's configuration is journaled, and workers and a resumed run may start elsewhere.
         if (args.Model is { } modelDir) overrides.Insert(0, $"kimi.model.pretrained={JsonSerializer.Serialize(Path.GetFullPath(modelDir))}");
         if (args.Prompts is { } promptFile) overrides.Insert(0, $"kimi.tasks.train-file={JsonSerializer.Serialize(Path.GetFullPath(promptFile))}");
+        if (args.ManagementPort is { } port)
+        {
+            if (port > 65535) throw new UsageException($"train: --management-port {port}: expected a TCP port, 1..65535");
+            overrides.Add($"{ManagementSettings.EnabledKey}=on");
+            overrides.Add($"{ManagementSettings.PortKey}={port}");
+        }
         bool setsIdentity = args.Settings.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
         if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || args.Model is not null || args.Prompts is not null || setsIdentity))
             throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed, --device, --model and --prompts do not apply");
@@ -160,6 +170,7 @@ public static class TrainCommand
         {
             WorkerSettings.FromConfig(config);
             RunNodeSettings.FromConfig(config);
+            ManagementSettings.FromConfig(config);
             PromptSettings.FromConfig(config);
         }
         catch (Exception e) when (e is ArgumentException or ConfigurationException) { throw new ConfigException(e.Message); }
@@ -187,6 +198,8 @@ public static class TrainCommand
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         object result;
         var node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
+        if (node.ManagementEndpoint is { } endpoint)
+            stderr.WriteLine($"run {options.RunId}: management endpoint {endpoint} ({ManagementSettings.ReadyPath}, {ManagementSettings.LivePath}, {ManagementSettings.MetricsPath})");
         try
         {
             var commands = new List<object>();
