@@ -5,6 +5,7 @@ using Kimi.Bench.CodeJudge;
 using Kimi.Bench.Engine;
 using Kimi.Bench.PartialRollouts;
 using Kimi.Bench.Sampler;
+using Kimi.Bench.WeightSync;
 
 namespace Kimi.Bench;
 
@@ -17,6 +18,7 @@ public static class BenchCommands
         PartialRolloutBenchmark.Create,
         CodeJudgeBenchmark.Create,
         EngineBenchmark.Create,
+        WeightSyncBenchmark.Create,
     ];
 
     public static readonly CliProgram Program = new(

@@ -51,5 +51,8 @@ public sealed class ConsoleProgress : ITrainingObserver, IDisposable
         }
     }
 
+    /// <summary>Something the run says that does not stop it (a fallback from a damaged checkpoint, prompts it no longer has).</summary>
+    public void OnWarning(string message) => _display.WriteLine("warning: " + message);
+
     public void Dispose() => _display.Dispose();
 }

@@ -47,6 +47,11 @@ public sealed class RunClient : ReceiveActor
                     CopyCheckpoint(c.Checkpoint.Directory, folder.File(Path.Combine("checkpoints", c.Label == CheckpointLabel.Sft ? "sft" : "final")));
                     break;
                 case RunWarning w: observer.OnWarning(w.Message); break;
+                case RunRolledBack b:
+                    // The iterations after the intact checkpoint run again.
+                    targetIterations += b.FromIteration - b.ToIteration;
+                    observer.OnWarning(b.Message);
+                    break;
                 case RunFinished or RunFailed: outcome.TrySetResult(m.Report); break;
             }
         }));

@@ -60,14 +60,14 @@ public static class EngineBenchmark
     private static int[] ParseList(string text, string option) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 ? v
-                : throw new UsageException($"engine: {option}: '{s}' is not a positive integer")).ToArray();
+                : throw new UsageException($"engine: {option} {text}: '{s}' is not a positive integer")).ToArray();
 
     private static (int, int)[] ParseTrain(string text) => text == "none" ? [] :
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
         {
             var parts = s.Split('x');
             return parts.Length == 2 && int.TryParse(parts[0], out int b) && int.TryParse(parts[1], out int t) && b > 0 && t > 1 && b % 8 == 0
-                ? (b, t) : throw new UsageException($"engine: --train: '{s}' is not SAMPLESxTOKENS with samples a multiple of 8");
+                ? (b, t) : throw new UsageException($"engine: --train {text}: '{s}' is not SAMPLESxTOKENS (samples a multiple of 8, tokens above 1)");
         }).ToArray();
 
     /// <summary>The baseline script's model: Qwen2-0.5B (fused shapes, tied embeddings) or its small CPU shape.</summary>
