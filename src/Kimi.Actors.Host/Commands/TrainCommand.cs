@@ -42,9 +42,11 @@ public static class TrainCommand
 
     /// <summary>What <c>kimi train</c> was given.</summary>
     /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
+    /// <param name="Model">A Hugging Face model folder to train (kimi.model.pretrained).</param>
+    /// <param name="Prompts">A prompt-set file to train on (kimi.tasks.train-file).</param>
     /// <param name="Serve">Listen for consoles on this port (<c>--serve [PORT]</c>); null: any free port, loopback only.</param>
     public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
-        string? Resume, int? Iterations, long? Seed, string? Device, int? ManagementPort = null, int? Serve = null);
+        string? Resume, int? Iterations, long? Seed, string? Device, string? Model = null, string? Prompts = null, int? ManagementPort = null, int? Serve = null);
 
     /// <summary>The port <c>--serve</c> alone listens on: the documented port of cluster nodes.</summary>
     public const int DefaultServePort = 4053;
@@ -62,19 +64,24 @@ public static class TrainCommand
         var serve = CliOptions.OptionalInt("--serve", "PORT",
             $"keep the run reachable by kimi-console on this port (default {DefaultServePort}) of akka.remote.dot-netty.tcp.hostname " +
             "(127.0.0.1 unless set); prints the kimi-console line to use", min: 1, max: 65535, whenAlone: DefaultServePort);
+        var model = CliOptions.Text("--model", "DIR",
+            "a Hugging Face model folder (Llama, Qwen2, Qwen3) to train instead of the tiny built-in model (kimi.model.pretrained); " +
+            "prompts go through its chat template, checkpoints are written in its layout");
+        var prompts = CliOptions.Text("--prompts", "FILE",
+            "a prompt-set JSONL file to train on (kimi.tasks.train-file); held out: kimi.tasks.heldout-file, else kimi.tasks.heldout-fraction of FILE");
         var managementPort = CliOptions.Int("--management-port", "PORT",
             "serve /healthz/ready, /healthz/live and /metrics over HTTP on this port (kimi.management.http.port; turns " +
             "kimi.management.enabled on)", min: 1);
         var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
             "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
         {
-            layers.Preset, layers.Config, layers.Set, output, resume, iterations, seed, device, managementPort, serve,
+            layers.Preset, layers.Config, layers.Set, output, resume, iterations, seed, device, model, prompts, managementPort, serve,
         };
         command.SetAction(r =>
         {
             var (preset, files, settings) = layers.Read(r);
             return Run(new Arguments(preset, files, settings, r.GetValue(output), r.GetValue(resume), r.GetValue(iterations), r.GetValue(seed),
-                r.GetValue(device), r.GetValue(managementPort), r.GetValue(serve)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
+                r.GetValue(device), r.GetValue(model), r.GetValue(prompts), r.GetValue(managementPort), r.GetValue(serve)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
         });
         return command;
     }
@@ -91,6 +98,9 @@ public static class TrainCommand
             // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
             if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
         }
+        // Paths become absolute: the run's configuration is journaled, and workers and a resumed run may start elsewhere.
+        if (args.Model is { } modelDir) overrides.Insert(0, $"kimi.model.pretrained={JsonSerializer.Serialize(Path.GetFullPath(modelDir))}");
+        if (args.Prompts is { } promptFile) overrides.Insert(0, $"kimi.tasks.train-file={JsonSerializer.Serialize(Path.GetFullPath(promptFile))}");
         if (args.ManagementPort is { } port)
         {
             if (port > 65535) throw new UsageException($"train: --management-port {port}: expected a TCP port, 1..65535");
@@ -98,8 +108,8 @@ public static class TrainCommand
             overrides.Add($"{ManagementSettings.PortKey}={port}");
         }
         bool setsIdentity = args.Settings.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
-        if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || setsIdentity))
-            throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
+        if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || args.Model is not null || args.Prompts is not null || setsIdentity))
+            throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed, --device, --model and --prompts do not apply");
 
         // --serve fixes the node's remoting port: the contact point a console names.
         if (args.Serve is { } servePort) overrides.Add($"akka.remote.dot-netty.tcp.port={servePort}");
@@ -258,6 +268,7 @@ public static class TrainCommand
             ActorOverheadFraction = finished.MeanOverheadFraction,
             Parameters = finished.Parameters,
             Device = finished.Device,
+            Decoding = finished.Decoding is { Length: > 0 } d ? d : "eager",
             SftSeconds = finished.SftSeconds,
             RlSeconds = output.RlSeconds,
             Checkpoint = folder.File("checkpoints/final"),
@@ -303,8 +314,10 @@ public static class TrainCommand
         try { tasks = TaskSuite.Create(options.Tasks, options.Seed, tokenizer); }
         catch (ArgumentException e) { throw new ConfigException("kimi.tasks: " + e.Message); }
 
-        using var policy = options.InitCheckpoint is { } init ? PolicyCheckpoint.Load(init, dev) : new LlamaForCausalLM(options.Model, options.Seed);
-        policy.to(dev);
+        LlamaForCausalLM initial;
+        try { initial = PolicyCheckpoint.Initial(options.Model, options.Seed, options.InitCheckpoint, options.Dtype, dev); }
+        catch (Exception e) when (e is CheckpointException or ArgumentException) { throw new ConfigException($"initial weights: {e.Message}"); }
+        using var policy = initial;
         stderr.WriteLine($"run {options.RunId}: {policy.ParameterCount():N0}-parameter policy on {dev}, {tasks.Train.Count} training, {tasks.Validation.Count} validation and {tasks.Test.Count} test prompts, writing {folder.Path}");
 
         var wall = Stopwatch.StartNew();
@@ -324,7 +337,8 @@ public static class TrainCommand
         PolicyCheckpoint.Save(checkpoint, policy, new Dictionary<string, string> { ["run_id"] = options.RunId, ["iterations"] = options.Iterations.ToString(CultureInfo.InvariantCulture) });
         var summary = Summary(options, preset, "local", result.Sft, result.Rl, wall.Elapsed.TotalSeconds) with
         {
-            Iterations = options.Iterations, ActorOverheadFraction = result.Finished.MeanOverheadFraction, Parameters = policy.ParameterCount(), Device = dev.ToString(), Checkpoint = checkpoint,
+            Iterations = options.Iterations, ActorOverheadFraction = result.Finished.MeanOverheadFraction, Parameters = result.Finished.Parameters, Device = result.Finished.Device, Checkpoint = checkpoint,
+            Decoding = result.Finished.Decoding is { Length: > 0 } d ? d : "eager",
             SftSeconds = output.SftSeconds, RlSeconds = output.RlSeconds,
         };
         summary.Write(folder.File("summary.json"));
