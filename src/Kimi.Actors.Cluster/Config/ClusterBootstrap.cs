@@ -4,6 +4,8 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Client;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using Akka.DistributedData;
@@ -53,7 +55,8 @@ public static class ClusterBootstrap
 
     /// <summary>
     /// <paramref name="config"/> with Kimi's messages bound to <see cref="KimiHyperionSerializer"/>, over the defaults of
-    /// remoting, cluster, Akka.Persistence.Sql, Hyperion, sharding, singleton and distributed data (each library's reference
+    /// remoting, cluster, Akka.Persistence.Sql, Hyperion, sharding, singleton, distributed data, the cluster client
+    /// (and its receptionist) and distributed pub-sub (each library's reference
     /// configuration is otherwise only injected when its extension first starts, too late for plugins looked up by
     /// path). SQL plugins that use a SQLite provider and have no connection string get <c>Data Source=</c> the full
     /// path of <c>kimi.persistence.sqlite-file</c>.
@@ -69,7 +72,9 @@ public static class ClusterBootstrap
             .WithFallback(HyperionSerializer.DefaultConfiguration())
             .WithFallback(ClusterSharding.DefaultConfig())
             .WithFallback(ClusterSingleton.DefaultConfig())
-            .WithFallback(DistributedData.DefaultConfig());
+            .WithFallback(DistributedData.DefaultConfig())
+            .WithFallback(ClusterClientReceptionist.DefaultConfig())
+            .WithFallback(DistributedPubSub.DefaultConfig());
 
         var filled = SqlPluginPaths
             .Where(p => IsSqlite(merged, p) && string.IsNullOrWhiteSpace(merged.GetString($"{p}.connection-string", "")))

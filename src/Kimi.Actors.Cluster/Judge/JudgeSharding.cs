@@ -12,7 +12,7 @@ public static class JudgeSharding
 
     private static readonly EntityType Type = new(TypeName, Shards: 32, m => m is IWithJudgeSlot s ? EntityIds.Judge(s.Slot) : null);
 
-    public static IActorRef Start(ActorSystem system, string role = DefaultRole) => Type.Start(system, role, _ => RewardJudgeActor.Props());
+    public static IActorRef Start(ActorSystem system, string role = DefaultRole) => Type.Start(system, role, RewardJudgeActor.Props);
 
     public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) => Type.StartProxy(system, role);
 }

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Event;
+using Kimi.Actors.Cluster.Faults;
+using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Judging;
 using Kimi.Actors.Rl.Rollouts;
@@ -15,9 +18,15 @@ namespace Kimi.Actors.Cluster.Judge;
 public sealed class RewardJudgeActor : ReceiveActor
 {
     private readonly Dictionary<TokenizerSpec, ITokenizer> _tokenizers = [];
+    private readonly FaultInjector _faults;
 
-    public RewardJudgeActor()
+    // Fault rules for judges see the protocol messages they are sent.
+    protected override bool AroundReceive(Receive receive, object message) =>
+        message is not IKimiMessage || _faults.Admit(message) ? base.AroundReceive(receive, message) : true;
+
+    public RewardJudgeActor(string slot)
     {
+        _faults = FaultRegistry.Get(Context.System).ForEntity(FaultTargets.RewardJudge, slot, Context.GetLogger());
         Receive<JudgeTrajectories>(m =>
         {
             var sw = Stopwatch.StartNew();
@@ -37,5 +46,5 @@ public sealed class RewardJudgeActor : ReceiveActor
         });
     }
 
-    public static Props Props() => Akka.Actor.Props.Create(() => new RewardJudgeActor());
+    public static Props Props(string slot) => Akka.Actor.Props.Create(() => new RewardJudgeActor(slot));
 }

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Akka.Configuration;
-using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.Cluster.Management.Control;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
@@ -39,8 +39,10 @@ public static class TrainCommand
 
     /// <summary>What <c>kimi train</c> was given.</summary>
     /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
+    /// <param name="Cluster"><c>--cluster HOST:PORT</c> contact points of a running cluster; empty: a one-node cluster here.</param>
     public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
-        string? Resume, int? Iterations, long? Seed, string? Device);
+        string? Resume, int? Iterations, long? Seed, string? Device, IReadOnlyList<string>? Cluster = null);
+
 
     public static Command Create()
     {
@@ -55,14 +57,17 @@ public static class TrainCommand
         var iterations = CliOptions.Int("--iterations", "N", "RL iterations (kimi.run.iterations); with --resume, N more", min: 0);
         var seed = CliOptions.Long("--seed", "N", "the run's seed (kimi.run.seed)", min: 0);
         var device = CliOptions.Device("cpu, cuda, cuda:N or auto: kimi.run.device and, except auto, the workers' kimi.workers.devices", allowAuto: true);
+        var cluster = CliOptions.Repeated("--cluster", "HOST:PORT",
+            "submit the run to a running cluster (kimi node) at this node's remoting address (repeatable: more contact points) " +
+            "through a cluster client, and follow it; without it, the run gets a one-node cluster of its own");
         var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
             "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
         {
-            preset, config, set, output, resume, iterations, seed, device,
+            preset, config, set, output, resume, iterations, seed, device, cluster,
         };
         command.SetAction(r => Run(
             new Arguments(r.GetValue(preset), r.GetValue(config)!, r.GetValue(set)!, r.GetValue(output), r.GetValue(resume),
-                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device)),
+                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device), r.GetValue(cluster)),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
@@ -70,7 +75,11 @@ public static class TrainCommand
     public static int Run(Arguments args, TextWriter stdout, TextWriter stderr)
     {
         var (preset, files, outDir, resume, iterations) = (args.Preset, args.ConfigFiles, args.Out, args.Resume, args.Iterations);
-        var overrides = args.Settings.ToList();
+        // kimi.console.* say how a client reaches a cluster (hocon/console.conf): this process's own, never the run's.
+        var clientSettings = args.Settings.Where(s => KimiConfigLoader.SplitOverride(s).Key.StartsWith(ClientSection, StringComparison.Ordinal)).ToList();
+        if (clientSettings.Count > 0 && args.Cluster is not { Count: > 0 })
+            throw new UsageException($"train: --set {clientSettings[0]}: {ClientSection}* settings apply to a client of a cluster (--cluster HOST:PORT)");
+        var overrides = args.Settings.Except(clientSettings).ToList();
         if (iterations is { } n && resume is null) overrides.Add($"kimi.run.iterations={n}");
         if (args.Seed is { } seed) overrides.Add($"kimi.run.seed={seed}");
         if (args.Device is { } device)
@@ -79,7 +88,7 @@ public static class TrainCommand
             // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
             if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
         }
-        bool setsIdentity = args.Settings.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
+        bool setsIdentity = overrides.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
         if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || setsIdentity))
             throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
 
@@ -87,15 +96,29 @@ public static class TrainCommand
         // except settings of this process (akka.*, kimi.persistence.*, kimi.workers.*, ..., kimi.run.runs-dir).
         var nodeOverrides = resume is null ? overrides : overrides.Where(IsNodeSetting).ToList();
         var runChanges = resume is null ? [] : overrides.Except(nodeOverrides).Select(KimiConfigLoader.SplitOverride).ToList();
+        var contacts = ContactsOf(args.Cluster ?? []);
+        bool remote = contacts.Count > 0;
+        if (remote && args.Device is not null)
+            throw new UsageException("train: --cluster: the cluster's nodes have their devices (kimi node --set kimi.workers.devices=...); --device does not apply");
+        if (remote && nodeOverrides.Select(KimiConfigLoader.SplitOverride).FirstOrDefault(s => IsNodeOnly(s.Key)) is { Key: { } nodeKey })
+            throw new UsageException($"train: --cluster: {nodeKey} configures the cluster's nodes (set it on kimi node), not a run submitted to them");
         var config = KimiConfigLoader.Load(preset, files, nodeOverrides, NodeLayers);
         var options = RunOptionsBinder.Bind(config);
         var engine = config.GetString("kimi.run.engine");
         if (engine is not ("cluster" or "local")) throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local");
-        if (resume is not null && engine != "cluster")
-            throw new UsageException("train: --resume needs the cluster engine (kimi.run.engine = cluster)");
-        if (engine == "cluster")
+        if ((resume is not null || remote) && engine != "cluster")
+            throw new UsageException($"train: {(remote ? "--cluster" : "--resume")} needs the cluster engine (kimi.run.engine = cluster)");
+        ControlClient? client = null;
+        if (remote)
         {
-            ValidateNode(config);
+            // Nothing is created before the cluster has answered: a wrong address fails within the connect timeout.
+            client = Connect(contacts, clientSettings);
+        }
+        else if (engine == "cluster")
+        {
+            ValidateNode(config, NodeLayers);
+            // One node is the whole cluster: an entity type none of its roles hosts would be waited for for ever.
+            NodeRoles.RequireWholeCluster(config);
             if (resume is not null) RefuseWithoutJournal(config, resume);
             // A database that cannot be used is refused before the run folder is created; the file is never changed.
             ClusterBootstrap.CheckDatabases(config);
@@ -104,14 +127,39 @@ public static class TrainCommand
         if (resume is null) runId = RunId.New(DateTime.UtcNow, Random.Shared);
         else if (!RunId.TryParse(resume, out runId, out var problem)) throw new UsageException($"train: --resume: {problem}");
         options = options with { RunId = runId.Value };
-        var folder = RunFolder.Prepare(outDir ?? Path.Combine(config.GetString("kimi.run.runs-dir"), runId.Value));
+        RunFolder folder;
+        try { folder = RunFolder.Prepare(outDir ?? Path.Combine(config.GetString("kimi.run.runs-dir"), runId.Value)); }
+        catch
+        {
+            client?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
         TorchRuntime.SetThreads(options.Threads);
 
         return engine switch
         {
-            "cluster" => RunOnCluster(config, options, runId, folder, preset, resume is not null, iterations, runChanges, stdout, stderr),
+            "cluster" => RunOnCluster(config, options, runId, folder, preset, resume is not null, iterations, runChanges, client, stdout, stderr),
             _ => RunLocally(options, folder, preset, stdout, stderr),
         };
+    }
+
+    private const string ClientSection = "kimi.console.";
+
+    private static IReadOnlyList<ContactPoint> ContactsOf(IReadOnlyList<string> texts) =>
+        texts.Select(t => ContactPoint.TryParse(t, out var c, out var problem) ? c : throw new UsageException($"train: --cluster {problem}")).Distinct().ToList();
+
+    /// <summary>A setting only the nodes read (their workers, persistence, prompts, faults, Akka): meaningless for a client.</summary>
+    private static bool IsNodeOnly(string key) => key.StartsWith("akka.") || RunOptionsBinder.NodeSections.Any(s => key.StartsWith($"kimi.{s}."));
+
+    /// <summary>
+    /// Reaches the cluster through a cluster client (the console's defaults: hocon/console.conf); a contact point where
+    /// nothing answers is the user's to fix.
+    /// </summary>
+    private static ControlClient Connect(IReadOnlyList<ContactPoint> contacts, IReadOnlyList<string> clientSettings)
+    {
+        var settings = ControlClientSettings.FromConfig(KimiConfigLoader.Load(null, [], clientSettings, ["hocon/console.conf"]), contacts);
+        try { return ControlClient.ConnectAsync(settings).GetAwaiter().GetResult(); }
+        catch (ControlUnreachableException e) { throw new ClusterStartException($"train: --cluster: {e.Message}"); }
     }
 
     /// <summary>A setting of this process rather than of the run: Akka, the node's sections, where run folders go.</summary>
@@ -135,11 +183,11 @@ public static class TrainCommand
 
     /// <summary>
     /// Node settings are validated before anything starts, so a bad value names its key up front; a key the shipped
-    /// hocon/ files do not define is a typo (the settings classes would ignore it).
+    /// hocon/ files (<paramref name="layers"/>) do not define is a typo (the settings classes would ignore it).
     /// </summary>
-    private static void ValidateNode(Config config)
+    public static void ValidateNode(Config config, IEnumerable<string> layers)
     {
-        var shipped = KimiConfigLoader.Load(null, [], [], NodeLayers);
+        var shipped = KimiConfigLoader.Load(null, [], [], layers);
         new ConfigReader(config, "kimi").RejectKeysNotIn(shipped, RunOptionsBinder.NodeSections, "workers.compute-dispatcher");
         try
         {
@@ -150,20 +198,21 @@ public static class TrainCommand
         catch (Exception e) when (e is ArgumentException or ConfigurationException) { throw new ConfigException(e.Message); }
     }
 
+    /// <param name="client">A client of a running cluster (<c>--cluster</c>), or null: a one-node cluster in this process.</param>
     private static int RunOnCluster(Config config, RunOptions options, RunId runId, RunFolder folder, string? preset, bool resume, int? iterations,
-        IReadOnlyList<(string Key, string Value)> runChanges, TextWriter stdout, TextWriter stderr)
+        IReadOnlyList<(string Key, string Value)> runChanges, ControlClient? client, TextWriter stdout, TextWriter stderr)
     {
         var wall = Stopwatch.StartNew();
-        stderr.WriteLine(!resume
-            ? $"run {options.RunId}: one-node cluster, writing {folder.Path}"
-            : $"run {options.RunId}: resuming on a one-node cluster, writing {folder.Path}");
+        var where = client is null ? "a one-node cluster" : $"the cluster at {client.Settings.ContactList} (node {client.Answered.Node})";
+        stderr.WriteLine(!resume ? $"run {options.RunId}: {where}, writing {folder.Path}" : $"run {options.RunId}: resuming on {where}, writing {folder.Path}");
         using var output = new RunOutputWriter(folder);
         using var progress = new ConsoleProgress(stderr);
         var observer = new ObserverGroup(progress, output);
 
         var outcome = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         // Ctrl-C or SIGTERM stops the run here: the node shuts down cleanly and the journal keeps every committed
-        // iteration (the one in flight is run again on resume). A second signal ends the process at once.
+        // iteration (the one in flight is run again on resume). A client of a running cluster stops following; the run
+        // goes on there. A second signal ends the process at once.
         void Interrupt(PosixSignalContext signal)
         {
             if (outcome.TrySetResult(new Interrupted(signal.Signal))) signal.Cancel = true;
@@ -171,9 +220,13 @@ public static class TrainCommand
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         object result;
-        var node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
+        PlacementProtocol.RunPlacement? placement = null;
+        ControlProtocol.ClusterView? view = null;
+        KimiNode? node = null;
         try
         {
+            if (client is null) node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
+            var system = node?.System ?? client!.System;
             var commands = new List<object>();
             if (!resume)
             {
@@ -184,9 +237,11 @@ public static class TrainCommand
                 foreach (var (key, value) in runChanges) commands.Add(new SetHyperparameter(runId, key, value));
                 commands.Add(new ContinueRun(runId, iterations));
             }
-            node.System.ActorOf(RunClient.Props(node.Runs, runId, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
+            var link = node is not null ? RunLink.Local(node.Runs, runId) : RunLink.Remote(client!, runId);
+            system.ActorOf(RunClient.Props(link, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
             result = outcome.Task.GetAwaiter().GetResult();
-            if (result is RunFinished done)
+            if (result is RunFinished && client is not null) (placement, view) = PlacementOf(client, runId, stderr);
+            if (result is RunFinished done && node is not null)
             {
                 // Prompt success rates from the journal, while the node (and its read journal) is still up.
                 PromptStatsFile.WriteFromJournal(node.System, runId, done.EndIteration, folder.File(PromptStatsFile.FileName));
@@ -196,21 +251,30 @@ public static class TrainCommand
         }
         finally
         {
-            node.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            node?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            client?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
         progress.Dispose();   // a live bar still drawing (a stopped run) would draw over the lines below
 
+        var resumeCommand = client is null ? $"kimi train --resume {runId}" : $"kimi train --cluster {client.Settings.Contacts[0]} --resume {runId}";
         switch (result)
         {
+            case Interrupted i when client is not null:
+                stderr.WriteLine($"kimi: stopped following run {runId} ({i.Signal}); it goes on on the cluster: follow it again with: {resumeCommand}");
+                return i.Signal == PosixSignal.SIGINT ? 130 : 143;
             case Interrupted i:
                 stderr.WriteLine($"kimi: run {options.RunId} interrupted ({i.Signal}); its committed iterations are kept; " +
-                    $"continue it with: kimi train --resume {options.RunId}");
+                    $"continue it with: {resumeCommand}");
                 return i.Signal == PosixSignal.SIGINT ? 130 : 143;
-            // The Run entity answers from the journal it recovered: the message says which database that was.
-            case RunRejected r: throw new UsageException($"run {r.RunId}: {r.Reason} ({ClusterBootstrap.Journal(config).Description})");
+            // The Run entity answers from the journal it recovered: the message says which database (or cluster) that was.
+            case RunRejected r:
+                throw new UsageException($"run {r.RunId}: {r.Reason} ({(client is null ? ClusterBootstrap.Journal(config).Description : where)})");
+            case ControlClient.WatchLost lost:
+                stderr.WriteLine($"kimi: lost the cluster while following run {runId}: {lost.Reason}; the run may go on there: follow it again with: {resumeCommand}");
+                return 1;
             case RunFailed f:
                 stderr.WriteLine($"kimi: run {runId} failed: {f.Reason}");
-                stderr.WriteLine($"kimi: its committed iterations are kept; continue it with: kimi train --resume {runId}");
+                stderr.WriteLine($"kimi: its committed iterations are kept; continue it with: {resumeCommand}");
                 return 1;
         }
         var finished = (RunFinished)result;
@@ -225,7 +289,8 @@ public static class TrainCommand
             Device = finished.Device,
             SftSeconds = finished.SftSeconds,
             RlSeconds = output.RlSeconds,
-            Checkpoint = folder.File("checkpoints/final"),
+            Checkpoint = Directory.Exists(folder.File("checkpoints/final")) ? folder.File("checkpoints/final") : finished.Checkpoint.Directory,
+            Nodes = placement is null ? null : RunSummary.NodesOf(placement, view),
         };
         summary.Write(folder.File("summary.json"));
         HeldOutTable.Write(stdout, sft, finished.Final);
@@ -237,6 +302,21 @@ public static class TrainCommand
 
     /// <summary>The outcome of a cluster run stopped by a signal before it finished.</summary>
     private sealed record Interrupted(PosixSignal Signal);
+
+    /// <summary>Where the run's entities lived (the Run's view) and which nodes host Prompt and judge entities; null parts when unanswered.</summary>
+    private static (PlacementProtocol.RunPlacement?, ControlProtocol.ClusterView?) PlacementOf(ControlClient client, RunId runId, TextWriter stderr)
+    {
+        PlacementProtocol.RunPlacement? placement = null;
+        ControlProtocol.ClusterView? view = null;
+        try
+        {
+            placement = client.AskAsync(new PlacementProtocol.GetRunPlacement(runId), $"the placement of run {runId}", TimeSpan.FromSeconds(15))
+                .GetAwaiter().GetResult() as PlacementProtocol.RunPlacement;
+            view = client.AskAsync(new ControlProtocol.GetClusterView(), "the cluster's members", TimeSpan.FromSeconds(15)).GetAwaiter().GetResult() as ControlProtocol.ClusterView;
+        }
+        catch (ControlException e) { stderr.WriteLine($"kimi: summary.json without nodes: {e.Message}"); }
+        return (placement, view);
+    }
 
     private static int RunLocally(RunOptions options, RunFolder folder, string? preset, TextWriter stdout, TextWriter stderr)
     {

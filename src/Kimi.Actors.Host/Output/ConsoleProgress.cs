@@ -51,5 +51,8 @@ public sealed class ConsoleProgress : ITrainingObserver, IDisposable
         }
     }
 
+    /// <summary>Something the run reports that does not stop it (a worker restarted, a session restarted after a node left).</summary>
+    public void OnWarning(string message) => _display.WriteLine($"warning: {message}");
+
     public void Dispose() => _display.Dispose();
 }
