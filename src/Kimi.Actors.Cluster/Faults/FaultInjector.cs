@@ -18,6 +18,7 @@ public sealed class FaultInjector
     private readonly ILoggingAdapter? _log;
     private readonly Action<FaultRule, int>? _injected;
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private int _all;
 
     /// <param name="ownsProcess">
     /// False where the actor shares its process with others (an in-process worker): <see cref="FaultAction.KillProcess"/>
@@ -44,11 +45,15 @@ public sealed class FaultInjector
     public bool Admit(object message)
     {
         var type = message.GetType().Name;
-        int count = _counts[type] = _counts.GetValueOrDefault(type) + 1;
+        int ofType = _counts[type] = _counts.GetValueOrDefault(type) + 1;
+        int all = ++_all;
         var rules = _plan().Rules;
         if (rules.Count == 0) return true;
-        var rule = rules.FirstOrDefault(r => r.Matches(_target, type) && r.Fires(count, _incarnation));
+        // A rule for one type counts that type's messages; a rule for * counts them all together.
+        int CountFor(FaultRule r) => r.Message == "*" ? all : ofType;
+        var rule = rules.FirstOrDefault(r => r.Matches(_target, type) && r.Fires(CountFor(r), _incarnation));
         if (rule is null) return true;
+        int count = CountFor(rule);
         _log?.Warning("fault injection: {0} (message #{1} of its type)", rule, count);
         _injected?.Invoke(rule, count);
         switch (rule.Action)

@@ -314,7 +314,7 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
             .Concat(waiting.Select(s => $"{s} (role rollout)")).ToList();
         if (names.Count == 0) return;
         Publish(new RunWarning($"run {RunId} has waited {session.AttachTimeout.TotalSeconds:0} s for {string.Join(", ", names)}; " +
-            "is a node with that role up? Attaching again"));
+            "is a node with that role up, with a free device slot (kimi.workers.devices, slots-per-device)? Attaching again"));
         if (!session.Machine.TrainerUp) session.Routes.Send(new AttachTrainer());
         foreach (var slot in waiting) session.Routes.Send(new AttachGenerator(slot));
     }

@@ -237,6 +237,14 @@ public sealed class ChaosRun : IDisposable
 
     // ---------------------------------------------------------------- asking the cluster
 
+    /// <summary>
+    /// The cluster's members and the live entities of each type on each (the shard regions' statistics), as the run
+    /// gateway reports them; call after <see cref="Execute"/>, before the scenario is disposed.
+    /// </summary>
+    public ControlProtocol.ClusterView ClusterView() =>
+        _control!.AskAsync(new ControlProtocol.GetClusterView(), "the cluster's members", TimeSpan.FromSeconds(30)).GetAwaiter().GetResult()
+            as ControlProtocol.ClusterView ?? throw new ScenarioFailedException("the gateway did not describe the cluster");
+
     private RunStatus? Status()
     {
         try { return _control!.AskAsync(new GetRunStatus(RunId), "the run's status", TimeSpan.FromSeconds(5)).GetAwaiter().GetResult() as RunStatus; }
@@ -275,7 +283,8 @@ public sealed class ChaosRun : IDisposable
             # Written by kimi chaos for the nodes of scenario {{_scenario.Name}}.
             {{PostgresJournal(connectionString)}}
             kimi.persistence.checkpoint-dir = {{JsonSerializer.Serialize(Path.Combine(_folder, "checkpoints"))}}
-            kimi.workers { threads = 1, start-timeout = 180s }
+            # A node may host the trainer and both generator slots: three workers on its one CPU "device".
+            kimi.workers { threads = 1, start-timeout = 180s, slots-per-device = 4 }
             kimi.cluster {
               rollout-slots = 2
               up-timeout = 120s
@@ -334,11 +343,12 @@ public sealed class ChaosRun : IDisposable
         var system = ClusterBootstrap.Create("kimi-chaos-audit", config);
         try
         {
-            var audit = RunAuditReport.AuditAsync(system, RunId).WaitAsync(TimeSpan.FromMinutes(5)).GetAwaiter().GetResult();
-            var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlPersistence.QueryConfigPath);
-            using var materializer = system.Materializer(namePrefix: "kimi-chaos");
+            // The Run's own events first: the audit shuts its stream machinery down when it is done.
+            var journal = ReadJournal(system);
+            var materializer = system.Materializer(namePrefix: "kimi-chaos");
             var events = journal.CurrentEventsByPersistenceId(EntityIds.RunPersistenceId(RunId), 0, long.MaxValue)
                 .RunWith(Sink.Seq<EventEnvelope>(), materializer).WaitAsync(TimeSpan.FromMinutes(2)).GetAwaiter().GetResult();
+            var audit = RunAuditReport.AuditAsync(system, RunId).WaitAsync(TimeSpan.FromMinutes(5)).GetAwaiter().GetResult();
             var versions = events.Select(e => e.Event).OfType<IterationCommittedV1>()
                 .Select(e => ((IterationCommitted)JournalMapper.FromJournal(e)).WeightVersion).ToList();
             Say($"audit: {audit.CommittedIterations} iterations committed, {audit.Judged} judged, {audit.Trained} trained, " +
@@ -354,6 +364,16 @@ public sealed class ChaosRun : IDisposable
     /// </summary>
     private static readonly string[] RecoveryMarkers = ["the session starts again from iteration", "while active; continuing from iteration", "); restart "];
 
+    /// <summary>The read journal; its start asks the database within 5 s, which a loaded machine's first connection can miss.</summary>
+    private static SqlReadJournal ReadJournal(Akka.Actor.ActorSystem system)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlPersistence.QueryConfigPath); }
+            catch (AggregateException e) when (attempt < 5 && e.InnerException is Akka.Actor.AskTimeoutException) { Thread.Sleep(1000); }
+        }
+    }
+
     private static RunId? RunIdIn(string output) =>
         Regex.Match(output, @"^run (\S+): ", RegexOptions.Multiline) is { Success: true } m && RunId.TryParse(m.Groups[1].Value, out var id, out _) ? id : null;
 
@@ -362,8 +382,11 @@ public sealed class ChaosRun : IDisposable
 
     private static string Tail(string text) => string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(8));
 
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _control?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
         // Nodes leave in order where they can; whatever is left is killed.
         foreach (var p in _processes.Where(p => !p.HasExited)) p.Signal(ChaosProcess.SigTerm);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Chaos;
 
@@ -41,6 +42,16 @@ public static class ChaosCommand
         stderr.WriteLine($"kimi chaos {scenario.Name}: {scenario.Summary}");
         ChaosReport report;
         var chaos = new ChaosRun(scenario, size, folder, stderr, TimeSpan.FromMinutes(args.TimeoutMinutes));
+        // Interrupted, the scenario still stops what it started (nodes, their workers, the database, the namespaces).
+        void Interrupt(PosixSignalContext signal)
+        {
+            signal.Cancel = true;
+            stderr.WriteLine($"kimi: chaos: {signal.Signal}: stopping the scenario's processes (logs in {folder})");
+            chaos.Dispose();
+            Environment.Exit(signal.Signal == PosixSignal.SIGINT ? CliProgram.ExitInterrupted : CliProgram.ExitTerminated);
+        }
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
         try
         {
             report = chaos.Execute();
@@ -55,6 +66,13 @@ public static class ChaosCommand
         {
             stderr.WriteLine($"kimi: chaos: scenario {scenario.Name} failed: {e.Message} (logs in {folder})");
             new ChaosReport { Scenario = scenario.Name, Error = e.Message }.Write(args.Json);
+            return CliProgram.ExitFailed;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The harness itself went wrong: the report says so, the trace is for whoever fixes it.
+            stderr.WriteLine($"kimi: chaos: scenario {scenario.Name} stopped by an error of its own (logs in {folder}): {e}");
+            new ChaosReport { Scenario = scenario.Name, Error = $"{e.GetType().Name}: {e.Message}" }.Write(args.Json);
             return CliProgram.ExitFailed;
         }
         finally { chaos.Dispose(); }

@@ -210,6 +210,7 @@ public static class TrainCommand
         var observer = new ObserverGroup(progress, output);
 
         var outcome = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var accepted = new TaskCompletionSource<RunAccepted>(TaskCreationOptions.RunContinuationsAsynchronously);
         // Ctrl-C or SIGTERM stops the run here: the node shuts down cleanly and the journal keeps every committed
         // iteration (the one in flight is run again on resume). A client of a running cluster stops following; the run
         // goes on there. A second signal ends the process at once.
@@ -238,7 +239,7 @@ public static class TrainCommand
                 commands.Add(new ContinueRun(runId, iterations));
             }
             var link = node is not null ? RunLink.Local(node.Runs, runId) : RunLink.Remote(client!, runId);
-            system.ActorOf(RunClient.Props(link, commands, observer, folder, options.Sft.Steps, outcome), "run-client");
+            system.ActorOf(RunClient.Props(link, commands, observer, folder, options.Sft.Steps, outcome, accepted), "run-client");
             result = outcome.Task.GetAwaiter().GetResult();
             if (result is RunFinished && client is not null) (placement, view) = PlacementOf(client, runId, stderr);
             if (result is RunFinished done && node is not null)
@@ -278,6 +279,9 @@ public static class TrainCommand
                 return 1;
         }
         var finished = (RunFinished)result;
+        // A session that started again after a failure (a node left) reports its own start; this invocation began earlier.
+        if (accepted.Task.IsCompletedSuccessfully && accepted.Task.Result.StartIteration < finished.StartIteration)
+            finished = finished with { StartIteration = accepted.Task.Result.StartIteration };
         output.WriteCharts();
         var sft = finished.Sft ?? finished.Final;
         var summary = Summary(options, preset, "cluster", sft, finished.Final, wall.Elapsed.TotalSeconds) with

@@ -31,10 +31,12 @@ public sealed record RunLink(Action<IActorRef> Follow, Action<object, IActorRef>
 /// </summary>
 public sealed class RunClient : ReceiveActor
 {
+    /// <param name="accepted">Set from the first <see cref="RunAccepted"/>: where this invocation started (a session that starts
+    /// again after a failure reports its own, later start).</param>
     public RunClient(RunLink link, IReadOnlyList<object> commands, ITrainingObserver observer, RunFolder folder,
-        int sftSteps, TaskCompletionSource<object> outcome)
+        int sftSteps, TaskCompletionSource<object> outcome, TaskCompletionSource<RunAccepted>? accepted = null)
     {
-        int targetIterations = 0, rlStarted = 0;
+        int targetIterations = 0, rlStarted = 0, silentWatches = 0;
         bool sftStarted = false;
         void Guarded(Action action)
         {
@@ -46,9 +48,13 @@ public sealed class RunClient : ReceiveActor
             }
         }
 
-        Receive<RunAccepted>(m => targetIterations = m.TargetIterations - m.StartIteration);
+        Receive<RunAccepted>(m =>
+        {
+            if (accepted?.TrySetResult(m) != false) targetIterations = m.TargetIterations - m.StartIteration;
+        });
         Receive<RunReported>(m => Guarded(() =>
         {
+            silentWatches = 0;
             switch (m.Report)
             {
                 case SftStepReported s:
@@ -72,7 +78,13 @@ public sealed class RunClient : ReceiveActor
             }
         }));
         Receive<RunRejected>(m => outcome.TrySetResult(m));
-        Receive<ControlClient.WatchLost>(m => outcome.TrySetResult(m));
+        // A cluster client fails over to another node when the one it talked to dies, which takes longer than a watch's
+        // silence allows: follow again, and give up only when the cluster has stayed silent through several watches.
+        Receive<ControlClient.WatchLost>(m =>
+        {
+            if (++silentWatches >= MaxSilentWatches) outcome.TrySetResult(m);
+            else link.Follow(Self);
+        });
         // One command at a time: each hyperparameter change is accepted before the next is sent, so a refused one stops
         // the client before the run is continued.
         var pending = new Queue<object>(commands);
@@ -86,6 +98,9 @@ public sealed class RunClient : ReceiveActor
         SendNext();
     }
 
+    /// <summary>Consecutive watches that heard nothing before the cluster counts as gone (each lasts the client's watch silence).</summary>
+    private const int MaxSilentWatches = 3;
+
     private static void CopyCheckpoint(string from, string to)
     {
         Directory.CreateDirectory(to);
@@ -93,6 +108,6 @@ public sealed class RunClient : ReceiveActor
     }
 
     public static Props Props(RunLink link, IReadOnlyList<object> commands, ITrainingObserver observer, RunFolder folder,
-        int sftSteps, TaskCompletionSource<object> outcome) =>
-        Akka.Actor.Props.Create(() => new RunClient(link, commands, observer, folder, sftSteps, outcome));
+        int sftSteps, TaskCompletionSource<object> outcome, TaskCompletionSource<RunAccepted>? accepted = null) =>
+        Akka.Actor.Props.Create(() => new RunClient(link, commands, observer, folder, sftSteps, outcome, accepted));
 }
