@@ -25,6 +25,10 @@ public sealed class ClusterNodeTests : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    // Akka's own log says "Remoting started; listening on addresses" earlier: wait for the node's line.
+    private static void WaitUp(KimiProcess node, int port, string what) =>
+        node.WaitUntil(() => node.Stdout.Contains($"kimi node 127.0.0.1:{port}: listening on"), NodeUp, what);
+
     private KimiProcess Node(string roles, int port, int seed, params string[] extra) =>
         KimiProcess.Start(["node", "--roles", roles, "--port", port.ToString(), "--seed", $"127.0.0.1:{seed}", .. CliRunner.StorageIn(_tmp.Path), .. extra]);
 
@@ -35,7 +39,7 @@ public sealed class ClusterNodeTests : IDisposable
     {
         int port = FreePort();
         using var node = Node("run,prompt", port, port);
-        node.WaitUntil(() => node.Stdout.Contains("listening on"), NodeUp, "the node's listening line");
+        WaitUp(node, port, "the node's listening line");
         Assert.Contains($"kimi node 127.0.0.1:{port}: listening on akka.tcp://kimi@127.0.0.1:{port}, roles prompt, run; Up in a cluster of 1", node.Stdout);
         Assert.Contains($"kimi train --cluster 127.0.0.1:{port}", node.Stdout);
 
@@ -51,9 +55,9 @@ public sealed class ClusterNodeTests : IDisposable
         int seed = FreePort(), rollout = FreePort();
         // The nodes share the SQLite journal file of this machine (a cluster of machines shares a PostgreSQL database).
         using var first = Node("run,prompt,judge,trainer", seed, seed);
-        first.WaitUntil(() => first.Stdout.Contains("listening on"), NodeUp, "the first node");
+        WaitUp(first, seed, "the first node");
         using var second = Node("rollout", rollout, seed);
-        second.WaitUntil(() => second.Stdout.Contains("listening on"), NodeUp, "the rollout node");
+        WaitUp(second, rollout, "the rollout node");
 
         var (result, _) = CliRunner.RunWithin(TimeSpan.FromMinutes(10),
             "train", "--cluster", $"127.0.0.1:{seed}", "--out", _tmp.File("run"), "--config", TinyRun.WriteConfig(_tmp.Path));

@@ -5,7 +5,7 @@ public class PromptSetBuilderTests
     [Fact]
     public void Counts_ids_and_order_follow_families_and_levels()
     {
-        var (train, heldOut) = PromptSetBuilder.Build(BuiltinTasks.All, trainPerLevel: 30, heldOutPerLevel: 5, seed: 7);
+        var (train, heldOut) = PromptSetBuilder.Build([new SumTask(), new CountdownTask()], trainPerLevel: 30, heldOutPerLevel: 5, seed: 7);
         Assert.Equal(2 * 3 * 30, train.Count);
         Assert.Equal(2 * 3 * 5, heldOut.Count);
         Assert.Equal("sum-d1-000000", train[0].Id);

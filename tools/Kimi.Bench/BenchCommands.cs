@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
+using Kimi.Bench.CodeJudge;
 using Kimi.Bench.PartialRollouts;
 using Kimi.Bench.Sampler;
 
@@ -13,6 +14,7 @@ public static class BenchCommands
     [
         SamplerBenchmark.Create,
         PartialRolloutBenchmark.Create,
+        CodeJudgeBenchmark.Create,
     ];
 
     public static readonly CliProgram Program = new(

@@ -47,9 +47,17 @@ public sealed record FaultPlan(IReadOnlyList<FaultRule> Rules)
         var rulesPath = ConfigPath + ".rules";
         if (!config.HasPath(rulesPath)) return None;
         var value = config.GetValue(rulesPath);
+        // The shipped `rules = []`: Akka's HOCON does not call an empty list an array, but reads it as an empty string list.
+        if (!value.IsArray() && IsEmptyList(config, rulesPath)) return None;
         if (!value.IsArray()) throw new ArgumentException($"{rulesPath}: expected a list of rules, e.g. [{{ message = GenerateBatch, action = throw, nth = 3 }}]");
         var elements = value.GetArray();
         return new FaultPlan(elements.Select((e, i) => Rule(e, $"{rulesPath}[{i}]")).ToList());
+    }
+
+    private static bool IsEmptyList(Config config, string path)
+    {
+        try { return config.GetStringList(path) is { Count: 0 }; }
+        catch (Exception e) when (e is not OutOfMemoryException) { return false; }
     }
 
     /// <summary>

@@ -27,21 +27,15 @@ public sealed class ChaosProcess : IDisposable
         _log = new StreamWriter(logFile, append: true) { AutoFlush = true };
     }
 
-    /// <summary>Starts <c>dotnet kimi.dll ARGS</c> (inside <paramref name="wrapper"/>, e.g. <c>ip netns exec NS</c>, when given).</summary>
-    public static ChaosProcess Start(string name, IReadOnlyList<string> args, string logFile, IReadOnlyDictionary<string, string> environment,
-        (string Program, IReadOnlyList<string> Prefix)? wrapper = null)
+    /// <summary>Starts <c>dotnet kimi.dll ARGS</c>.</summary>
+    public static ChaosProcess Start(string name, IReadOnlyList<string> args, string logFile, IReadOnlyDictionary<string, string> environment)
     {
         var dotnet = WorkerProcessLauncher.LocateDotnet(null);
         var kimi = typeof(ChaosProcess).Assembly.Location;
-        var info = new ProcessStartInfo(wrapper?.Program ?? dotnet)
+        var info = new ProcessStartInfo(dotnet)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
         };
-        if (wrapper is { } w)
-        {
-            foreach (var a in w.Prefix) info.ArgumentList.Add(a);
-            info.ArgumentList.Add(dotnet);
-        }
         info.ArgumentList.Add(kimi);
         foreach (var a in args) info.ArgumentList.Add(a);
         foreach (var (key, value) in environment) info.Environment[key] = value;

@@ -25,14 +25,17 @@ namespace Kimi.Actors.Host.Chaos;
 /// <summary>How big the training run of a scenario is: a CI-sized tiny run, or the smoke preset.</summary>
 public enum ChaosSize { Tiny, Smoke }
 
+/// <summary>The scenario cannot run here (no PostgreSQL server to use); the message says why.</summary>
+public sealed class ScenarioUnavailableException(string message) : Exception(message);
+
 /// <summary>A scenario went wrong in a way that is not the system's to recover from (a node that never started, a deadline).</summary>
 public sealed class ScenarioFailedException(string message) : Exception(message);
 
 /// <summary>
-/// One execution of a <see cref="ChaosScenario"/>: a PostgreSQL server of its own, the scenario's <c>kimi node</c>
-/// processes on loopback (or in network namespaces), a <c>kimi train --cluster</c> client that submits and follows a
-/// training run, the scenario's faults while the run goes on, then the exactly-once audit of the journal and the
-/// <see cref="ChaosReport"/>. Everything it starts is stopped and removed at the end.
+/// One execution of a <see cref="ChaosScenario"/>: a PostgreSQL database of its own (made on the server it is given, dropped
+/// at the end), the scenario's <c>kimi node</c> processes on loopback, a <c>kimi train --cluster</c> client that submits and
+/// follows a training run, the scenario's faults while the run goes on, then the exactly-once audit of the journal and the
+/// <see cref="ChaosReport"/>. Everything it starts is stopped at the end.
 /// </summary>
 public sealed class ChaosRun : IDisposable
 {
@@ -44,39 +47,44 @@ public sealed class ChaosRun : IDisposable
     private readonly string _folder;
     private readonly TextWriter _log;
     private readonly TimeSpan _runTimeout;
-    private readonly Dictionary<string, (ChaosNodeSpec Spec, int Index, int Port, ChaosProcess Process)> _nodes = [];
+    private readonly Dictionary<string, (ChaosNodeSpec Spec, int Port, ChaosProcess Process)> _nodes = [];
     private readonly List<ChaosProcess> _processes = [];
     private readonly Stopwatch _clock = new();
-    private NetworkNamespaces? _net;
-    private PostgresServer? _postgres;
+    private readonly string _server;
+    private ScratchDatabase? _database;
     private ControlClient? _control;
     private string _nodeConfigFile = "";
     private int _incarnations;
 
     public RunId RunId { get; private set; }
 
-    public ChaosRun(ChaosScenario scenario, ChaosSize size, string folder, TextWriter log, TimeSpan runTimeout)
+    /// <param name="server">Connection string of the PostgreSQL server; its role must be allowed to create databases.</param>
+    public ChaosRun(ChaosScenario scenario, ChaosSize size, string folder, TextWriter log, TimeSpan runTimeout, string server)
     {
-        (_scenario, _size, _folder, _log, _runTimeout) = (scenario, size, folder, log, runTimeout);
+        (_scenario, _size, _folder, _log, _runTimeout, _server) = (scenario, size, folder, log, runTimeout, server);
     }
-
-    private string DatabaseHost => _net?.BridgeAddress ?? "127.0.0.1";
 
     private void Say(string text) => _log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"chaos {_scenario.Name} [{_clock.Elapsed.TotalSeconds,6:F1}s]: {text}"));
 
     /// <summary>Runs the scenario to its end and reports.</summary>
-    /// <exception cref="ScenarioUnavailableException">This machine cannot run it (no PostgreSQL, no network namespaces).</exception>
+    /// <exception cref="ScenarioUnavailableException">The PostgreSQL server cannot be used.</exception>
     public ChaosReport Execute()
     {
         _clock.Start();
         Directory.CreateDirectory(_folder);
-        if (_scenario.NeedsNamespaces) _net = NetworkNamespaces.Create();
-        _postgres = PostgresServer.Start(_folder, _net is null ? ["127.0.0.1"] : ["127.0.0.1", _net.BridgeAddress]);
-        Say($"PostgreSQL on port {_postgres.Port}; work folder {_folder}");
-        _nodeConfigFile = WriteNodeConfig(_postgres.ConnectionString(DatabaseHost));
+        try { _database = ScratchDatabase.Create(_server, "kimi_chaos_"); }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or ArgumentException)
+        {
+            throw new ScenarioUnavailableException($"PostgreSQL ({ScratchDatabase.Describe(_server)}) cannot be used: " +
+                PersistenceProvider.Scrub(e.Message, _server));
+        }
+        // The scenario's nodes, and the audit in this process, use its own database: the variable wins over every file.
+        Environment.SetEnvironmentVariable(PersistenceProvider.ConnectionStringVariable, _database.ConnectionString);
+        Say($"PostgreSQL {ScratchDatabase.Describe(_database.ConnectionString)}; work folder {_folder}");
+        _nodeConfigFile = WriteNodeConfig();
 
         foreach (var spec in _scenario.Nodes.OrderByDescending(n => n.Seed)) StartNode(spec, waitUp: spec.Seed);
-        foreach (var name in _nodes.Keys) WaitUp(name);
+        foreach (var name in _nodes.Keys.Where(n => !_nodes[n].Spec.Seed)) WaitUp(name);
         _control = ControlClient.ConnectAsync(ControlClientSettings.FromConfig(ClientConfig(), Contacts())).GetAwaiter().GetResult();
 
         var runConfig = WriteRunConfig();
@@ -84,7 +92,6 @@ public sealed class ChaosRun : IDisposable
         var args = new List<string> { "train", "--out", outDir, "--config", runConfig };
         if (_size == ChaosSize.Smoke) args.AddRange(["--preset", "smoke"]);
         foreach (var contact in Contacts()) args.AddRange(["--cluster", contact.ToString()]);
-        if (_net is not null) args.AddRange(["--set", $"kimi.console.hostname={_net.BridgeAddress}"]);
         var client = Track(ChaosProcess.Start("client", args, Path.Combine(_folder, "client.log"), new Dictionary<string, string>()));
         if (!client.WaitUntil(() => RunIdIn(client.Output) is not null, TimeSpan.FromMinutes(2)))
             throw new ScenarioFailedException($"the client did not start the run: {Tail(client.Output)}");
@@ -161,73 +168,54 @@ public sealed class ChaosRun : IDisposable
     {
         Say($"kill -9 {name} (pid {_nodes[name].Process.Id})");
         _nodes[name].Process.Signal(ChaosProcess.SigKill);
-        _nodes[name].Process.WaitForExit(TimeSpan.FromSeconds(30));
-    }
-
-    public void StartReplacement(ChaosNodeSpec spec)
-    {
-        Say($"starting replacement {spec.Name} ({spec.Roles})");
-        StartNode(spec, waitUp: true);
-    }
-
-    public void RestartDatabase(TimeSpan down)
-    {
-        Say("stopping PostgreSQL");
-        _postgres!.Stop("fast");
-        Thread.Sleep(down);
-        _postgres.StartServer();
-        Say($"PostgreSQL started again after {down.TotalSeconds:0} s");
-    }
-
-    /// <summary>Cuts <paramref name="name"/> off until the resolver has downed it and it has exited; then heals the link and restarts it.</summary>
-    public void Partition(string name)
-    {
-        var node = _nodes[name];
-        Say($"cutting {name} off the network");
-        _net!.SetLink(node.Index, up: false);
-        var exit = node.Process.WaitForExit(TimeSpan.FromMinutes(3));
-        Say(exit is null ? $"{name} still runs after 3 min cut off" : $"{name} exited {exit} (downed by the split-brain resolver)");
-        _net.SetLink(node.Index, up: true);
-        if (exit is null) node.Process.Signal(ChaosProcess.SigKill);
-        Say($"link of {name} restored; restarting it");
-        StartNode(node.Spec, waitUp: true, index: node.Index, port: node.Port);
+        // The fault counts only once the process is really gone (137: killed by signal 9).
+        var exit = _nodes[name].Process.WaitForExit(TimeSpan.FromSeconds(30))
+            ?? throw new ScenarioFailedException($"node {name} still runs 30 s after kill -9");
+        Say($"{name} exited {exit.ToString(CultureInfo.InvariantCulture)}");
     }
 
     // ---------------------------------------------------------------- nodes
 
-    private void StartNode(ChaosNodeSpec spec, bool waitUp, int? index = null, int? port = null)
+    private void StartNode(ChaosNodeSpec spec, bool waitUp)
     {
-        int i = index ?? _nodes.Count + 1;
-        int p = port ?? PostgresServer.FreePort();
-        var host = _net is null ? "127.0.0.1" : _net.AddressOf(i);
-        if (_net is not null && index is null) _net.AddNode(i);
-        var seeds = _nodes.Values.Where(n => n.Spec.Seed && !n.Process.HasExited && n.Spec.Name != spec.Name).Select(n => Contact(n.Index, n.Port)).ToList();
-        if (spec.Seed) seeds.Insert(0, $"{host}:{p}");
-        if (seeds.Count == 0) seeds = _nodes.Values.Where(n => !n.Process.HasExited).Select(n => Contact(n.Index, n.Port)).ToList();
+        int p = FreePort();
+        var seeds = _nodes.Values.Where(n => n.Spec.Seed && !n.Process.HasExited && n.Spec.Name != spec.Name).Select(n => Contact(n.Port)).ToList();
+        if (spec.Seed) seeds.Insert(0, Contact(p));
+        if (seeds.Count == 0) seeds = _nodes.Values.Where(n => !n.Process.HasExited).Select(n => Contact(n.Port)).ToList();
         var args = new List<string> { "node", "--roles", spec.Roles, "--port", p.ToString(CultureInfo.InvariantCulture), "--config", _nodeConfigFile,
-            "--set", $"akka.remote.dot-netty.tcp.hostname={host}" };
+            "--set", $"akka.remote.dot-netty.tcp.hostname={Loopback}" };
         foreach (var seed in seeds) args.AddRange(["--seed", seed]);
         var process = Track(ChaosProcess.Start(spec.Name, args, Path.Combine(_folder, $"{spec.Name}-{++_incarnations}.log"),
-            new Dictionary<string, string>(), _net?.Exec(i)));
-        _nodes[spec.Name] = (spec, i, p, process);
+            new Dictionary<string, string>()));
+        _nodes[spec.Name] = (spec, p, process);
         if (waitUp) WaitUp(spec.Name);
+    }
+
+    private const string Loopback = "127.0.0.1";
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void WaitUp(string name)
     {
         var process = _nodes[name].Process;
-        if (!process.WaitFor("listening on", NodeStartTimeout))
+        // The node's own line (Akka's log says "Remoting started; listening on addresses" before the node has joined).
+        if (!process.WaitFor($"kimi node {Contact(_nodes[name].Port)}: listening on", NodeStartTimeout))
             throw new ScenarioFailedException($"node {name} did not come up within {NodeStartTimeout.TotalMinutes:0} min: {Tail(process.Output)}");
-        Say($"{name} ({_nodes[name].Spec.Roles}) is up at {Contact(_nodes[name].Index, _nodes[name].Port)}");
+        Say($"{name} ({_nodes[name].Spec.Roles}) is up at {Contact(_nodes[name].Port)}");
     }
 
-    private string Contact(int index, int port) => $"{(_net is null ? "127.0.0.1" : _net.AddressOf(index))}:{port.ToString(CultureInfo.InvariantCulture)}";
+    private static string Contact(int port) => $"{Loopback}:{port.ToString(CultureInfo.InvariantCulture)}";
 
     private IReadOnlyList<ContactPoint> Contacts() =>
-        _nodes.Values.Where(n => !n.Process.HasExited).Select(n => ContactPoint.Parse(Contact(n.Index, n.Port))).ToList();
+        _nodes.Values.Where(n => !n.Process.HasExited).Select(n => ContactPoint.Parse(Contact(n.Port))).ToList();
 
     private string? NameOf(string hostPort) =>
-        _nodes.Where(n => Contact(n.Value.Index, n.Value.Port) == hostPort).Select(n => n.Key).FirstOrDefault();
+        _nodes.Where(n => Contact(n.Value.Port) == hostPort).Select(n => n.Key).FirstOrDefault();
 
     private ChaosProcess Track(ChaosProcess process)
     {
@@ -268,20 +256,21 @@ public sealed class ChaosRun : IDisposable
     }
 
     private Config ClientConfig() => ConfigurationFactory.ParseString(
-        $"kimi.console {{ connect-timeout = 30s, request-timeout = 30s, hostname = {JsonSerializer.Serialize(_net?.BridgeAddress ?? "127.0.0.1")} }}");
+        $"kimi.console {{ connect-timeout = 30s, request-timeout = 30s, hostname = {Loopback} }}");
 
     // ---------------------------------------------------------------- configuration
 
     /// <summary>
-    /// What every node of the scenario shares: the PostgreSQL journal, one checkpoint folder (the trainer's replacement
-    /// resumes from it), two generator slots, a failure detector and resolver quick enough for a test, the scenario's faults.
+    /// What every node of the scenario shares: the PostgreSQL journal (its connection string travels in the environment,
+    /// never in the file), one checkpoint folder, two generator slots, a failure detector and resolver quick enough for a
+    /// test, the scenario's faults.
     /// </summary>
-    private string WriteNodeConfig(string connectionString)
+    private string WriteNodeConfig()
     {
         var path = Path.Combine(_folder, "node.conf");
         File.WriteAllText(path, $$"""
             # Written by kimi chaos for the nodes of scenario {{_scenario.Name}}.
-            {{PostgresJournal(connectionString)}}
+            {{PostgresJournal}}
             kimi.persistence.checkpoint-dir = {{JsonSerializer.Serialize(Path.Combine(_folder, "checkpoints"))}}
             # A node may host the trainer and both generator slots: three workers on its one CPU "device".
             kimi.workers { threads = 1, start-timeout = 180s, slots-per-device = 4 }
@@ -301,16 +290,8 @@ public sealed class ChaosRun : IDisposable
         return path;
     }
 
-    /// <summary>The journal, snapshot store and read journal on the scenario's PostgreSQL database.</summary>
-    private static string PostgresJournal(string connectionString)
-    {
-        var quoted = JsonSerializer.Serialize(connectionString);
-        return $$"""
-            akka.persistence.journal.sql { provider-name = PostgreSQL15, connection-string = {{quoted}}, parallelism = 4 }
-            akka.persistence.snapshot-store.sql { provider-name = PostgreSQL15, connection-string = {{quoted}} }
-            akka.persistence.query.journal.sql { provider-name = PostgreSQL15, connection-string = {{quoted}} }
-            """;
-    }
+    /// <summary>The journal on PostgreSQL, at the database of KIMI_PERSISTENCE_CONNECTION_STRING.</summary>
+    private const string PostgresJournal = "kimi.persistence.provider = postgres";
 
     private string WriteRunConfig()
     {
@@ -338,7 +319,7 @@ public sealed class ChaosRun : IDisposable
     /// <summary>The exactly-once audit and the committed weight versions, read from the journal by a local ActorSystem.</summary>
     private (RunAuditReport Audit, IReadOnlyList<long> Versions) Audit()
     {
-        var config = ConfigurationFactory.ParseString(PostgresJournal(_postgres!.ConnectionString()) + "\nakka.actor.provider = local")
+        var config = ConfigurationFactory.ParseString(PostgresJournal + "\nakka.actor.provider = local")
             .WithFallback(KimiConfigLoader.Load(null, [], [], TrainCommand.NodeLayers));
         var system = ClusterBootstrap.Create("kimi-chaos-audit", config);
         try
@@ -391,7 +372,7 @@ public sealed class ChaosRun : IDisposable
         // Nodes leave in order where they can; whatever is left is killed.
         foreach (var p in _processes.Where(p => !p.HasExited)) p.Signal(ChaosProcess.SigTerm);
         foreach (var p in _processes) { p.Stop(TimeSpan.FromSeconds(30)); p.Dispose(); }
-        _postgres?.Dispose();
-        _net?.Dispose();
+        Environment.SetEnvironmentVariable(PersistenceProvider.ConnectionStringVariable, _server);
+        _database?.Dispose();
     }
 }

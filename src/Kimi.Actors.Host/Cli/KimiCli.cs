@@ -17,6 +17,8 @@ public static class KimiCli
         NodeCommand.Create,
         ChaosCommand.Create,
         EvalCommand.Create,
+        JudgeCommand.Create,
+        CurateCommand.Create,
         RunsCommand.Create,
         ModelCommand.Create,
         WorkerCommand.Create,
@@ -42,6 +44,6 @@ public static class KimiCli
 
     /// <summary>Errors caused by input (arguments, configuration, files), reported without a stack trace.</summary>
     private static bool IsUserError(Exception e) =>
-        e is ConfigException or DatabaseException or ClusterStartException or PromptSetException or CheckpointException
+        e is ConfigException or DatabaseException or ClusterStartException or PromptSetException or CheckpointException or SandboxUnavailableException
             or UnauthorizedAccessException;
 }

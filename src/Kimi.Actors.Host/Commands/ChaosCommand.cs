@@ -1,14 +1,15 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Chaos;
 
 namespace Kimi.Actors.Host.Commands;
 
 /// <summary>
-/// <c>kimi chaos --scenario NAME --json FILE</c>: a real multi-process cluster on this machine (PostgreSQL journal,
-/// <c>kimi node</c> processes on loopback or in network namespaces), a training run submitted to it, the scenario's
-/// faults while it runs, and the exactly-once audit. Exit 0 when the run completed, the fault fired and nothing was
+/// <c>kimi chaos --scenario NAME --json FILE</c>: a real multi-process cluster on this machine (a PostgreSQL journal in a
+/// database of its own on the server of KIMI_PERSISTENCE_CONNECTION_STRING, <c>kimi node</c> processes on loopback), a
+/// training run submitted to it, the scenario's faults while it runs, and the exactly-once audit. Exit 0 when the run completed, the fault fired and nothing was
 /// lost or doubled; 1 otherwise, or when the scenario cannot run on this machine (the message and the report say why).
 /// </summary>
 public static class ChaosCommand
@@ -40,9 +41,18 @@ public static class ChaosCommand
         var size = args.Size == "tiny" ? ChaosSize.Tiny : ChaosSize.Smoke;
         var folder = Path.GetFullPath(args.Work ?? Path.Combine(Path.GetTempPath(), $"kimi-chaos-{scenario.Name}-{Guid.NewGuid():N}"[..40]));
         stderr.WriteLine($"kimi chaos {scenario.Name}: {scenario.Summary}");
+        var server = Environment.GetEnvironmentVariable(PersistenceProvider.ConnectionStringVariable);
+        if (string.IsNullOrWhiteSpace(server))
+        {
+            var why = $"{PersistenceProvider.ConnectionStringVariable} is not set: the scenario needs a PostgreSQL server whose role may create " +
+                "databases (export KIMI_PERSISTENCE_CONNECTION_STRING=$(.ci/postgres.sh) starts one on loopback)";
+            stderr.WriteLine($"kimi: chaos: scenario {scenario.Name} cannot run on this machine: {why}");
+            new ChaosReport { Scenario = scenario.Name, Unavailable = why }.Write(args.Json);
+            return CliProgram.ExitFailed;
+        }
         ChaosReport report;
-        var chaos = new ChaosRun(scenario, size, folder, stderr, TimeSpan.FromMinutes(args.TimeoutMinutes));
-        // Interrupted, the scenario still stops what it started (nodes, their workers, the database, the namespaces).
+        var chaos = new ChaosRun(scenario, size, folder, stderr, TimeSpan.FromMinutes(args.TimeoutMinutes), server);
+        // Interrupted, the scenario still stops what it started (nodes, their workers, its database).
         void Interrupt(PosixSignalContext signal)
         {
             signal.Cancel = true;

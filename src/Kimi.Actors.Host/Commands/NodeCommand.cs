@@ -5,6 +5,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Management.Control;
+using Kimi.Actors.Cluster.Judge;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.CommandLine;
 
@@ -69,6 +70,9 @@ public static class NodeCommand
         if (NodeRoles.Unknown(configured) is [var unknown, ..])
             throw new ConfigException($"{NodeRoles.RolesKey} = [{string.Join(", ", configured)}]: unknown role '{unknown}' (roles: {NodeRoles.AllowedText})");
         if (configured.Count == 0) throw new ConfigException($"{NodeRoles.RolesKey} = []: a node needs at least one role ({NodeRoles.AllowedText})");
+        // The judge settings name a bad key before the node joins (its judges build their verifiers from them).
+        try { JudgeSettings.FromConfig(config); }
+        catch (ArgumentException e) { throw new ConfigException(e.Message); }
         ClusterBootstrap.CheckDatabases(config);
 
         var stop = new TaskCompletionSource<PosixSignal>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -5,6 +5,9 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Management.Control;
+using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.Cluster.Judge;
+using Kimi.Actors.Tasks;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
@@ -35,7 +38,7 @@ namespace Kimi.Actors.Host.Commands;
 public static class TrainCommand
 {
     /// <summary>Node-level configuration layered under the run's own defaults.</summary>
-    public static readonly string[] NodeLayers = ["hocon/workers.conf", "hocon/akka.conf", "hocon/persistence.conf", "hocon/local-node.conf"];
+    public static readonly string[] NodeLayers = ["hocon/workers.conf", "hocon/judges.conf", "hocon/akka.conf", "hocon/persistence.conf", "hocon/local-node.conf"];
 
     /// <summary>What <c>kimi train</c> was given.</summary>
     /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
@@ -108,6 +111,13 @@ public static class TrainCommand
         if (engine is not ("cluster" or "local")) throw new ConfigException($"kimi.run.engine = {engine}: expected cluster or local");
         if ((resume is not null || remote) && engine != "cluster")
             throw new UsageException($"train: {(remote ? "--cluster" : "--resume")} needs the cluster engine (kimi.run.engine = cluster)");
+        // A local engine or node judges with this process's judge settings; a run with code tasks needs the sandbox before
+        // it starts. A run submitted to a cluster is judged there, with the nodes' settings.
+        if (!remote)
+        {
+            try { JudgeSettings.FromConfig(config).Apply(startSandbox: options.Tasks.Families.Contains(Verifiers.Code)); }
+            catch (ArgumentException e) { throw new ConfigException(e.Message); }
+        }
         ControlClient? client = null;
         if (remote)
         {
@@ -188,7 +198,7 @@ public static class TrainCommand
     public static void ValidateNode(Config config, IEnumerable<string> layers)
     {
         var shipped = KimiConfigLoader.Load(null, [], [], layers);
-        new ConfigReader(config, "kimi").RejectKeysNotIn(shipped, RunOptionsBinder.NodeSections, "workers.compute-dispatcher");
+        new ConfigReader(config, "kimi").RejectKeysNotIn(shipped, RunOptionsBinder.NodeSections, "workers.compute-dispatcher", "judges.sandbox.languages");
         try
         {
             WorkerSettings.FromConfig(config);

@@ -247,7 +247,7 @@ public sealed record IterationState
             ResponseLengthMean = all.Count == 0 ? 0 : all.Average(s => s.Trajectory.Length),
             LengthPenaltyMean = w * Groups.SelectMany(g => g.LengthRewards).DefaultIfEmpty().Average(), LengthPenaltyWeight = w,
             Loss = trainStats.Loss, LogRatioMean = trainStats.MeanLogRatio, LogRatioAbsMean = trainStats.MeanAbsLogRatio,
-            GradNorm = trainStats.GradNorm, RolloutMismatch = trainStats.RolloutMismatch, LearningRate = trainStats.LearningRate,
+            GradNorm = trainStats.GradNorm, RolloutMismatch = trainStats.RolloutMismatch, LearningRate = trainStats.LearningRate, Tau = trainStats.Tau,
             RolloutTokensPerSecond = generation > 0 ? NewTokens / generation : 0,
             TrainTokensPerSecond = trainStats.TokensPerSecond,
             MaxEligibleDifficulty = env.Context.Sampler.MaxEligibleDifficulty,
@@ -258,6 +258,7 @@ public sealed record IterationState
             // The share of the iteration each generator slot was not generating, averaged over the run's slots.
             GeneratorIdleFraction = wall > 0 ? Math.Clamp(1 - GenerationSeconds.Values.Sum() / (slots * wall), 0, 1) : 0,
             TrainedTokens = trainedTokens, TrainedTokensPerSecond = wall > 0 ? trainedTokens / wall : 0,
+            Hyperparameters = Tunables.ValuesOf(options),
             // Iteration wall time not spent generating, judging or training: the cost of orchestration.
             OverheadFraction = wall > 0 ? Math.Max(0, wall - inside) / wall : 0,
         };

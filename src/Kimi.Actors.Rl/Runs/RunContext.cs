@@ -9,8 +9,9 @@ namespace Kimi.Actors.Rl.Runs;
 /// <summary>
 /// What a run's machine reads but never replaces during a session: its prompts (deterministic from the options and
 /// seed), the tokenizer, and the prompt index (the sampler's sum tree). The sampler is the one mutable part: it is far
-/// too large to copy on every step (a million prompts), so the machine updates it in place at two defined points —
-/// drawing prompts when an iteration starts and recording a group's verdicts when its Prompt confirms them.
+/// too large to copy on every step (a million prompts), so the machine updates it in place at defined points — drawing
+/// prompts when an iteration starts, recording a group's verdicts when its Prompt confirms them — and replaces it (same
+/// counts, new options) at the iteration boundary where changed sampling options take effect.
 /// </summary>
 public sealed class RunContext
 {
@@ -19,7 +20,7 @@ public sealed class RunContext
     public RunId RunId { get; }
     public TaskSuite Tasks { get; }
     public ITokenizer Tokenizer { get; }
-    public PromptSampler Sampler { get; }
+    public PromptSampler Sampler { get; private set; }
     public IReadOnlyList<PromptRecord> HeldOut => Tasks.HeldOut;
 
     public RunContext(RunId runId, TaskSuite tasks, ITokenizer tokenizer, SamplerOptions sampling)
@@ -30,6 +31,12 @@ public sealed class RunContext
         Sampler = new PromptSampler(tasks.Train.Select(p => p.Difficulty).ToList(), sampling);
         _indexOf = new Dictionary<PromptId, int>(tasks.Train.Count);
         for (int i = 0; i < tasks.Train.Count; i++) _indexOf[new PromptId(tasks.Train[i].Id)] = i;
+    }
+
+    /// <summary>The sampler under <paramref name="sampling"/> from now on, with every count it had (an iteration boundary only).</summary>
+    public void ChangeSampling(SamplerOptions sampling)
+    {
+        if (Sampler.Options != sampling) Sampler = Sampler.WithOptions(sampling);
     }
 
     public PromptRecord Prompt(PromptId id) => Tasks.Train[_indexOf[id]];

@@ -281,8 +281,13 @@ public sealed record RunMachine
             fx.Add(new Persist(new RunUnpaused()));
             next = next with { Progress = Progress.Apply(new RunUnpaused()) };
         }
-        // Hyperparameter changes take effect here, at an iteration boundary.
-        if (PendingOptions is { } pending) next = next with { Options = pending, PendingOptions = null };
+        // Hyperparameter changes take effect here, at an iteration boundary; a changed sampling strategy, floor or
+        // curriculum rebuilds the sampler with the counts it had.
+        if (PendingOptions is { } pending)
+        {
+            ctx.ChangeSampling(pending.Sampling);
+            next = next with { Options = pending, PendingOptions = null };
+        }
         var iteration = IterationState.Begin(next.Env(ctx, now), fx, next.Progress.CommittedIterations, next.Progress.Replay);
         return next.Continue(ctx, iteration, now, fx);
     }

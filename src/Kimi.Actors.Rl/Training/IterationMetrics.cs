@@ -20,6 +20,8 @@ public sealed record IterationMetrics
     public double GradNorm { get; init; }
     public double RolloutMismatch { get; init; }
     public double LearningRate { get; init; }
+    /// <summary>The τ the trainer's loss used this iteration.</summary>
+    public double Tau { get; init; }
     public double RolloutTokensPerSecond { get; init; }
     public double TrainTokensPerSecond { get; init; }
     public int MaxEligibleDifficulty { get; init; }
@@ -53,6 +55,11 @@ public sealed record IterationMetrics
     /// <summary>Held-out greedy accuracy when this iteration was evaluated, with per-difficulty slices.</summary>
     public double? HeldOutAccuracy { get; init; }
     public IReadOnlyDictionary<int, double>? HeldOutAccuracyByDifficulty { get; init; }
+    /// <summary>
+    /// The hyperparameters in force for this iteration (<see cref="Tunables"/>: name → value), so a curve can be read
+    /// against the change that bent it. Not part of <see cref="ToRow"/>: the row is numbers.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Hyperparameters { get; init; }
 
     /// <summary>
     /// Every numeric field with its snake_case key, in the order metrics.jsonl writes them: the one list that the row,
@@ -75,6 +82,7 @@ public sealed record IterationMetrics
         ("grad_norm", m => m.GradNorm, (m, v) => m with { GradNorm = v }),
         ("rollout_mismatch", m => m.RolloutMismatch, (m, v) => m with { RolloutMismatch = v }),
         ("learning_rate", m => m.LearningRate, (m, v) => m with { LearningRate = v }),
+        ("tau", m => m.Tau, (m, v) => m with { Tau = v }),
         ("rollout_tokens_per_s", m => m.RolloutTokensPerSecond, (m, v) => m with { RolloutTokensPerSecond = v }),
         ("train_tokens_per_s", m => m.TrainTokensPerSecond, (m, v) => m with { TrainTokensPerSecond = v }),
         ("max_eligible_difficulty", m => m.MaxEligibleDifficulty, (m, v) => m with { MaxEligibleDifficulty = (int)v }),

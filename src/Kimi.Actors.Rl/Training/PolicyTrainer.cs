@@ -127,7 +127,7 @@ public sealed class PolicyTrainer : IDisposable
         _policy.eval();
         return new TrainStepStats(lossSum / steps, logRatioSum / measured, absLogRatioSum / measured,
             steps > skipped ? gradNormSum / (steps - skipped) : double.NaN,
-            clipSum / measured, mismatch, trainedTokens, steps, lr, sw.Elapsed) { SkippedSteps = skipped };
+            clipSum / measured, mismatch, trainedTokens, steps, lr, sw.Elapsed) { SkippedSteps = skipped, Tau = _options.Tau };
     }
 
     private IEnumerable<List<Sample>> MicroBatches(List<Sample> samples)

@@ -1,8 +1,9 @@
 namespace Kimi.Actors.Tasks;
 
 /// <summary>
-/// The registry from a prompt's domain to its verifier. Built in: "arithmetic" and "math" (numeric answer
-/// equivalence) and "search" (countdown expressions). Other layers add theirs (sandboxed code, model
+/// The registry from a prompt's domain to its verifier. Built in: "arithmetic" (strict numeric answers after
+/// '#'), "math" (<see cref="MathAnswerVerifier"/>: boxed/answer-line/marker extraction, LaTeX, exact equivalence)
+/// "search" (countdown expressions) and "code" (<see cref="CodeVerifier"/>: programs run against tests in the sandbox). Other layers add theirs (sandboxed code, model
 /// judges) with <see cref="Register"/> at start-up. Domains are case-sensitive.
 /// </summary>
 public static class Verifiers
@@ -10,13 +11,15 @@ public static class Verifiers
     public const string Arithmetic = "arithmetic";
     public const string Math = "math";
     public const string Search = "search";
+    public const string Code = "code";
 
     private static readonly object Gate = new();
     private static readonly Dictionary<string, IVerifier> Registry = new(StringComparer.Ordinal)
     {
         [Arithmetic] = NumericAnswerVerifier.Instance,
-        [Math] = NumericAnswerVerifier.Instance,
+        [Math] = MathAnswerVerifier.Instance,
         [Search] = CountdownVerifier.Instance,
+        [Code] = CodeVerifier.Shared,
     };
 
     /// <summary>The verifier for <paramref name="domain"/>.</summary>
@@ -42,6 +45,20 @@ public static class Verifiers
         {
             if (!Registry.TryAdd(domain, verifier))
                 throw new ArgumentException($"domain '{domain}' already has a verifier", nameof(domain));
+        }
+    }
+
+    /// <summary>
+    /// Replaces the verifier of a domain that is already registered (the built-in math verifier with the node's
+    /// configured options, at start-up). Unlike <see cref="Register"/> it never adds a domain.
+    /// </summary>
+    public static void Configure(string domain, IVerifier verifier)
+    {
+        ArgumentNullException.ThrowIfNull(verifier);
+        lock (Gate)
+        {
+            if (!Registry.ContainsKey(domain)) throw new ArgumentException($"unknown domain '{domain}'", nameof(domain));
+            Registry[domain] = verifier;
         }
     }
 

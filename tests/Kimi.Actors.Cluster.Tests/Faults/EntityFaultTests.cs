@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Faults;
+using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Cluster.Tests.Run;
 using Kimi.Actors.Cluster.Tests.Support;
 using Kimi.Actors.Rl.Identity;
@@ -52,7 +53,7 @@ public sealed class EntityFaultTests
             "kimi.faults { enabled = on, rules = [{ target = database, message = X, action = throw }] }")));
         Assert.Contains("kimi.faults.rules[0]", e.Message);
         Assert.Contains("target database is not one of gpu-worker, run, prompt, rollout-generator, trainer, reward-judge", e.Message);
-        Assert.Contains("cannot parse", Assert.Throws<ArgumentException>(() => FaultPlan.ParseRule("{ message = ")).Message);
+        Assert.Contains("fault rule: expected an object", Assert.Throws<ArgumentException>(() => FaultPlan.ParseRule("42")).Message);
     }
 
     [Fact]

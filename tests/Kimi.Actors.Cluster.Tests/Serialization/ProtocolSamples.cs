@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Kimi.Actors.Cluster.Management.Control;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Model.Tokenization;
@@ -162,5 +163,20 @@ internal static class ProtocolSamples
         yield return new JudgeProtocol.JudgeTrajectories(new JudgeSlot(0), Run, request,
             [new JudgeProtocol.JudgeItem(trajectory, new PromptSpec("p-1", "1+1=", "2", "arithmetic", 1, ["sum"], null))], TokenizerSpec.Char);
         yield return new JudgeProtocol.TrajectoriesJudged(Run, request, [new JudgedTrajectory(trajectory, 1, true, "ok")], 0.001);
+
+        // Run gateway (clients outside the cluster)
+        yield return new ControlProtocol.Ping();
+        yield return new ControlProtocol.Pong("akka.tcp://kimi@127.0.0.1:4053", ["rollout", "run"], true);
+        yield return new ControlProtocol.ListRuns();
+        yield return new ControlProtocol.RunList([new RunProtocol.RunStatus(Run, RunStatusKind.Paused, RunPhase.Paused, 3, 5, 10, 0.7)], [RunId.Parse("run-2")]);
+        yield return new ControlProtocol.RunList([], []);
+        yield return new ControlProtocol.GetClusterView();
+        yield return new ControlProtocol.ClusterView(
+            [new ControlProtocol.NodeView("akka.tcp://kimi@127.0.0.1:4053", "up", true, ["run", "trainer"], new Dictionary<string, int> { ["run"] = 1, ["prompt"] = 20 })],
+            null);
+        yield return new ControlProtocol.ClusterView([], "entity counts incomplete: prompt: timeout");
+        yield return new ControlProtocol.WatchRun(Run);
+        yield return new ControlProtocol.UnwatchRun(Run);
+        yield return new ControlProtocol.WatchAlive(Run);
     }
 }

@@ -27,6 +27,10 @@ internal static class NodeConfig
         }
         """;
 
+    /// <summary>A node whose journal is <paramref name="database"/> (SQLite or PostgreSQL).</summary>
+    public static AkkaConfig For(TempDatabase database, bool cluster = false, string extra = "") =>
+        For((string?)null, cluster, database.Hocon + "\n" + extra);
+
     /// <param name="sqliteFile">The node's database; null for tests that persist nothing.</param>
     /// <param name="cluster">false: provider local (single-actor tests start faster); true: a one-node cluster (local-node.conf).</param>
     /// <param name="extra">HOCON over everything else.</param>

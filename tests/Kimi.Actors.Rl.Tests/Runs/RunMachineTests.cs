@@ -1,3 +1,4 @@
+using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Rollouts;
@@ -241,6 +242,55 @@ public class RunMachineTests
         h.DriveToEnd();
         Assert.Equal([1.0, 0.5], h.Of<TrainGroups>().Select(t => t.Optimization.Tau));
         Assert.Equal(0.5, h.Machine.Options.Optimization.Tau);
+    }
+
+    [Fact]
+    public void A_changed_sampling_strategy_draws_by_the_new_rule_from_the_next_iteration_with_the_counts_it_had()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 3));
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        // A curriculum without thresholds admits only the lowest difficulty (1: the even prompts).
+        var curriculum = MachineHarness.Options(iterations: 3) with
+        {
+            Sampling = new SamplerOptions { Strategy = SamplingStrategy.Curriculum, Curriculum = CurriculumSchedule.ByIteration() },
+        };
+        h.Feed(new OptionsChanged(curriculum));
+        h.Drive(m => m.Facts.OfType<IterationCommitted>().Count() == 1);
+        var attempted = Enumerable.Range(0, h.Context.Sampler.Count).Where(i => h.Context.Sampler.Counts(i).Attempts > 0).ToList();
+        Assert.NotEmpty(attempted);
+        h.DriveToEnd();
+
+        Assert.Equal(SamplingStrategy.Curriculum, h.Context.Sampler.Strategy);
+        // The counts of iteration 0 survived the new sampler.
+        Assert.All(attempted, i => Assert.True(h.Context.Sampler.Counts(i).Attempts > 0));
+        var later = h.Of<Generate>().SelectMany(g => g.Requests).Where(r => r.Iteration >= 1).ToList();
+        Assert.NotEmpty(later);
+        Assert.All(later, r => Assert.Equal(1, h.Context.Prompt(r.Id.Prompt).Difficulty));
+        // Each iteration's metrics say what was in force.
+        var metrics = h.Facts.OfType<IterationCommitted>().Select(c => c.Metrics).ToList();
+        Assert.Equal(["uniform", "curriculum", "curriculum"], metrics.Select(m => m.Hyperparameters!["sampling-strategy"]));
+        Assert.Equal(["1", "1", "1"], metrics.Select(m => m.Hyperparameters!["tau"]));
+        Assert.Equal([2, 1, 1], metrics.Select(m => m.MaxEligibleDifficulty));
+    }
+
+    [Fact]
+    public void An_unchanged_sampling_configuration_bound_again_keeps_the_sampler()
+    {
+        var options = MachineHarness.Options(iterations: 2) with
+        {
+            Sampling = new SamplerOptions { Strategy = SamplingStrategy.Curriculum, Curriculum = CurriculumSchedule.ByIteration(new LevelThreshold(2, 1)) },
+        };
+        var h = new MachineHarness(options);
+        var sampler = h.Context.Sampler;
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        // Equal but not the same objects, as a hyperparameter change binds them afresh.
+        h.Feed(new OptionsChanged(options with
+        {
+            Optimization = options.Optimization with { Tau = 0.5 },
+            Sampling = new SamplerOptions { Strategy = SamplingStrategy.Curriculum, Curriculum = CurriculumSchedule.ByIteration(new LevelThreshold(2, 1)) },
+        }));
+        h.DriveToEnd();
+        Assert.Same(sampler, h.Context.Sampler);
     }
 
     [Fact]
