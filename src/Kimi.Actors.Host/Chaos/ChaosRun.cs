@@ -40,7 +40,7 @@ public sealed class ScenarioFailedException(string message) : Exception(message)
 public sealed class ChaosRun : IDisposable
 {
     private static readonly TimeSpan NodeStartTimeout = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan StatusPoll = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan StatusPoll = TimeSpan.FromMilliseconds(100);
 
     private readonly ChaosScenario _scenario;
     private readonly ChaosSize _size;
@@ -302,7 +302,7 @@ public sealed class ChaosRun : IDisposable
               run.iterations = 4
               model { hidden-size = 32, intermediate-size = 64, layers = 2, attention-heads = 4, kv-heads = 2, max-positions = 128 }
               tasks { families = [sum], train-per-level = 40, heldout-per-level = 6 }
-              sft { steps = 20, sequences-per-step = 16, pack-length = 64 }
+              sft { steps = 8, sequences-per-step = 16, pack-length = 64 }
               rollout { prompts-per-iteration = 4, samples-per-prompt = 4, max-response-tokens = 32 }
               optimization.epochs = 1
               eval { every-iterations = 0, max-response-tokens = 32, samples-per-prompt = 2 }

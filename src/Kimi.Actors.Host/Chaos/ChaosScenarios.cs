@@ -25,8 +25,11 @@ public static class ChaosScenarios
             [new("n1", "run,prompt,judge", Seed: true), new("n2", "run,prompt,judge", Seed: true), new("n3", "trainer,rollout")],
             run =>
             {
+                // Where the Run is, asked first: a tiny run's iterations take about a second, so the kill must follow
+                // the first commit at once to land mid-run.
+                var host = run.NodeHostingRun();
                 run.WaitForIteration(1);
-                run.Kill(run.NodeHostingRun());
+                run.Kill(host);
                 return 1;
             }),
     ];
