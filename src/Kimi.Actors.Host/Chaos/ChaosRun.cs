@@ -262,7 +262,7 @@ public sealed class ChaosRun : IDisposable
 
     /// <summary>
     /// What every node of the scenario shares: the PostgreSQL journal (its connection string travels in the environment,
-    /// never in the file), one checkpoint folder, two generator slots, a failure detector and resolver quick enough for a
+    /// never in the file), one checkpoint folder, one generator slot, a failure detector and resolver quick enough for a
     /// test, the scenario's faults.
     /// </summary>
     private string WriteNodeConfig()
@@ -272,10 +272,11 @@ public sealed class ChaosRun : IDisposable
             # Written by kimi chaos for the nodes of scenario {{_scenario.Name}}.
             {{PostgresJournal}}
             kimi.persistence.checkpoint-dir = {{JsonSerializer.Serialize(Path.Combine(_folder, "checkpoints"))}}
-            # A node may host the trainer and both generator slots: three workers on its one CPU "device".
+            # A node may host the trainer and the generator: two workers on its one CPU "device".
             kimi.workers { threads = 1, start-timeout = 180s, slots-per-device = 4 }
             kimi.cluster {
-              rollout-slots = 2
+              # One generator: a worker process fewer to start on a small machine (the scenario is about the Run).
+              rollout-slots = 1
               up-timeout = 120s
               attach-timeout = 30s
               resend-after = 10s
