@@ -248,4 +248,16 @@ public class SandboxTests(SandboxFixture fixture)
         var shell = prompt with { Extra = new Dictionary<string, JsonElement>(prompt.Extra!) { ["language"] = JsonSerializer.SerializeToElement("sh") } };
         Assert.True(verifier.Verify(shell, "#read a b; echo $((a+b))").Correct);
     }
+
+    [Fact]
+    public void Settings_read_again_with_equal_values_are_accepted_after_the_sandbox_started_and_different_ones_refused()
+    {
+        var verifier = new CodeVerifier(SandboxFixture.Settings);
+        verifier.Start();
+        // A second read of the same configuration: new list and map objects, the same values (as a second run in one process).
+        verifier.Configure(SandboxFixture.Settings);
+        var changed = SandboxFixture.Settings with { Limits = SandboxFixture.Limits with { CpuSeconds = SandboxFixture.Limits.CpuSeconds + 1 } };
+        var refused = Assert.Throws<InvalidOperationException>(() => verifier.Configure(changed));
+        Assert.Contains("can no longer change", refused.Message);
+    }
 }

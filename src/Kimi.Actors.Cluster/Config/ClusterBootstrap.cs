@@ -12,6 +12,7 @@ using Akka.DistributedData;
 using Akka.Persistence.Sql;
 using Akka.Remote;
 using Akka.Serialization;
+using Kimi.Actors.Cluster.Management;
 using Kimi.Actors.Cluster.Protocol;
 using Microsoft.Data.Sqlite;
 using AkkaConfig = Akka.Configuration.Config;
@@ -162,8 +163,11 @@ public static class ClusterBootstrap
         CreateFrom(systemName, BuildConfig(config), extraAllowedTypes);
 
     /// <summary>
-    /// <see cref="Create"/>, then joins <paramref name="seeds"/> when given, else <c>akka.cluster.seed-nodes</c> (Akka
-    /// joins those itself), else itself when <c>kimi.cluster.join-self = on</c>; returns once this member is Up.
+    /// <see cref="Create"/>, starts the management endpoint when <c>kimi.management.enabled</c> (before joining, so it
+    /// answers "not ready" while the node joins), then joins <paramref name="seeds"/> when given, else
+    /// <c>akka.cluster.seed-nodes</c> (Akka joins those itself), else the contact points Cluster Bootstrap discovers when
+    /// <c>kimi.cluster.bootstrap = discovery</c>, else itself when <c>kimi.cluster.join-self = on</c>; returns once this
+    /// member is Up.
     /// </summary>
     /// <exception cref="DatabaseException">The database cannot be used; nothing was started.</exception>
     /// <exception cref="ClusterStartException">There is nothing to join (nothing was started), or the member was not Up
@@ -174,14 +178,18 @@ public static class ClusterBootstrap
         var built = BuildConfig(config);
         var configuredSeeds = built.GetStringList("akka.cluster.seed-nodes", []);
         bool joinSelf = built.GetBoolean(JoinSelfKey, false);
+        var management = ManagementSettings.FromConfig(built);
+        bool discover = management.Bootstrap == BootstrapMode.Discovery;
         // Decided before anything starts: a node that never joined takes seconds to shut down.
-        if (seeds is not { Count: > 0 } && configuredSeeds.Count == 0 && !joinSelf)
+        if (seeds is not { Count: > 0 } && configuredSeeds.Count == 0 && !joinSelf && !discover)
             throw new ClusterStartException(
-                $"node '{systemName}' has nothing to join: no seeds were given, akka.cluster.seed-nodes is empty and {JoinSelfKey} is off");
+                $"node '{systemName}' has nothing to join: no seeds were given, akka.cluster.seed-nodes is empty, " +
+                $"{ManagementSettings.BootstrapKey} is seed-nodes and {JoinSelfKey} is off");
 
         var system = CreateFrom(systemName, built, null);
         try
         {
+            if (management.Enabled) await KimiManagement.Get(system).StartAsync(management, ManagementSettings.PersistentRoles).ConfigureAwait(false);
             var cluster = Akka.Cluster.Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
@@ -194,6 +202,16 @@ public static class ClusterBootstrap
             else if (configuredSeeds.Count > 0)
             {
                 joining = $"akka.cluster.seed-nodes {string.Join(", ", configuredSeeds)}";   // Akka joins these itself
+            }
+            else if (discover)
+            {
+                // Cluster Bootstrap looks up contact points (akka.discovery), probes their management endpoints and joins
+                // an existing cluster, or the lowest-addressed of them forms one once enough are seen, stably.
+                await Akka.Management.Cluster.Bootstrap.ClusterBootstrap.Get(system).Start().ConfigureAwait(false);
+                var point = "akka.management.cluster.bootstrap.contact-point-discovery";
+                joining = $"the contact points discovered through {built.GetString("akka.discovery.method", "?")} " +
+                    $"(service {built.GetString($"{point}.service-name", "?")}, port {built.GetString($"{point}.port-name", "?")}, " +
+                    $"at least {built.GetInt($"{point}.required-contact-point-nr", 2)})";
             }
             else
             {

@@ -12,10 +12,10 @@ namespace Kimi.Actors.Cluster.Configuration;
 public static class RunOptionsBinder
 {
     /// <summary>
-    /// Sections of <c>kimi</c> that configure the node (workers, cluster, persistence, prompts, faults, judges), not the run:
-    /// they are read by their own settings classes and are not journaled with a run.
+    /// Sections of <c>kimi</c> that configure the node (workers, cluster, persistence, prompts, faults, judges,
+    /// management), not the run: they are read by their own settings classes and are not journaled with a run.
     /// </summary>
-    public static readonly string[] NodeSections = ["workers", "cluster", "persistence", "prompt", "faults", "judges"];
+    public static readonly string[] NodeSections = ["workers", "cluster", "persistence", "prompt", "faults", "judges", "management"];
 
     /// <summary>The run's own configuration as HOCON text (the <c>kimi</c> tree without the node sections), for the journal.</summary>
     public static string RunConfigHocon(Config config)

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Judge;
+using Kimi.Actors.Cluster.Management;
 using Kimi.Actors.Cluster.Management.Control;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Rollout;
@@ -35,17 +36,26 @@ public sealed class KimiNode : IAsyncDisposable
     {
         System = system;
         var roles = Akka.Cluster.Cluster.Get(system).SelfRoles;
-        IActorRef Region(string role, Func<ActorSystem, string, IActorRef> start, Func<ActorSystem, string, IActorRef> proxy) =>
-            roles.Contains(role) ? start(system, role) : proxy(system, role);
-        Prompts = Region(PromptSharding.DefaultRole, (s, r) => PromptSharding.Start(s, r), (s, r) => PromptSharding.StartProxy(s, r));
-        Judges = Region(JudgeSharding.DefaultRole, JudgeSharding.Start, JudgeSharding.StartProxy);
-        Generators = Region(GeneratorSharding.DefaultRole, GeneratorSharding.Start, GeneratorSharding.StartProxy);
-        Trainers = Region(TrainerSharding.DefaultRole, TrainerSharding.Start, TrainerSharding.StartProxy);
-        Runs = Region(RunSharding.DefaultRole, RunSharding.Start, RunSharding.StartProxy);
+        var hosted = new Dictionary<string, IActorRef>(StringComparer.Ordinal);
+        IActorRef Region(string type, string role, Func<ActorSystem, string, IActorRef> start, Func<ActorSystem, string, IActorRef> proxy)
+        {
+            if (!roles.Contains(role)) return proxy(system, role);
+            return hosted[type] = start(system, role);
+        }
+        Prompts = Region(PromptSharding.TypeName, PromptSharding.DefaultRole, (s, r) => PromptSharding.Start(s, r), (s, r) => PromptSharding.StartProxy(s, r));
+        Judges = Region(JudgeSharding.TypeName, JudgeSharding.DefaultRole, JudgeSharding.Start, JudgeSharding.StartProxy);
+        Generators = Region(GeneratorSharding.TypeName, GeneratorSharding.DefaultRole, GeneratorSharding.Start, GeneratorSharding.StartProxy);
+        Trainers = Region(TrainerSharding.TypeName, TrainerSharding.DefaultRole, TrainerSharding.Start, TrainerSharding.StartProxy);
+        Runs = Region(RunSharding.TypeName, RunSharding.DefaultRole, RunSharding.Start, RunSharding.StartProxy);
         Gateway = RunGateway.Start(system, Runs);
         // Rules injected at run time, from anywhere in the cluster, reach this node's actors through its agent.
         Faults.FaultAgent.Start(system);
+        // Readiness now checks these regions, and the node's metrics observer follows them (no-op without management).
+        KimiManagement.Get(system).EntitiesStarted(hosted, hosted.ContainsKey(RunSharding.TypeName) ? RunSharding.TypeName : null, Runs);
     }
+
+    /// <summary>The management endpoint's address when <c>kimi.management.enabled</c>, else null.</summary>
+    public Uri? ManagementEndpoint => KimiManagement.Get(System).Endpoint;
 
     /// <summary>
     /// Starts the system from the layered configuration, joins (<paramref name="seeds"/> when given, else the configured

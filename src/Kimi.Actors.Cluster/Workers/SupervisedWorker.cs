@@ -354,7 +354,7 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
             Context.Unwatch(_child);
             Context.Stop(_child);
         }
-        if (graceful) _process?.StopGracefully(TimeSpan.FromSeconds(5));
+        if (graceful) _process?.StopGracefully(TimeSpan.FromSeconds(15)); // above the worker's own 10 s for an orderly exit
         else _process?.Dispose();
         if (_deviceRequested) _options.DevicePool?.Tell(new DevicePool.Release(IncarnationId));
         _worker = _child = null;

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Akka.Actor;
 using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.Cluster.Management;
 using Kimi.Actors.Cluster.Management.Control;
 using Kimi.Actors.Cluster.Judge;
 using Kimi.Actors.Cluster.Node;
@@ -21,7 +22,8 @@ namespace Kimi.Actors.Host.Commands;
 public static class NodeCommand
 {
     /// <summary>The node's layers: like <see cref="TrainCommand.NodeLayers"/>, with the cluster member's file instead of the one-node file.</summary>
-    public static readonly string[] NodeLayers = ["hocon/workers.conf", "hocon/akka.conf", "hocon/persistence.conf", "hocon/cluster-node.conf"];
+    public static readonly string[] NodeLayers =
+        TrainCommand.NodeLayers.Select(l => l == "hocon/local-node.conf" ? "hocon/cluster-node.conf" : l).ToArray();
 
     /// <summary>How long leaving the cluster (coordinated shutdown: leave, hand off shards, stop) may take before the process exits anyway.</summary>
     private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(60);
@@ -36,7 +38,8 @@ public static class NodeCommand
             $"comma-separated roles this node hosts ({NodeRoles.AllowedText}; default: akka.cluster.roles, all of them)",
             text => Problem(() => NodeRoles.Parse(text)));
         var seed = CliOptions.Repeated("--seed", "HOST:PORT",
-            "a seed node's remoting address (repeatable); a node whose seed is its own address starts the cluster").Required();
+            "a seed node's remoting address (repeatable); a node whose seed is its own address starts the cluster; required " +
+            "unless kimi.cluster.bootstrap = discovery (hocon/kubernetes.conf)");
         var port = CliOptions.Int("--port", "P", "this node's remoting port (akka.remote.dot-netty.tcp.port, default 4053; 0: any free port)", min: 0);
         var config = CliOptions.Repeated("--config", "FILE", "a HOCON file layered over the node's defaults (repeatable, later wins)");
         var set = CliOptions.Repeated("--set", "key=value", "one setting over everything else (repeatable), e.g. --set kimi.cluster.rollout-slots=2");
@@ -66,6 +69,8 @@ public static class NodeCommand
 
         var config = KimiConfigLoader.Load(null, args.ConfigFiles, overrides, NodeLayers);
         TrainCommand.ValidateNode(config, NodeLayers);
+        if (seeds.Count == 0 && ManagementSettings.FromConfig(config).Bootstrap != BootstrapMode.Discovery)
+            throw new UsageException($"node: --seed HOST:PORT is required (or {ManagementSettings.BootstrapKey} = discovery, as hocon/kubernetes.conf sets)");
         var configured = config.GetStringList(NodeRoles.RolesKey, []);
         if (NodeRoles.Unknown(configured) is [var unknown, ..])
             throw new ConfigException($"{NodeRoles.RolesKey} = [{string.Join(", ", configured)}]: unknown role '{unknown}' (roles: {NodeRoles.AllowedText})");

@@ -8,6 +8,7 @@ using Kimi.Actors.Cluster.Management.Control;
 using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Cluster.Judge;
 using Kimi.Actors.Tasks;
+using Kimi.Actors.Cluster.Management;
 using Kimi.Actors.Cluster.Node;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Run;
@@ -44,7 +45,7 @@ public static class TrainCommand
     /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
     /// <param name="Cluster"><c>--cluster HOST:PORT</c> contact points of a running cluster; empty: a one-node cluster here.</param>
     public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
-        string? Resume, int? Iterations, long? Seed, string? Device, IReadOnlyList<string>? Cluster = null);
+        string? Resume, int? Iterations, long? Seed, string? Device, IReadOnlyList<string>? Cluster = null, int? ManagementPort = null);
 
 
     public static Command Create()
@@ -63,14 +64,17 @@ public static class TrainCommand
         var cluster = CliOptions.Repeated("--cluster", "HOST:PORT",
             "submit the run to a running cluster (kimi node) at this node's remoting address (repeatable: more contact points) " +
             "through a cluster client, and follow it; without it, the run gets a one-node cluster of its own");
+        var managementPort = CliOptions.Int("--management-port", "PORT",
+            "serve /healthz/ready, /healthz/live and /metrics over HTTP on this port (kimi.management.http.port; turns " +
+            "kimi.management.enabled on)", min: 1);
         var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
             "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
         {
-            preset, config, set, output, resume, iterations, seed, device, cluster,
+            preset, config, set, output, resume, iterations, seed, device, cluster, managementPort,
         };
         command.SetAction(r => Run(
             new Arguments(r.GetValue(preset), r.GetValue(config)!, r.GetValue(set)!, r.GetValue(output), r.GetValue(resume),
-                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device), r.GetValue(cluster)),
+                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device), r.GetValue(cluster), r.GetValue(managementPort)),
             r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return command;
     }
@@ -91,7 +95,13 @@ public static class TrainCommand
             // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
             if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
         }
-        bool setsIdentity = overrides.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
+        if (args.ManagementPort is { } port)
+        {
+            if (port > 65535) throw new UsageException($"train: --management-port {port}: expected a TCP port, 1..65535");
+            overrides.Add($"{ManagementSettings.EnabledKey}=on");
+            overrides.Add($"{ManagementSettings.PortKey}={port}");
+        }
+        bool setsIdentity = args.Settings.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
         if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || setsIdentity))
             throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
 
@@ -101,6 +111,8 @@ public static class TrainCommand
         var runChanges = resume is null ? [] : overrides.Except(nodeOverrides).Select(KimiConfigLoader.SplitOverride).ToList();
         var contacts = ContactsOf(args.Cluster ?? []);
         bool remote = contacts.Count > 0;
+        if (remote && args.ManagementPort is not null)
+            throw new UsageException("train: --cluster: --management-port serves a node of this process, and a client has none (give it to kimi node with --set kimi.management.enabled=on)");
         if (remote && args.Device is not null)
             throw new UsageException("train: --cluster: the cluster's nodes have their devices (kimi node --set kimi.workers.devices=...); --device does not apply");
         if (remote && nodeOverrides.Select(KimiConfigLoader.SplitOverride).FirstOrDefault(s => IsNodeOnly(s.Key)) is { Key: { } nodeKey })
@@ -203,6 +215,7 @@ public static class TrainCommand
         {
             WorkerSettings.FromConfig(config);
             RunNodeSettings.FromConfig(config);
+            ManagementSettings.FromConfig(config);
             PromptSettings.FromConfig(config);
         }
         catch (Exception e) when (e is ArgumentException or ConfigurationException) { throw new ConfigException(e.Message); }
@@ -236,7 +249,12 @@ public static class TrainCommand
         KimiNode? node = null;
         try
         {
-            if (client is null) node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
+            if (client is null)
+            {
+                node = KimiNode.StartAsync(config).GetAwaiter().GetResult();
+                if (node.ManagementEndpoint is { } endpoint)
+                    stderr.WriteLine($"run {options.RunId}: management endpoint {endpoint} ({ManagementSettings.ReadyPath}, {ManagementSettings.LivePath}, {ManagementSettings.MetricsPath})");
+            }
             var system = node?.System ?? client!.System;
             var commands = new List<object>();
             if (!resume)

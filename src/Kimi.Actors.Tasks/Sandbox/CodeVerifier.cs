@@ -34,7 +34,9 @@ public sealed class CodeVerifier : IVerifier
         ArgumentNullException.ThrowIfNull(newSettings);
         lock (gate)
         {
-            if (ReferenceEquals(newSettings, settings)) return;
+            // Settings read twice from the same configuration are different objects with equal values (their lists
+            // and maps compare by reference in the records), so equality is by their JSON form.
+            if (ReferenceEquals(newSettings, settings) || SameValues(newSettings, settings)) return;
             if (judge.IsValueCreated) throw new InvalidOperationException("the code judge's sandbox has started; its settings can no longer change");
             settings = newSettings;
             judge = NewJudge(newSettings);
@@ -119,6 +121,9 @@ public sealed class CodeVerifier : IVerifier
         tests = list;
         return true;
     }
+
+    private static bool SameValues(SandboxSettings a, SandboxSettings b) =>
+        JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
 
     private static Lazy<CodeJudge> NewJudge(SandboxSettings settings) =>
         new(() => new CodeJudge(Sandbox.Start(settings)), LazyThreadSafetyMode.ExecutionAndPublication);

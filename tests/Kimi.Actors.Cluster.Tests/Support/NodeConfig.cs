@@ -48,6 +48,8 @@ internal static class NodeConfig
             akka.actor.serialize-creators = off
             # The first write of a fresh journal creates its tables and warms up linq2db: seconds on a loaded 2-core machine.
             akka.test.single-expect-default = 10s
+            # Test nodes serve no management endpoint unless a test asks (it would take port 8558 from the next test).
+            kimi.management.enabled = off
             {InProcessBindings}
             {(cluster ? "" : "akka.actor.provider = local")}
             {(sqliteFile is null ? "" : $"kimi.persistence.sqlite-file = {JsonSerializer.Serialize(sqliteFile)}")}
