@@ -4,6 +4,7 @@ using Kimi.Actors.Host.Cli;
 using Kimi.Bench.CodeJudge;
 using Kimi.Bench.PartialRollouts;
 using Kimi.Bench.Sampler;
+using Kimi.Bench.WeightSync;
 
 namespace Kimi.Bench;
 
@@ -15,6 +16,7 @@ public static class BenchCommands
         SamplerBenchmark.Create,
         PartialRolloutBenchmark.Create,
         CodeJudgeBenchmark.Create,
+        WeightSyncBenchmark.Create,
     ];
 
     public static readonly CliProgram Program = new(

@@ -50,6 +50,12 @@ public static class WorkerProtocol
 
     public sealed record PolicyRestored(RequestId RequestId, WeightsPublished Weights, long Parameters, string Device) : IWorkerReply;
 
+    /// <summary>
+    /// The reply to <see cref="RestoreCheckpoint"/> when the checkpoint cannot be used: its weights file is missing or
+    /// unreadable, or its SHA-256 differs from the journaled one. The worker keeps what it held; the Run may fall back.
+    /// </summary>
+    public sealed record CheckpointUnusable(RequestId RequestId, string Directory, string Problem) : IWorkerReply;
+
     /// <summary>Generate (or continue) trajectories with the loaded policy.</summary>
     public sealed record GenerateBatch(RequestId RequestId, IReadOnlyList<RolloutRequest> Requests, RolloutSettings Settings, long Seed) : IWorkerRequest;
 

@@ -188,26 +188,41 @@ public sealed class GpuWorkerActor : ReceiveActor
         byte[] bytes;
         try { bytes = _store.Fetch(w); }
         catch (WeightSyncException e) { Reject(m.RequestId, e.Message); return; }
-        if (!LoadBytes(m.RequestId, bytes, w.Run, w.Version, w.Location, w)) return;
+        if (LoadBytes(bytes, w.Run, w.Version, w.Location, w) is { } problem) { Reject(m.RequestId, problem); return; }
         Sender.Tell(new PolicyReady(m.RequestId, w.Version, _policy!.ParameterCount(), DeviceName));
     }
 
-    /// <summary>A continued run: the committed checkpoint (hash-checked) becomes the policy and is published as its version.</summary>
+    /// <summary>
+    /// A continued run: the committed checkpoint (hash-checked) becomes the policy and is published as the version asked
+    /// for. A checkpoint that is missing, unreadable or not the journaled bytes is answered with
+    /// <see cref="CheckpointUnusable"/> (the Run can fall back to an older one), and the worker keeps what it held.
+    /// </summary>
     private void Restore(RestoreCheckpoint m)
     {
         byte[] bytes;
         try { bytes = CheckpointStore.Load(m.Checkpoint); }
         catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
         {
-            Reject(m.RequestId, $"cannot restore run {m.RunId} from {m.Checkpoint.Directory}: {e.Message}");
+            Unusable(m, e.Message);
             return;
         }
-        if (!LoadBytes(m.RequestId, bytes, m.RunId, m.Version, m.Checkpoint.Directory, published: null)) return;
+        if (LoadBytes(bytes, m.RunId, m.Version, m.Checkpoint.Directory, published: null) is { } problem)
+        {
+            Unusable(m, problem);
+            return;
+        }
         var weights = PublishAs(m.Version, bytes);
         Sender.Tell(new PolicyRestored(m.RequestId, weights, _policy!.ParameterCount(), DeviceName));
     }
 
-    private bool LoadBytes(RequestId request, byte[] bytes, RunId runId, long version, string source, WeightsPublished? published)
+    private void Unusable(RestoreCheckpoint m, string problem)
+    {
+        _log.Warning("{0}: cannot restore run {1} from {2}: {3}", _options.IncarnationId, m.RunId, m.Checkpoint.Directory, problem);
+        Sender.Tell(new CheckpointUnusable(m.RequestId, m.Checkpoint.Directory, problem));
+    }
+
+    /// <summary>Loads <paramref name="bytes"/> as the policy; returns what is wrong with them, or null.</summary>
+    private string? LoadBytes(byte[] bytes, RunId runId, long version, string source, WeightsPublished? published)
     {
         try
         {
@@ -217,12 +232,11 @@ public sealed class GpuWorkerActor : ReceiveActor
                 Replace(_policy, runId, version, published);
             }
             else Replace(PolicyWeights.ToPolicy(bytes, _device, source), runId, version, published);
-            return true;
+            return null;
         }
         catch (CheckpointException e)
         {
-            Reject(request, e.Message);
-            return false;
+            return e.Message;
         }
     }
 

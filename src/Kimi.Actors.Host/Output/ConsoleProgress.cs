@@ -51,8 +51,8 @@ public sealed class ConsoleProgress : ITrainingObserver, IDisposable
         }
     }
 
-    /// <summary>Something the run reports that does not stop it (a worker restarted, a session restarted after a node left).</summary>
-    public void OnWarning(string message) => _display.WriteLine($"warning: {message}");
+    /// <summary>Something the run says that does not stop it (a worker or session restarted, a fallback from a damaged checkpoint).</summary>
+    public void OnWarning(string message) => _display.WriteLine("warning: " + message);
 
     public void Dispose() => _display.Dispose();
 }

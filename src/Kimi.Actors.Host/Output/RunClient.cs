@@ -74,6 +74,11 @@ public sealed class RunClient : ReceiveActor
                     break;
                 case RunWarning w: observer.OnWarning(w.Message); break;
                 case WorkerRestarted r: observer.OnWarning($"{r.Worker} restarted (incarnation {r.Incarnation}): {r.Reason}"); break;
+                case RunRolledBack b:
+                    // The iterations after the intact checkpoint run again.
+                    targetIterations += b.FromIteration - b.ToIteration;
+                    observer.OnWarning(b.Message);
+                    break;
                 case RunFinished or RunFailed: outcome.TrySetResult(m.Report); break;
             }
         }));

@@ -43,6 +43,12 @@ public sealed class RunContext
 
     public int? IndexOf(PromptId id) => _indexOf.TryGetValue(id, out int i) ? i : null;
 
+    /// <summary>
+    /// A fresh sampler under the same options: no counts, the curriculum at its start. A fallback to an earlier iteration
+    /// rebuilds from there, since counts and curriculum levels only ever grow in place.
+    /// </summary>
+    public void ResetSampler() => Sampler = new PromptSampler(Tasks.Train.Select(p => p.Difficulty).ToList(), Sampler.Options);
+
     /// <summary>Sets the counts the journal holds; returns the prompt ids the prompt set does not know, ordered.</summary>
     public IReadOnlyList<PromptId> RestoreCounts(IReadOnlyDictionary<PromptId, PromptCounts> counts)
     {

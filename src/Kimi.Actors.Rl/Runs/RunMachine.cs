@@ -32,6 +32,12 @@ public enum RunPhase
 /// <summary>How a generator slot stands in this session.</summary>
 public enum GeneratorState { Pending, Up, Down }
 
+/// <summary>
+/// The durable checkpoint a continued run is restoring (the point after <paramref name="Iterations"/> committed
+/// iterations), and what was wrong with the newer ones it skipped (empty: it is the newest).
+/// </summary>
+public sealed record RestoreAttempt(int Iterations, CheckpointRef Checkpoint, ImmutableList<string> Damaged);
+
 /// <summary>An evaluation in flight and what it is for.</summary>
 public sealed record PendingEvaluation(RequestId Request, GeneratorSlot Slot, EvaluationLabel Label, int Iteration);
 
@@ -62,6 +68,8 @@ public sealed record RunMachine
     /// <summary>The one trainer request of the current phase (init, SFT, restore).</summary>
     public RequestId? Pending { get; init; }
     public SftDone? Sft { get; init; }
+    /// <summary>A continued run's restore in flight (phase Restoring).</summary>
+    public RestoreAttempt? Restore { get; init; }
     public Publication? Publication { get; init; }
     public PendingEvaluation? Evaluation { get; init; }
     public IterationState? Iteration { get; init; }
@@ -152,11 +160,9 @@ public sealed record RunMachine
                 Phase = RunPhase.PublishingSft, Pending = null, Sft = d, Publication = Publication.Start(fx, d.Weights, AvailableGenerators, save: true),
             },
             RunPhase.PublishingSft when input is IRunReply r && Publication?.On(r) is { } p => (this with { Publication = p }).AfterSftPublished(ctx, fx),
-            RunPhase.Restoring when input is PolicyRestored r && r.Request == Pending => this with
-            {
-                Pending = null, Parameters = r.Parameters, Device = r.Device,
-                Publication = Publication.Start(fx, r.Weights, AvailableGenerators, save: false),
-            },
+            RunPhase.Restoring when input is PolicyRestored r && r.Request == Pending => OnRestored(ctx, r, fx),
+            RunPhase.Restoring when input is CheckpointUnusable u && u.Request == Pending => FallBack(u, fx),
+            RunPhase.Restoring when input is PromptCountsLoaded m => Restored(ctx, m, fx).AfterRestored(ctx, now, fx),
             RunPhase.Restoring when input is IRunReply r && Publication?.On(r) is { } p => (this with { Publication = p }).AfterRestored(ctx, now, fx),
             RunPhase.Iterating => Iterating(ctx, input, now, fx),
             RunPhase.EvaluatingSft or RunPhase.EvaluatingIteration or RunPhase.Finishing when input is HeldOutEvaluated e && e.Request == Evaluation?.Request =>
@@ -201,7 +207,46 @@ public sealed record RunMachine
         }
         if (Progress.Checkpoint is null) return Fail(fx, $"run {RunId} has finished warm-up SFT but its journal names no checkpoint");
         var restore = fx.Add(new RestoreCheckpoint(fx.NewRequest(), Progress.WeightVersion, Progress.Checkpoint));
-        return this with { Phase = RunPhase.Restoring, Pending = restore.Request };
+        return this with
+        {
+            Phase = RunPhase.Restoring, Pending = restore.Request, Restore = new RestoreAttempt(Progress.CommittedIterations, Progress.Checkpoint, []),
+        };
+    }
+
+    /// <summary>
+    /// The checkpoint being restored is damaged: try the newest older durable point (the fallback is reported once it
+    /// succeeds, with every checkpoint it skipped), republished above every
+    /// version the run made durable (versions never go backwards); with none left, the run cannot continue.
+    /// </summary>
+    private RunMachine FallBack(CheckpointUnusable m, Effects fx)
+    {
+        var attempt = Restore!;
+        var damaged = attempt.Damaged.Add($"the checkpoint of iteration {attempt.Iterations} ({attempt.Checkpoint.Directory}) is damaged: {m.Problem}");
+        var older = Progress.Durable.LastOrDefault(p => p.CommittedIterations < attempt.Iterations && p.Checkpoint.Directory != attempt.Checkpoint.Directory);
+        if (older is null)
+            return Fail(fx, $"run {RunId} cannot continue: {string.Join("; ", damaged)}; the journal records no older durable checkpoint " +
+                "(kimi.persistence.keep-checkpoints says how many are kept on disk)");
+        var restore = fx.Add(new RestoreCheckpoint(fx.NewRequest(), Progress.HighestVersion + 1, older.Checkpoint));
+        return this with { Pending = restore.Request, Restore = new RestoreAttempt(older.CommittedIterations, older.Checkpoint, damaged) };
+    }
+
+    /// <summary>
+    /// The trainer holds the restored weights: the generators load them. After a fallback the run first records where it
+    /// now stands (<see cref="RolledBack"/>) and rebuilds its sampler from the Prompt events before that point.
+    /// </summary>
+    private RunMachine OnRestored(RunContext ctx, PolicyRestored r, Effects fx)
+    {
+        var next = this with { Pending = null, Parameters = r.Parameters, Device = r.Device };
+        if (Restore is { Damaged.Count: > 0 } attempt)
+        {
+            var rolled = new RolledBack(Progress.CommittedIterations, attempt.Iterations, r.Weights.Version, attempt.Checkpoint, attempt.Damaged);
+            fx.Add(new Persist(rolled));
+            fx.Add(new Report(new RunRolledBack(rolled.FromIteration, rolled.ToIteration, rolled.WeightVersion, rolled.Checkpoint, rolled.Damaged)));
+            ctx.ResetSampler();
+            fx.Add(new LoadPromptCounts(attempt.Iterations));
+            next = next with { Progress = Progress.Apply(rolled), SessionStart = attempt.Iterations, CountsLoaded = false };
+        }
+        return next with { Publication = Publication.Start(fx, r.Weights, AvailableGenerators, save: false) };
     }
 
     private RunMachine OnGeneratorAvailable(GeneratorAvailable m, RunContext ctx, TimeSpan now, Effects fx)
@@ -258,7 +303,7 @@ public sealed record RunMachine
     }
 
     private RunMachine AfterRestored(RunContext ctx, TimeSpan now, Effects fx) =>
-        Publication is { Done: true } ? (this with { Publication = null }).Boundary(ctx, now, fx) : this;
+        Publication is { Done: true } && CountsLoaded ? (this with { Publication = null, Restore = null }).Boundary(ctx, now, fx) : this;
 
     // ------------------------------------------------------------------ iterations
 

@@ -56,6 +56,8 @@ public sealed class JournalTests() : TestKit(ClusterBootstrap.Setup(NodeConfig.F
         yield return new RunPaused();
         yield return new RunUnpaused();
         yield return new RunCompleted(10);
+        yield return new RolledBack(4, 3, 6, new CheckpointRef("/data/checkpoints/run-1/v000005", new string('d', 64)),
+            ["the checkpoint of iteration 4 (/data/checkpoints/run-1/v000006) is damaged: SHA-256 differs"]);
         yield return new GroupJudged(RunId.Parse("run-1"), new PromptId("p-1"), 3, 2, [0, 1], [true, false]);
         yield return new PromptSnapshot(RunId.Parse("run-1"), new PromptId("p-1"), 2, 10, 4, 3, new Dictionary<int, int[]> { [2] = [0, 1, 2], [3] = [0] });
     }

@@ -16,6 +16,7 @@ using InitPolicy = Kimi.Actors.Cluster.Protocol.WorkerProtocol.InitPolicy;
 using IterationTrained = Kimi.Actors.Cluster.Protocol.WorkerProtocol.IterationTrained;
 using PolicyReady = Kimi.Actors.Cluster.Protocol.WorkerProtocol.PolicyReady;
 using PolicyRestored = Kimi.Actors.Cluster.Protocol.WorkerProtocol.PolicyRestored;
+using CheckpointUnusable = Kimi.Actors.Cluster.Protocol.WorkerProtocol.CheckpointUnusable;
 using RestoreCheckpoint = Kimi.Actors.Cluster.Protocol.WorkerProtocol.RestoreCheckpoint;
 using RunWarmupSft = Kimi.Actors.Cluster.Protocol.WorkerProtocol.RunWarmupSft;
 using SaveCheckpoint = Kimi.Actors.Cluster.Protocol.WorkerProtocol.SaveCheckpoint;
@@ -68,6 +69,7 @@ internal static class ProtocolSamples
         yield return new PolicyReady(request, 7, 1_000_000, "cpu");
         yield return new RestoreCheckpoint(request, Run, 7, checkpoint);
         yield return new PolicyRestored(request, weights, 1_000_000, "cuda:0");
+        yield return new CheckpointUnusable(request, "/data/checkpoints/run-1/v000007", "model.safetensors: SHA-256 differs");
         yield return new GenerateBatch(request,
             [
                 new RolloutRequest(group.Sample(0), [1, 2, 3]),

@@ -101,7 +101,8 @@ internal sealed class MachineHarness
         Judge m => new TrajectoriesJudged(m.Request, m.Items.Select(i => new JudgedTrajectory(i.Trajectory, i.Trajectory.Sample % 2 == 0 ? 1 : 0,
             i.Trajectory.Sample % 2 == 0, "test")).ToList(), 0.01),
         RecordGroup m => new GroupRecorded(m.Group, m.Samples.Count, m.Samples.Count(s => s.Correct)),
-        TrainGroups m => new IterationTrained(m.Request, Stats, Published(++_version),
+        // As the trainer does: the version after the one it trained from.
+        TrainGroups m => new IterationTrained(m.Request, Stats, Published(_version = m.CurrentVersion + 1),
             m.Groups.Select(g => new TrainedGroup(g.Group, g.Samples.Select(s => s.Trajectory.Id).ToList())).ToList(), 0.2),
         Evaluate m => new HeldOutEvaluated(m.Request, Evaluation(0.5), 0.1),
         _ => null,

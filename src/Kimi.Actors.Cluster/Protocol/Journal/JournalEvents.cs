@@ -23,6 +23,7 @@ public static class JournalSchema
         ["run-paused"] = (typeof(RunPausedV1), 1),
         ["run-unpaused"] = (typeof(RunUnpausedV1), 1),
         ["run-completed"] = (typeof(RunCompletedV1), 1),
+        ["rolled-back"] = (typeof(RolledBackV1), 1),
         ["group-judged"] = (typeof(GroupJudgedV1), 1),
         ["prompt-snapshot"] = (typeof(PromptSnapshotV1), 1),
     };
@@ -54,6 +55,12 @@ public sealed record RunPausedV1 : IJournalEvent;
 public sealed record RunUnpausedV1 : IJournalEvent;
 
 public sealed record RunCompletedV1(int EndIteration) : IJournalEvent;
+
+/// <summary>A resume fell back from damaged checkpoints: the run stands after <paramref name="ToIteration"/> iterations again.</summary>
+/// <param name="WeightVersion">The version the restored checkpoint was republished as.</param>
+/// <param name="Damaged">What was wrong with each checkpoint skipped, newest first.</param>
+public sealed record RolledBackV1(int FromIteration, int ToIteration, long WeightVersion, CheckpointDto Checkpoint, IReadOnlyList<string> Damaged)
+    : IJournalEvent;
 
 // ---- the Prompt entity's events and snapshot ----
 
