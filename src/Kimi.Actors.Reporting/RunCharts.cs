@@ -24,8 +24,11 @@ public static class RunCharts
     /// Returns the paths written.
     /// </summary>
     /// <param name="accuracyLabel">The y label of the learning curve, e.g. which accuracy is measured.</param>
+    /// <param name="reference">Points of another evaluation set drawn as one more line of their overall accuracy (the test set
+    /// beside a validation curve), after the slices.</param>
     public static IReadOnlyList<string> WriteStandardCharts(string folder, IReadOnlyList<IReadOnlyDictionary<string, double>> iterationRows,
-        IReadOnlyList<HeldOutPoint> evaluations, string accuracyLabel = "held-out accuracy")
+        IReadOnlyList<HeldOutPoint> evaluations, string accuracyLabel = "held-out accuracy",
+        (string Name, IReadOnlyList<HeldOutPoint> Points)? reference = null)
     {
         ArgumentNullException.ThrowIfNull(iterationRows);
         ArgumentNullException.ThrowIfNull(evaluations);
@@ -39,7 +42,9 @@ public static class RunCharts
             var series = new List<ChartSeries> { new("overall", ordered.Select(e => ((double)e.Iteration, e.Accuracy)).ToList()) };
             series.AddRange(slices.Select(slice => new ChartSeries(slice,
                 ordered.Where(e => e.Slices.ContainsKey(slice)).Select(e => ((double)e.Iteration, e.Slices[slice])).ToList())));
-            written.Add(Save(folder, "accuracy.png", "Held-out accuracy", series, accuracyLabel, AccuracyRange));
+            if (reference is { Points.Count: > 0 } r)
+                series.Add(new ChartSeries(r.Name, r.Points.OrderBy(e => e.Iteration).Select(e => ((double)e.Iteration, e.Accuracy)).ToList()));
+            written.Add(Save(folder, "accuracy.png", "Accuracy", series, accuracyLabel, AccuracyRange));
         }
 
         foreach (var (file, title, yLabel, key) in IterationCharts)

@@ -37,6 +37,44 @@ public class GenerationTests
         }
     }
 
+    /// <summary>The log-prob of each response token by a full forward pass over the unpadded sequence, without a cache.</summary>
+    private static float[] Recomputed(LlamaForCausalLM model, int[] prompt, int[] response)
+    {
+        using var noGrad = no_grad();
+        using var scored = SequenceScorer.Score(model, [(prompt, response)]);
+        return scored.LogProbs[0].data<float>().ToArray()[..response.Length];
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void Dropping_finished_rows_from_the_cache_keeps_every_row_equal_to_recomputation(double temperature)
+    {
+        using var model = TinyModels.Create(seed: 13);
+        // Eight rows of different prompt lengths (different left padding) whose limits end them one by one, so finished
+        // rows are dropped from the batch and its KV cache several times while the others go on.
+        var prompts = new[] { "1=", "3+4=", "12 7 9>40:", "5+5+5=", "8>", "2 3>6:", "9+9+9+9=", "0=" };
+        var requests = prompts.Select((p, i) => new GenerationRequest(Prompt(p), MaxResponseTokens: 2 + 2 * i)).ToList();
+        var options = new GenerationOptions { Temperature = temperature, MaxResponseTokens = 16, StopTokens = [-1], Seed = 3 };
+        var batch = BatchGenerator.Generate(model, requests, options);
+
+        for (int r = 0; r < prompts.Length; r++)
+        {
+            var res = batch.Results[r];
+            Assert.Equal((2 + 2 * r, StopReason.MaxLength), (res.Tokens.Length, res.StopReason));
+            // Every recorded log-prob is the one a cache-free forward pass gives the same tokens.
+            var full = Recomputed(model, requests[r].Prompt, res.Tokens);
+            for (int k = 0; k < res.Tokens.Length; k++)
+                Assert.True(Math.Abs(full[k] - res.LogProbs[k]) < 1e-4, $"row {r} token {k}: cached {res.LogProbs[k]}, recomputed {full[k]}");
+        }
+        if (temperature == 0)
+        {
+            // Greedy rows are also the same tokens as each row decoded alone (no padding, no dropping).
+            for (int r = 0; r < prompts.Length; r++)
+                Assert.Equal(BatchGenerator.Generate(model, [requests[r]], options).Results[0].Tokens, batch.Results[r].Tokens);
+        }
+    }
+
     [Fact]
     public void Sampling_is_reproducible_for_a_seed_and_varies_across_seeds()
     {

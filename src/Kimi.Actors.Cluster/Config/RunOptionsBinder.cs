@@ -3,8 +3,10 @@ using Kimi.Actors.Model;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Objectives;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Rl.Training;
+using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Cluster.Configuration;
 
@@ -17,14 +19,44 @@ public static class RunOptionsBinder
     /// </summary>
     public static readonly string[] NodeSections = ["workers", "cluster", "persistence", "prompt", "faults", "judges", "management"];
 
+    /// <summary>
+    /// Run keys added since journal schema 1, with the values that reproduce how such a run worked. A journaled
+    /// configuration is complete for its own schema, so a run started before a key existed falls back to these
+    /// (<see cref="Upgrade"/>) and is rebuilt exactly as it ran: the same prompt sets, evaluated the same way.
+    /// </summary>
+    public const string AddedSinceSchema1 = """
+        kimi.tasks { identity = text, validation-per-level = 0, validation-file = "" }
+        kimi.optimization { lr-schedule = constant, lr-warmup-iterations = 0, lr-min-ratio = 0.1 }
+        """;
+
+    /// <summary>A journaled run configuration completed with the keys its schema predates (<see cref="AddedSinceSchema1"/>).</summary>
+    public static Config Upgrade(Config journaled) => journaled.WithFallback(ConfigurationFactory.ParseString(AddedSinceSchema1));
+
     /// <summary>The run's own configuration as HOCON text (the <c>kimi</c> tree without the node sections), for the journal.</summary>
     public static string RunConfigHocon(Config config)
     {
         var sb = new System.Text.StringBuilder();
-        foreach (var key in config.GetConfig("kimi").Root.GetObject().Items.Keys.Where(k => !NodeSections.Contains(k)).Order())
+        foreach (var key in config.GetConfig("kimi").Root.GetObject().Items.Keys.Where(k => !NodeSections.Contains(k) && !CommandSections.Contains(k)).Order())
             sb.Append("kimi.").Append(key).Append(" {\n").Append(HoconText.Render(config.GetConfig("kimi." + key).Root.GetObject())).Append("}\n");
         return sb.ToString();
     }
+
+    /// <summary>An SFT section (<c>kimi.sft</c>, <c>kimi.long2short.shortest-rs</c>) without its flaw rate, which only warm-up SFT has.</summary>
+    public static SftOptions Sft(ConfigReader r, string section, ModelConfig model) => new()
+    {
+        Steps = r.Int($"{section}.steps", 0, 10_000_000),
+        SequencesPerStep = r.Int($"{section}.sequences-per-step", 1, 1_000_000),
+        PackLength = r.Int($"{section}.pack-length", 8, model.MaxPositionEmbeddings),
+        LearningRate = r.Double($"{section}.learning-rate", 0),
+        WarmupSteps = r.Int($"{section}.warmup-steps", 0),
+        MinLrRatio = r.Double($"{section}.min-lr-ratio", 0, 1),
+        WeightDecay = r.Double($"{section}.weight-decay", 0),
+        GradClip = r.Double($"{section}.grad-clip", 0),
+        FlawRate = 0,
+    };
+
+    /// <summary>Sections of <c>kimi</c> that commands other than a run read (<c>kimi long2short</c>); not journaled with a run.</summary>
+    public static readonly string[] CommandSections = ["long2short"];
 
     /// <summary>Binds the run's options with the tokenizer its configuration names (today: the built-in character tokenizer).</summary>
     public static RunOptions Bind(Config config) => Bind(config, TokenizerSpec.Char.Create());
@@ -67,7 +99,7 @@ public static class RunOptionsBinder
             ? CurriculumSchedule.ByIteration(levels)
             : CurriculumSchedule.BySuccessRate(bar, minAttempts);
 
-        string trainFile = r.String("tasks.train-file"), heldOutFile = r.String("tasks.heldout-file");
+        string trainFile = r.String("tasks.train-file"), validationFile = r.String("tasks.validation-file"), heldOutFile = r.String("tasks.heldout-file");
         var options = new RunOptions
         {
             Seed = r.Long("run.seed", 0),
@@ -79,22 +111,19 @@ public static class RunOptionsBinder
             {
                 Families = r.StringList("tasks.families"),
                 TrainPerLevel = r.Int("tasks.train-per-level", 1, 10_000_000),
+                ValidationPerLevel = r.Int("tasks.validation-per-level", 0, 1_000_000),
                 HeldOutPerLevel = r.Int("tasks.heldout-per-level", 1, 1_000_000),
                 TrainFile = trainFile.Length == 0 ? null : trainFile,
+                ValidationFile = validationFile.Length == 0 ? null : validationFile,
                 HeldOutFile = heldOutFile.Length == 0 ? null : heldOutFile,
+                Identity = r.Choice("tasks.identity", v => v switch
+                {
+                    "canonical" => PromptIdentity.Canonical,
+                    "text" => PromptIdentity.Text,
+                    _ => throw new ArgumentException(v),
+                }, ["canonical", "text"]),
             },
-            Sft = new SftOptions
-            {
-                Steps = r.Int("sft.steps", 0, 10_000_000),
-                SequencesPerStep = r.Int("sft.sequences-per-step", 1, 1_000_000),
-                PackLength = r.Int("sft.pack-length", 8, model.MaxPositionEmbeddings),
-                LearningRate = r.Double("sft.learning-rate", 0),
-                WarmupSteps = r.Int("sft.warmup-steps", 0),
-                MinLrRatio = r.Double("sft.min-lr-ratio", 0, 1),
-                WeightDecay = r.Double("sft.weight-decay", 0),
-                GradClip = r.Double("sft.grad-clip", 0),
-                FlawRate = r.Double("sft.flaw-rate", 0, 1),
-            },
+            Sft = Sft(r, "sft", model) with { FlawRate = r.Double("sft.flaw-rate", 0, 1) },
             Rollout = new RolloutOptions
             {
                 PromptsPerIteration = r.Int("rollout.prompts-per-iteration", 1, 1_000_000),
@@ -123,6 +152,14 @@ public static class RunOptionsBinder
                     _ => throw new ArgumentException(v),
                 }, ["sum", "token-mean"]),
                 LearningRate = r.Double("optimization.learning-rate", 0),
+                LrSchedule = r.Choice("optimization.lr-schedule", v => v switch
+                {
+                    "constant" => LearningRateSchedule.Constant,
+                    "cosine" => LearningRateSchedule.Cosine,
+                    _ => throw new ArgumentException(v),
+                }, ["constant", "cosine"]),
+                LrWarmupIterations = r.Int("optimization.lr-warmup-iterations", 0, 1_000_000),
+                LrMinRatio = r.Double("optimization.lr-min-ratio", 0, 1),
                 WeightDecay = r.Double("optimization.weight-decay", 0),
                 Beta1 = r.Double("optimization.beta1", 0, 1),
                 Beta2 = r.Double("optimization.beta2", 0, 1),
@@ -168,6 +205,12 @@ public static class RunOptionsBinder
             throw new ConfigException(
                 $"{r.Path("rollout.token-budget")} = {tokenBudget} is below prompts-per-iteration * samples-per-prompt " +
                 $"({options.Rollout.PromptsPerIteration * options.Rollout.SamplesPerPrompt}): every response in flight needs at least one token per iteration (0 turns the budget off)");
+        bool hasValidation = options.Tasks.TrainFile is null ? options.Tasks.ValidationPerLevel > 0 : options.Tasks.ValidationFile is not null;
+        if (options.Tasks.Identity == PromptIdentity.Canonical && options.Eval.EveryIterations > 0 && !hasValidation)
+            throw new ConfigException(
+                $"{r.Path("eval.every-iterations")} = {options.Eval.EveryIterations} evaluates a validation set, and there is none " +
+                $"({(options.Tasks.TrainFile is null ? "kimi.tasks.validation-per-level = 0" : "no kimi.tasks.validation-file")}); " +
+                "give one, or set eval.every-iterations = 0 (the test set is only evaluated after SFT and at the end)");
         if (options.Rollout.Repeat.Enabled && options.Rollout.Repeat.MinSpan < 2 * options.Rollout.Repeat.MaxPeriod)
             throw new ConfigException(
                 $"{r.Path("rollout.repeat.min-span")} = {options.Rollout.Repeat.MinSpan} must be at least twice rollout.repeat.max-period ({options.Rollout.Repeat.MaxPeriod})");
@@ -175,7 +218,7 @@ public static class RunOptionsBinder
         var init = r.String("run.init-checkpoint");
         options = options with { InitCheckpoint = init.Length == 0 ? null : init };
         r.String("run.engine", allowEmpty: false);
-        r.RejectUnknownKeys(NodeSections);
+        r.RejectUnknownKeys([.. NodeSections, .. CommandSections]);
         return options;
     }
 }

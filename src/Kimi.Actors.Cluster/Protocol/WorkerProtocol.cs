@@ -78,9 +78,9 @@ public static class WorkerProtocol
 
     public sealed record SftCompleted(RequestId RequestId, WeightsPublished Weights, double Seconds) : IWorkerReply;
 
-    /// <summary>One RL iteration's training on complete groups; the new weights are published before the reply.</summary>
+    /// <summary>One RL iteration's training on complete groups at <paramref name="LearningRate"/>; the new weights are published before the reply.</summary>
     public sealed record TrainIteration(RequestId RequestId, RunId RunId, int Iteration, IReadOnlyList<TrainingGroup> Groups,
-        PolicyOptimizationOptions Optimization, long CurrentVersion, long Seed) : IWorkerRequest;
+        PolicyOptimizationOptions Optimization, long CurrentVersion, long Seed, double LearningRate) : IWorkerRequest;
 
     /// <param name="Consumed">The trajectories that entered the loss, group by group: the trainer's own record of what it trained on.</param>
     /// <param name="Seconds">Time inside the training step, measured by the worker.</param>

@@ -49,7 +49,7 @@ internal sealed class RunRoutes(ActorSystem system, IActorRef run, RunId runId, 
                 break;
             case InitPolicy m: Trainer(new W.InitPolicy(m.Request, runId, m.Model.ToJson(), m.Seed, m.InitCheckpoint)); break;
             case RunWarmupSft m: Trainer(new W.RunWarmupSft(m.Request, runId, m.Tasks, m.Sft, m.Seed, tokenizer)); break;
-            case TrainGroups m: Trainer(new W.TrainIteration(m.Request, runId, m.Iteration, [.. m.Groups], m.Optimization, m.CurrentVersion, m.Seed)); break;
+            case TrainGroups m: Trainer(new W.TrainIteration(m.Request, runId, m.Iteration, [.. m.Groups], m.Optimization, m.CurrentVersion, m.Seed, m.LearningRate)); break;
             case SaveCheckpoint m: Trainer(new W.SaveCheckpoint(m.Request, runId, m.Version)); break;
             case RestoreCheckpoint m: Trainer(new W.RestoreCheckpoint(m.Request, runId, m.Version, m.Checkpoint)); break;
             case ReleaseWeights m: Tell(_trainers, new TrainerProtocol.ReleaseWeights(runId, m.Below)); break;

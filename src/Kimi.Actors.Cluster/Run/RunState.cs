@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Runs;
 
@@ -19,7 +20,7 @@ public sealed record RunState(RunId RunId, string? ConfigHocon, ImmutableList<Hy
     /// <summary>The run's configuration with every accepted hyperparameter change applied, in order.</summary>
     public Config EffectiveConfig()
     {
-        var config = ConfigurationFactory.ParseString(ConfigHocon ?? "");
+        var config = RunOptionsBinder.Upgrade(ConfigurationFactory.ParseString(ConfigHocon ?? ""));
         foreach (var change in Changes)
             config = ConfigurationFactory.ParseString($"{change.Key} = {change.Value}").WithFallback(config);
         return config;

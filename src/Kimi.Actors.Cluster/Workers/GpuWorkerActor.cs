@@ -331,7 +331,7 @@ public sealed class GpuWorkerActor : ReceiveActor
         var sw = Stopwatch.StartNew();
         TrainStepStats stats;
         IReadOnlyList<TrainedGroup> consumed;
-        try { (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed); }
+        try { (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed, m.LearningRate); }
         catch (ArgumentException e) { Reject(m.RequestId, "optimization options: " + e.Message); return; }
         var weights = PublishNext(m.CurrentVersion + 1);
         Sender.Tell(new IterationTrained(m.RequestId, m.Iteration, stats, weights, consumed, sw.Elapsed.TotalSeconds));

@@ -21,6 +21,8 @@ public static class KimiCli
         CurateCommand.Create,
         RunsCommand.Create,
         ModelCommand.Create,
+        TasksCommand.Create,
+        Long2ShortCommand.Create,
         WorkerCommand.Create,
     ];
 

@@ -15,7 +15,6 @@ using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Cluster.Workers;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
-using Kimi.Actors.Cluster.Configuration;
 using Kimi.Actors.Host.Output;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Checkpoints;
@@ -50,10 +49,7 @@ public static class TrainCommand
 
     public static Command Create()
     {
-        var preset = CliOptions.Text("--preset", "NAME", $"a preset from hocon/presets ({string.Join(", ", KimiConfigLoader.Presets)})");
-        var config = CliOptions.Repeated("--config", "FILE", "a HOCON file layered over the preset (repeatable, later wins)");
-        var set = CliOptions.Repeated("--set", "key=value",
-            "one setting over everything else (repeatable), e.g. --set rollout.temperature=0.8 (a key without kimi. or akka. is under kimi.)");
+        var layers = new ConfigLayerOptions();
         var output = CliOptions.Text("--out", "DIR", "the run folder (default: <kimi.run.runs-dir>/<run id>)");
         var resume = CliOptions.Id("--resume", "RUN_ID",
             "continue this run from its last committed iteration, with its journaled configuration (same database); " +
@@ -70,12 +66,14 @@ public static class TrainCommand
         var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
             "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
         {
-            preset, config, set, output, resume, iterations, seed, device, cluster, managementPort,
+            layers.Preset, layers.Config, layers.Set, output, resume, iterations, seed, device, cluster, managementPort,
         };
-        command.SetAction(r => Run(
-            new Arguments(r.GetValue(preset), r.GetValue(config)!, r.GetValue(set)!, r.GetValue(output), r.GetValue(resume),
-                r.GetValue(iterations), r.GetValue(seed), r.GetValue(device), r.GetValue(cluster), r.GetValue(managementPort)),
-            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        command.SetAction(r =>
+        {
+            var (preset, files, settings) = layers.Read(r);
+            return Run(new Arguments(preset, files, settings, r.GetValue(output), r.GetValue(resume), r.GetValue(iterations), r.GetValue(seed),
+                r.GetValue(device), r.GetValue(cluster), r.GetValue(managementPort)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
+        });
         return command;
     }
 
@@ -362,7 +360,7 @@ public static class TrainCommand
 
         using var policy = options.InitCheckpoint is { } init ? PolicyCheckpoint.Load(init, dev) : new LlamaForCausalLM(options.Model, options.Seed);
         policy.to(dev);
-        stderr.WriteLine($"run {options.RunId}: {policy.ParameterCount():N0}-parameter policy on {dev}, {tasks.Train.Count} training and {tasks.HeldOut.Count} held-out prompts, writing {folder.Path}");
+        stderr.WriteLine($"run {options.RunId}: {policy.ParameterCount():N0}-parameter policy on {dev}, {tasks.Train.Count} training, {tasks.Validation.Count} validation and {tasks.Test.Count} test prompts, writing {folder.Path}");
 
         var wall = Stopwatch.StartNew();
         using var output = new RunOutputWriter(folder);

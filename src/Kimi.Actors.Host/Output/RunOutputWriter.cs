@@ -2,6 +2,7 @@ using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Reporting;
+using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
 
 namespace Kimi.Actors.Host.Output;
@@ -17,8 +18,9 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     private readonly MetricsJsonlWriter _sft;
     private readonly TensorBoardWriter _tensorBoard;
     private readonly List<IReadOnlyDictionary<string, double>> _rows = [];
-    private readonly SortedDictionary<int, HeldOutPoint> _learningCurve = [];
-    private string _accuracyLabel = "held-out accuracy";
+    private readonly SortedDictionary<int, HeldOutPoint> _validationCurve = [];
+    private readonly SortedDictionary<int, HeldOutPoint> _testPoints = [];
+    private string _accuracyLabel = "accuracy";
 
     /// <summary>Time in warm-up SFT steps and in RL iterations (excluding evaluations) seen by this writer.</summary>
     public double SftSeconds { get; private set; }
@@ -46,21 +48,28 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     public void OnSftComplete(LlamaForCausalLM policy) =>
         PolicyCheckpoint.Save(_folder.File("checkpoints/sft"), policy, new Dictionary<string, string> { ["stage"] = "sft" });
 
+    /// <summary>
+    /// TensorBoard scalars of an evaluation, under <c>test/</c> (after SFT and at the end) or <c>validation/</c> (during the
+    /// run), and a point on the learning curve of its set.
+    /// </summary>
     public void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation)
     {
         var report = evaluation.Primary;
+        bool validation = label == LocalRunEngine.ValidationLabel;
+        string set = validation ? "validation" : "test";
         var values = new Dictionary<string, double>
         {
-            ["heldout/accuracy"] = report.Accuracy,
-            ["heldout/greedy_accuracy"] = evaluation.Greedy.Accuracy,
-            ["heldout/sampled_accuracy"] = evaluation.Sampled.Accuracy,
+            [$"{set}/accuracy"] = report.Accuracy,
+            [$"{set}/greedy_accuracy"] = evaluation.Greedy.Accuracy,
+            [$"{set}/sampled_accuracy"] = evaluation.Sampled.Accuracy,
+            [$"{set}/mean_response_tokens"] = report.MeanResponseTokens,
         };
-        foreach (var (d, a) in report.ByDifficulty) values[$"heldout/accuracy_d{d}"] = a.Accuracy;
-        foreach (var (dom, a) in report.ByDomain) values[$"heldout/accuracy_{dom}"] = a.Accuracy;
+        foreach (var (d, a) in report.ByDifficulty) values[$"{set}/accuracy_d{d}"] = a.Accuracy;
+        foreach (var (dom, a) in report.ByDomain) values[$"{set}/accuracy_{dom}"] = a.Accuracy;
         _tensorBoard.WriteScalars(values, iteration);
-        _learningCurve[iteration] = new HeldOutPoint(iteration, report.Accuracy,
+        (validation ? _validationCurve : _testPoints)[iteration] = new HeldOutPoint(iteration, report.Accuracy,
             report.ByDifficulty.ToDictionary(p => $"d{p.Key}", p => p.Value.Accuracy));
-        _accuracyLabel = $"held-out {report.Mode}";
+        _accuracyLabel = report.Mode;
     }
 
     public void OnIteration(IterationMetrics m)
@@ -73,16 +82,23 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     }
 
     /// <summary>
-    /// Charts of the whole run: the held-out learning curve (overall and per difficulty at every evaluation: after SFT,
-    /// every eval.every-iterations, final), and reward, response length and log ratio after each iteration.
+    /// Charts of the whole run: the learning curve (validation accuracy overall and per difficulty at every validation
+    /// evaluation, with the test set's overall accuracy after SFT and at the end beside it; the test set alone, per
+    /// difficulty, when the run had no periodic evaluations), and reward, response length and log ratio after each iteration.
     /// </summary>
     public IReadOnlyList<string> WriteCharts()
     {
         // Iteration i's metrics describe the policy after it, the one evaluated at step i + 1.
         var rows = _rows.Select(r => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>(r) { [RunCharts.IterationKey] = r["iteration"] + 1 })
             .ToList();
-        return RunCharts.WriteStandardCharts(_folder.Path, rows, _learningCurve.Values.ToList(), _accuracyLabel);
+        return _validationCurve.Count > 0
+            ? RunCharts.WriteStandardCharts(_folder.Path, rows, _validationCurve.Values.ToList(), $"validation {_accuracyLabel}",
+                (TestSeries, _testPoints.Values.ToList()))
+            : RunCharts.WriteStandardCharts(_folder.Path, rows, _testPoints.Values.ToList(), $"test {_accuracyLabel}");
     }
+
+    /// <summary>The learning curve's name for the test set's points.</summary>
+    public const string TestSeries = "test";
 
     public void Dispose()
     {

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Judging;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Shaping;
 using Kimi.Actors.Rl.Training;
@@ -23,7 +24,7 @@ public enum IterationStage
 
 /// <summary>What an iteration step needs besides its own state: the run's fixed parts and where the run stands.</summary>
 internal sealed record IterationEnv(RunContext Context, RunOptions Options, IReadOnlyList<GeneratorSlot> Available, int GeneratorSlots,
-    int JudgeSlots, long WeightVersion, CheckpointRef Checkpoint, TimeSpan Now);
+    int JudgeSlots, long WeightVersion, CheckpointRef Checkpoint, TimeSpan Now, int TargetIterations);
 
 /// <summary>
 /// One RL iteration as data: the requests in flight, what came back, the replay buffer, the groups trained and the
@@ -168,7 +169,8 @@ public sealed record IterationState
         }
         RequestId? train = null;
         if (groups.Count > 0)
-            train = fx.Add(new TrainGroups(fx.NewRequest(), Iteration, groups, env.Options.Optimization, env.WeightVersion, env.Options.Seed)).Request;
+            train = fx.Add(new TrainGroups(fx.NewRequest(), Iteration, groups, env.Options.Optimization, env.WeightVersion, env.Options.Seed,
+                RlLearningRate.At(env.Options.Optimization, Iteration, env.TargetIterations))).Request;
         // Every response cut by the budget: nothing trains, the weights stay as they are.
         return (this with { Stage = IterationStage.Training, Buffer = rest, Groups = groups, Recording = recording.ToImmutable(), TrainRequest = train })
             .MaybePublish(env, fx);

@@ -171,7 +171,7 @@ public sealed class LocalRunEngine : IDisposable
             {
                 _hooks.OnTrain?.Invoke(m);
                 var sw = Stopwatch.StartNew();
-                var (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed);
+                var (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed, m.LearningRate);
                 return new IterationTrained(m.Request, stats, Published(++_version), consumed, sw.Elapsed.TotalSeconds);
             }
             case Evaluate m:
@@ -215,13 +215,15 @@ public sealed class LocalRunEngine : IDisposable
         }
     }
 
-    /// <summary>The label observers and metrics files use for an evaluation.</summary>
+    /// <summary>The label observers and metrics files use for an evaluation: "sft" and "final" are on the test set, "validation" on the validation set.</summary>
     public static string LabelText(EvaluationLabel label) => label switch
     {
-        EvaluationLabel.Sft => "sft",
-        EvaluationLabel.Periodic => "rl",
-        _ => "final",
+        EvaluationLabel.Sft => SftLabel,
+        EvaluationLabel.Periodic => ValidationLabel,
+        _ => FinalLabel,
     };
+
+    public const string SftLabel = "sft", ValidationLabel = "validation", FinalLabel = "final";
 
     private WeightsPublished Published(long version) => new(_context.RunId, version, "memory", "", 0);
 

@@ -36,9 +36,12 @@ public sealed record InitPolicy(RequestId Request, ModelConfig Model, long Seed,
 /// <summary>Warm-up SFT on the suite's demonstrations (the worker rebuilds the deterministic suite from the options and seed).</summary>
 public sealed record RunWarmupSft(RequestId Request, TaskOptions Tasks, SftOptions Sft, long Seed) : IRunRequest;
 
-/// <summary>One iteration's training on complete groups; the new version is published before the reply.</summary>
+/// <summary>
+/// One iteration's training on complete groups at <paramref name="LearningRate"/> (the schedule's rate for this iteration);
+/// the new version is published before the reply.
+/// </summary>
 public sealed record TrainGroups(RequestId Request, int Iteration, IReadOnlyList<TrainingGroup> Groups, PolicyOptimizationOptions Optimization,
-    long CurrentVersion, long Seed) : IRunRequest;
+    long CurrentVersion, long Seed, double LearningRate) : IRunRequest;
 
 /// <summary>Write version <paramref name="Version"/> as a durable checkpoint.</summary>
 public sealed record SaveCheckpoint(RequestId Request, long Version) : IRunRequest;

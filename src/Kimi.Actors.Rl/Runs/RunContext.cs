@@ -21,7 +21,10 @@ public sealed class RunContext
     public TaskSuite Tasks { get; }
     public ITokenizer Tokenizer { get; }
     public PromptSampler Sampler { get; private set; }
-    public IReadOnlyList<PromptRecord> HeldOut => Tasks.HeldOut;
+    /// <summary>What the run evaluates every <c>eval.every-iterations</c> (and after SFT and at the end, for a whole learning curve).</summary>
+    public IReadOnlyList<PromptRecord> Validation => Tasks.EvaluatedDuringRun;
+    /// <summary>The held-out test set: evaluated after SFT and at the end only, the run's headline.</summary>
+    public IReadOnlyList<PromptRecord> Test => Tasks.Test;
 
     public RunContext(RunId runId, TaskSuite tasks, ITokenizer tokenizer, SamplerOptions sampling)
     {

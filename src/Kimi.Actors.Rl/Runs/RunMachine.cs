@@ -308,7 +308,7 @@ public sealed record RunMachine
     // ------------------------------------------------------------------ iterations
 
     private IterationEnv Env(RunContext ctx, TimeSpan now) => new(ctx, Options, AvailableGenerators.ToList(), Generators.Count, JudgeSlots,
-        Progress.WeightVersion, Progress.Checkpoint ?? new CheckpointRef("", ""), now);
+        Progress.WeightVersion, Progress.Checkpoint ?? new CheckpointRef("", ""), now, Progress.TargetIterations);
 
     /// <summary>An iteration boundary: stop, pause, or take the pending options and start the next iteration.</summary>
     private RunMachine Boundary(RunContext ctx, TimeSpan now, Effects fx)
@@ -359,18 +359,31 @@ public sealed record RunMachine
         return next.Boundary(ctx, now, fx);
     }
 
-    /// <summary>Whether the held-out set is evaluated after <paramref name="iteration"/> (not after the last: the final evaluation covers it).</summary>
+    /// <summary>Whether the validation set is evaluated after <paramref name="iteration"/> (not after the last: the end of the run evaluates it).</summary>
     public static bool EvaluateAfter(int iteration, int targetIterations, RunOptions options) =>
         options.Eval.EveryIterations > 0 && (iteration + 1) % options.Eval.EveryIterations == 0 && iteration + 1 < targetIterations;
 
+    /// <summary>
+    /// Whether the validation set is also evaluated after SFT and at the end, so the learning curve of periodic evaluations
+    /// spans the whole run: with periodic evaluations on and a validation set of its own (a suite without one evaluates
+    /// its test set then, which those two evaluations already cover).
+    /// </summary>
+    private bool CurveEnds(RunContext ctx) => Options.Eval.EveryIterations > 0 && ctx.Tasks.Validation.Count > 0;
+
     // ------------------------------------------------------------------ evaluations and the end
 
+    /// <summary>
+    /// Evaluates on a generator: the test set after SFT and at the end (<see cref="EvaluationLabel.Sft"/>,
+    /// <see cref="EvaluationLabel.Final"/>), the validation set otherwise (<see cref="EvaluationLabel.Periodic"/>), so
+    /// nothing a run is tuned or watched by is the set it reports.
+    /// </summary>
     private RunMachine StartEvaluation(RunContext ctx, Effects fx, EvaluationLabel label, int iteration, RunPhase phase)
     {
         var available = AvailableGenerators.ToList();
         if (available.Count == 0) return Fail(fx, "no rollout generator is available to evaluate on");
         var slot = available[0];
-        var evaluate = fx.Add(new Evaluate(fx.NewRequest(), slot, ctx.HeldOut, EvaluationPlan.Of(Options)));
+        var prompts = label == EvaluationLabel.Periodic ? ctx.Validation : ctx.Test;
+        var evaluate = fx.Add(new Evaluate(fx.NewRequest(), slot, prompts, EvaluationPlan.Of(Options)));
         return this with { Phase = phase, Evaluation = new PendingEvaluation(evaluate.Request, slot, label, iteration) };
     }
 
@@ -383,11 +396,16 @@ public sealed record RunMachine
         var next = this with { Evaluation = null, Progress = Progress.Apply(recorded) };
         switch (e.Label)
         {
-            case EvaluationLabel.Periodic:
-                fx.Add(new Report(new IterationReported(Unreported! with
+            case EvaluationLabel.Sft when next.CurveEnds(ctx):
+                // The learning curve's first point, on the validation set.
+                return next.StartEvaluation(ctx, fx, EvaluationLabel.Periodic, e.Iteration, RunPhase.EvaluatingSft);
+            case EvaluationLabel.Periodic when Phase == RunPhase.Finishing:
+                return next.StartEvaluation(ctx, fx, EvaluationLabel.Final, e.Iteration, RunPhase.Finishing);
+            case EvaluationLabel.Periodic when Unreported is { } metrics:
+                fx.Add(new Report(new IterationReported(metrics with
                 {
-                    HeldOutAccuracy = evaluation.Accuracy,
-                    HeldOutAccuracyByDifficulty = evaluation.Primary.ByDifficulty.ToDictionary(p => p.Key, p => p.Value.Accuracy),
+                    ValidationAccuracy = evaluation.Accuracy,
+                    ValidationAccuracyByDifficulty = evaluation.Primary.ByDifficulty.ToDictionary(p => p.Key, p => p.Value.Accuracy),
                 })));
                 return (next with { Unreported = null }).Boundary(ctx, now, fx);
             case EvaluationLabel.Final:
@@ -397,8 +415,9 @@ public sealed record RunMachine
         }
     }
 
+    /// <summary>The end: the validation set's last point (when there is a curve), then the test set.</summary>
     private RunMachine BeginFinish(RunContext ctx, Effects fx) =>
-        StartEvaluation(ctx, fx, EvaluationLabel.Final, Progress.CommittedIterations, RunPhase.Finishing);
+        StartEvaluation(ctx, fx, CurveEnds(ctx) ? EvaluationLabel.Periodic : EvaluationLabel.Final, Progress.CommittedIterations, RunPhase.Finishing);
 
     private RunMachine Complete(HeldOutEvaluation final, Effects fx)
     {

@@ -1,4 +1,5 @@
 using Kimi.Actors.Rl.Objectives;
+using Kimi.Actors.Rl.Optimization;
 
 namespace Kimi.Actors.Rl.Training;
 
@@ -18,6 +19,12 @@ public sealed record PolicyOptimizationOptions
     public LogProbReduction Reduction { get; init; } = LogProbReduction.Sum;
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
     public double LearningRate { get; init; } = 3e-5;
+    /// <summary>How the learning rate moves over the run's iterations (<see cref="RlLearningRate"/>).</summary>
+    public LearningRateSchedule LrSchedule { get; init; } = LearningRateSchedule.Constant;
+    /// <summary>Iterations of linear warm-up to <see cref="LearningRate"/> (0: none).</summary>
+    public int LrWarmupIterations { get; init; }
+    /// <summary>Cosine: the rate at the run's last iteration, as a fraction of <see cref="LearningRate"/>.</summary>
+    public double LrMinRatio { get; init; } = 0.1;
     /// <summary>SGD momentum (ignored by AdamW).</summary>
     public double Momentum { get; init; }
     public double WeightDecay { get; init; }

@@ -41,6 +41,12 @@ public sealed class PolicyTrainer : IDisposable
 
     public LlamaForCausalLM Policy => _policy;
 
+    /// <summary>What one micro-batch fed the loss: its samples (indices in the iteration), and their reference and policy sequence log-probs.</summary>
+    internal sealed record LossBatch(int Epoch, int Step, int[] Samples, float[] Reference, float[] Policy);
+
+    /// <summary>Sees every micro-batch the loss is computed on (tests of what the loss is given).</summary>
+    internal Action<LossBatch>? OnLossBatch { get; set; }
+
     private sealed record Sample(int Index, int[] Prompt, int[] Response, double Reward, float[] RolloutLogProbs, float[] LossMask, int Group);
 
     /// <param name="groups">The iteration's complete groups.</param>
@@ -99,6 +105,8 @@ public sealed class PolicyTrainer : IDisposable
                     var sizes = micro.GroupBy(s => s.Group).Select(gr => gr.Count()).ToArray();
                     var output = PolicyLoss.Compute(_options.Objective,
                         new LossInputs(scored.LogProbs, refLp, mask, rewards, sizes), _options.Tau, _options.Reduction, _options.Clip);
+                    OnLossBatch?.Invoke(new LossBatch(epoch, steps, micro.Select(s => s.Index).ToArray(),
+                        (refLp * mask).sum(1).cpu().data<float>().ToArray(), (scored.LogProbs * mask).sum(1).detach().cpu().data<float>().ToArray()));
                     // Each micro-batch's loss is a mean over its groups; weight it by its share of the mini-batch.
                     using var share = (sizes.Length / (double)mini.Length).ToScalar();
                     var weighted = output.Loss.mul(share);

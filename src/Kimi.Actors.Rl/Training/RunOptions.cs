@@ -2,18 +2,27 @@ using Kimi.Actors.Model;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Sampling;
+using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Rl.Training;
 
-/// <summary>Where prompts come from: the built-in task families, or prompt-set files.</summary>
+/// <summary>
+/// Where prompts come from: the built-in task families, or prompt-set files. Three sets, disjoint under
+/// <see cref="Identity"/>: train, validation (evaluated during the run) and the held-out test set (after SFT and at the end).
+/// </summary>
 public sealed record TaskOptions
 {
     public IReadOnlyList<string> Families { get; init; } = ["sum", "countdown"];
     public int TrainPerLevel { get; init; } = 2000;
+    public int ValidationPerLevel { get; init; } = 20;
+    /// <summary>Test prompts per family and level (the held-out set the headline accuracy is measured on).</summary>
     public int HeldOutPerLevel { get; init; } = 50;
     /// <summary>Training prompts from a JSONL file instead of the generators (demonstrations still need a built-in family per domain).</summary>
     public string? TrainFile { get; init; }
+    public string? ValidationFile { get; init; }
+    /// <summary>The test set's file.</summary>
     public string? HeldOutFile { get; init; }
+    public PromptIdentity Identity { get; init; } = PromptIdentity.Canonical;
 }
 
 /// <summary>Rollout shape of one RL iteration.</summary>

@@ -42,7 +42,7 @@ public sealed class JournalTests() : TestKit(ClusterBootstrap.Setup(NodeConfig.F
         var metrics = new IterationMetrics
         {
             Iteration = 3, WeightVersion = 5, Prompts = 2, Samples = 16, RewardMean = 0.5, Accuracy = 0.5, GradNorm = double.NaN,
-            OverheadFraction = 0.02, HeldOutAccuracy = 0.7, HeldOutAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 },
+            OverheadFraction = 0.02, ValidationAccuracy = 0.7, ValidationAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 },
         };
         yield return new RunStarted("kimi.run { seed = 1 }\nkimi.tasks { families = [\"sum\"] }", 10, new DateTime(2026, 11, 28, 12, 0, 0, DateTimeKind.Utc));
         yield return new TargetExtended(15);

@@ -47,7 +47,7 @@ public sealed class PromptIndexRebuildTests
 
             // The run's prompt set no longer has p-b: its counts are reported, the others restored into the sampler.
             PromptRecord Prompt(string id, int difficulty) => new(id, id + "?", "0", "arithmetic", difficulty, []);
-            var context = new RunContext(Ids.Run("run-1"), TaskSuite.Of([Prompt("p-a", 1), Prompt("p-x", 1), Prompt("p-c", 2)], [Prompt("h", 1)], []),
+            var context = new RunContext(Ids.Run("run-1"), TaskSuite.Of([Prompt("p-a", 1), Prompt("p-x", 1), Prompt("p-c", 2)], [], [Prompt("h", 1)], []),
                 Kimi.Actors.Model.Tokenization.CharTokenizer.Instance, new SamplerOptions());
             Assert.Equal([Ids.Prompt("p-b")], context.RestoreCounts(committed));
             Assert.Equal((5L, 3L), context.Sampler.Counts(0));

@@ -6,6 +6,7 @@ using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Objectives;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
@@ -98,8 +99,8 @@ internal static class ProtocolSamples
             new PolicyOptimizationOptions
             {
                 Objective = ObjectiveKind.Grpo, Optimizer = OptimizerKind.Sgd, Reduction = LogProbReduction.TokenMean, Epochs = 2,
-                Segments = SegmentSelection.CurrentPolicy,
-            }, 6, 15);
+                Segments = SegmentSelection.CurrentPolicy, LrSchedule = LearningRateSchedule.Cosine, LrWarmupIterations = 3, LrMinRatio = 0.2,
+            }, 6, 15, 2.5e-5);
         yield return new IterationTrained(request, 3,
             new TrainStepStats(0.5, 0.01, 0.02, 1.5, 0.1, 0.003, 2048, 8, 5e-5, TimeSpan.FromSeconds(3)) { SkippedSteps = 1 }, weights,
             [new TrainedGroup(group, [group.Sample(0), group.Sample(1)])], 3.0);
@@ -110,8 +111,8 @@ internal static class ProtocolSamples
         // Run entity
         var metrics = new IterationMetrics
         {
-            Iteration = 3, WeightVersion = 5, Prompts = 2, Samples = 16, RewardMean = 0.5, Accuracy = 0.5, HeldOutAccuracy = 0.7,
-            HeldOutAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 }, OverheadFraction = 0.02,
+            Iteration = 3, WeightVersion = 5, Prompts = 2, Samples = 16, RewardMean = 0.5, Accuracy = 0.5, ValidationAccuracy = 0.7,
+            ValidationAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 }, OverheadFraction = 0.02,
         };
         yield return new RunProtocol.StartRun(Run, "kimi.run { seed = 1 }");
         yield return new RunProtocol.ContinueRun(Run, 5);

@@ -1,8 +1,10 @@
 using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Runs;
+using Kimi.Actors.Rl.Training;
 
 namespace Kimi.Actors.Rl.Tests.Runs;
 
@@ -50,7 +52,7 @@ public class RunMachineTests
         Assert.Equal(CheckpointLabel.Sft, Assert.IsType<CheckpointReported>(Assert.IsType<Report>(afterLast[1]).Progress).Label);
         var evaluate = Assert.IsType<Evaluate>(afterLast[2]);
         Assert.Equal((RunPhase.EvaluatingSft, 0), (h.Machine.Phase, evaluate.Slot.Index));
-        Assert.Same(h.Context.HeldOut, evaluate.Prompts);
+        Assert.Same(h.Context.Test, evaluate.Prompts);
 
         // The SFT evaluation is recorded, then the first iteration's rollouts go out: whole groups per generator.
         var first = h.Feed(new HeldOutEvaluated(evaluate.Request, MachineHarness.Evaluation(0.3), 1));
@@ -125,6 +127,54 @@ public class RunMachineTests
         Assert.Equal((2, 3L, true), (h.Machine.Progress.CommittedIterations, h.Machine.Progress.WeightVersion, h.Machine.Progress.Completed));
         // Nothing more happens once it is over.
         Assert.Empty(h.Feed(new StopRequested()));
+    }
+
+    [Fact]
+    public void Each_iteration_trains_at_its_scheduled_learning_rate()
+    {
+        // Cosine over 4 iterations with 2 of warm-up from 1e-3 to 1e-4: 1e-3 · 1/2, 1e-3, then cos from the peak, 1e-4 + 9e-4 · (1 + cos(π/2)) / 2.
+        var options = MachineHarness.Options(iterations: 4) with
+        {
+            Optimization = new PolicyOptimizationOptions { LearningRate = 1e-3, LrSchedule = LearningRateSchedule.Cosine, LrWarmupIterations = 2, LrMinRatio = 0.1 },
+        };
+        var h = new MachineHarness(options);
+        h.DriveToEnd();
+        var rates = h.Of<TrainGroups>().Select(t => (t.Iteration, t.LearningRate)).ToList();
+        Assert.Equal([0, 1, 2, 3], rates.Select(r => r.Iteration));
+        Assert.Equal([5e-4, 1e-3, 1e-3, 5.5e-4], rates.Select(r => r.LearningRate), (a, b) => Math.Abs(a - b) < 1e-12);
+        // A constant schedule (the default of a journaled schema-1 run) trains every iteration at the configured rate.
+        var constant = new MachineHarness(MachineHarness.Options(iterations: 3));
+        constant.DriveToEnd();
+        Assert.All(constant.Of<TrainGroups>(), t => Assert.Equal(new PolicyOptimizationOptions().LearningRate, t.LearningRate));
+    }
+
+    [Fact]
+    public void Periodic_evaluations_use_the_validation_set_and_only_sft_and_final_use_the_test_set()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 4) with { Eval = new EvalOptions { EveryIterations = 2 } });
+        h.DriveToEnd();
+        Assert.Equal(RunPhase.Completed, h.Machine.Phase);
+        // Which set each evaluation decoded, in order, with the label it was recorded under.
+        var evaluated = h.Of<Evaluate>().Select(e => e.Prompts.Single().Id).ToList();
+        var recorded = h.Facts.OfType<HeldOutRecorded>().Select(r => (r.Label, r.Iteration)).ToList();
+        Assert.Equal(["h0", "v0", "v0", "v0", "h0"], evaluated);
+        Assert.Equal([(EvaluationLabel.Sft, 0), (EvaluationLabel.Periodic, 0), (EvaluationLabel.Periodic, 2), (EvaluationLabel.Periodic, 4),
+            (EvaluationLabel.Final, 4)], recorded);
+        // The iteration evaluated in between carries its validation accuracy; the finished run reports the test set's.
+        Assert.Equal([1], h.Reports.OfType<IterationReported>().Where(r => r.Metrics.ValidationAccuracy is not null).Select(r => r.Metrics.Iteration));
+        var finished = Assert.Single(h.Reports.OfType<RunFinished>());
+        Assert.Same(h.Facts.OfType<HeldOutRecorded>().First().Evaluation, finished.Sft);
+        Assert.Same(h.Facts.OfType<HeldOutRecorded>().Last().Evaluation, finished.Final);
+    }
+
+    [Fact]
+    public void A_suite_without_a_validation_set_evaluates_its_test_set_as_schema_1_runs_did()
+    {
+        var options = MachineHarness.Options(iterations: 2) with { Eval = new EvalOptions { EveryIterations = 1 } };
+        var h = new MachineHarness(options, validation: false);
+        h.DriveToEnd();
+        Assert.Equal(["h0", "h0", "h0"], h.Of<Evaluate>().Select(e => e.Prompts.Single().Id));
+        Assert.Equal([EvaluationLabel.Sft, EvaluationLabel.Periodic, EvaluationLabel.Final], h.Facts.OfType<HeldOutRecorded>().Select(r => r.Label));
     }
 
     [Fact]
