@@ -28,9 +28,10 @@ public class CanonicalFormTests
     }
 
     [Fact]
-    public void Normalised_text_folds_unicode_compatibility_forms_and_white_space_but_not_case()
+    public void Normalised_text_folds_full_width_forms_and_white_space_but_not_case()
     {
         Assert.Equal("1+2= x", PromptCanonical.Text("\t１+２=\n\n x  "));   // full-width digits, tabs and newlines
+        Assert.Equal("f(x) = x", PromptCanonical.Text("ｆ（ｘ）\u3000=\u3000x"));   // full-width letters and brackets, ideographic spaces
         Assert.NotEqual(PromptCanonical.Text("Sort A"), PromptCanonical.Text("sort a"));
         Assert.Equal("", PromptCanonical.Text("  \n"));
     }

@@ -6,7 +6,7 @@ public class PromptSetBuilderTests
 {
     /// <summary>
     /// The test's own idea of "the same question", read from the prompt text without the families' code: a running sum
-    /// is the multiset of its digits, a countdown puzzle the multiset of its numbers with its target.
+    /// is the multiset of its digits, a countdown puzzle the multiset of its numbers with its target, a code specification its text.
     /// </summary>
     internal static string SameQuestion(PromptRecord p)
     {
@@ -15,6 +15,8 @@ public class PromptSetBuilderTests
         if (Regex.Match(p.Prompt, @"^(\d+(?: \d+)*)>(\d+):$") is { Success: true } countdown)
             return "countdown:" + string.Concat(countdown.Groups[1].Value.Split(' ').Select(long.Parse).Order().Select(n => n + ",")) + ">" +
                 long.Parse(countdown.Groups[2].Value);
+        // Code specifications are ordered (f(x)=x*3+1 is not f(x)=1+3*x): the same question is the same text.
+        if (Regex.IsMatch(p.Prompt, @"^f\([xl]\)=.+:$")) return "code:" + p.Prompt;
         throw new ArgumentException($"not a built-in prompt: {p.Prompt}");
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
 using Kimi.Bench.CodeJudge;
+using Kimi.Bench.Engine;
 using Kimi.Bench.PartialRollouts;
 using Kimi.Bench.Sampler;
 using Kimi.Bench.WeightSync;
@@ -16,6 +17,7 @@ public static class BenchCommands
         SamplerBenchmark.Create,
         PartialRolloutBenchmark.Create,
         CodeJudgeBenchmark.Create,
+        EngineBenchmark.Create,
         WeightSyncBenchmark.Create,
     ];
 

@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Kimi.Actors.Model;
+using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Objectives;
@@ -58,10 +59,12 @@ public static class RunOptionsBinder
     /// <summary>Sections of <c>kimi</c> that commands other than a run read (<c>kimi long2short</c>); not journaled with a run.</summary>
     public static readonly string[] CommandSections = ["long2short"];
 
-    /// <summary>Binds the run's options with the tokenizer its configuration names (today: the built-in character tokenizer).</summary>
-    public static RunOptions Bind(Config config) => Bind(config, TokenizerSpec.Char.Create());
-
-    public static RunOptions Bind(Config config, ITokenizer tokenizer)
+    /// <summary>
+    /// Binds the run's options. The model is the tiny built-in one of <c>kimi.model.*</c> with the character tokenizer, or,
+    /// when <c>kimi.model.pretrained</c> names a Hugging Face folder, that folder's config, tokenizer (prompts through its
+    /// chat template or <c>kimi.model.prompt-template</c>) and stop ids.
+    /// </summary>
+    public static RunOptions Bind(Config config)
     {
         var r = new ConfigReader(config, "kimi");
         var model = new ModelConfig
@@ -75,9 +78,40 @@ public static class RunOptionsBinder
             TieWordEmbeddings = r.Bool("model.tie-embeddings"),
             RopeTheta = r.Double("model.rope-theta", 0, exclusiveMin: true),
         };
-        model = tokenizer is CharTokenizer ct ? ct.Apply(model) : model with { VocabSize = tokenizer.VocabSize };
+        model = CharTokenizer.Instance.Apply(model);
         try { model.Validate(); }
         catch (ArgumentException e) { throw new ConfigException("kimi.model: " + e.Message); }
+        var tokenizer = TokenizerSpec.Char;
+        IReadOnlyList<int>? stopTokens = null;
+        string pretrained = r.String("model.pretrained"), promptTemplate = r.String("model.prompt-template", allowEmpty: false);
+        string dtype = r.Choice("model.dtype", v => v is "auto" or "float32" or "bfloat16" ? v : throw new ArgumentException(v), ["auto", "float32", "bfloat16"]);
+        if (promptTemplate != "chat" && !promptTemplate.Contains(HfPromptTokenizer.PromptPlaceholder, StringComparison.Ordinal))
+            throw new ConfigException($"{r.Path("model.prompt-template")} = \"{promptTemplate}\": expected chat, or a template with {HfPromptTokenizer.PromptPlaceholder} where the prompt goes");
+        if (pretrained.Length > 0)
+        {
+            string key = r.Path("model.pretrained");
+            try
+            {
+                var folder = PretrainedFolder.Open(pretrained);
+                model = folder.Config;
+                stopTokens = folder.StopTokenIds.Count > 0 ? folder.StopTokenIds : null;
+                tokenizer = TokenizerSpec.Hf(pretrained, promptTemplate == "chat" ? null : promptTemplate);
+                // Loaded once per process (the workers and judges of this node reuse it): a tokenizer that does not fit the
+                // model, or a chat prompt without a chat template, stops start-up here.
+                tokenizer.Create();
+            }
+            catch (Exception e) when (e is CheckpointException or ArgumentException)
+            {
+                throw new ConfigException($"{key} = {pretrained}: {e.Message}");
+            }
+        }
+        var masterWeights = r.Choice("optimization.master-weights", v => v switch
+        {
+            "auto" => MasterWeightsMode.Auto,
+            "on" => MasterWeightsMode.On,
+            "off" => MasterWeightsMode.Off,
+            _ => throw new ArgumentException(v),
+        }, ["auto", "on", "off"]);
 
         var strategy = r.Choice("sampling.strategy", SamplingStrategies.Parse,
             ["uniform", "curriculum", "prioritised", "curriculum-prioritised"]);
@@ -107,6 +141,10 @@ public static class RunOptionsBinder
             Device = r.String("run.device", allowEmpty: false),
             Threads = r.Int("run.threads", 0, 1024),
             Model = model,
+            Pretrained = pretrained.Length == 0 ? null : Path.GetFullPath(pretrained),
+            Tokenizer = tokenizer,
+            StopTokens = stopTokens,
+            Dtype = dtype,
             Tasks = new TaskOptions
             {
                 Families = r.StringList("tasks.families"),
@@ -122,8 +160,9 @@ public static class RunOptionsBinder
                     "text" => PromptIdentity.Text,
                     _ => throw new ArgumentException(v),
                 }, ["canonical", "text"]),
+                HeldOutFraction = r.Double("tasks.heldout-fraction", 0, 0.9),
             },
-            Sft = Sft(r, "sft", model) with { FlawRate = r.Double("sft.flaw-rate", 0, 1) },
+            Sft = Sft(r, "sft", model) with { FlawRate = r.Double("sft.flaw-rate", 0, 1), MasterWeights = masterWeights },
             Rollout = new RolloutOptions
             {
                 PromptsPerIteration = r.Int("rollout.prompts-per-iteration", 1, 1_000_000),
@@ -133,6 +172,7 @@ public static class RunOptionsBinder
                 MaxResponseTokens = r.Int("rollout.max-response-tokens", 1, model.MaxPositionEmbeddings),
                 MaxBatchSize = r.Int("rollout.max-batch-size", 1, 1_000_000),
                 TokenBudget = r.Long("rollout.token-budget", 0) is var budget and > 0 ? budget : null,
+                CudaGraphs = r.Bool("rollout.cuda-graphs"),
                 Repeat = new RepeatOptions
                 {
                     Enabled = r.Bool("rollout.repeat.enabled"),
@@ -167,6 +207,9 @@ public static class RunOptionsBinder
                 Epochs = r.Int("optimization.epochs", 1, 1000),
                 MiniBatches = r.Int("optimization.mini-batches", 1, 100_000),
                 MicroBatchSamples = r.Int("optimization.micro-batch-samples", 1, 1_000_000),
+                MicroBatchTokens = r.Int("optimization.micro-batch-tokens", 0),
+                ReferenceBatchTokens = r.Int("optimization.reference-batch-tokens", 0),
+                ActivationCheckpointing = r.Bool("optimization.activation-checkpointing"),
                 ResetOptimizerEachIteration = r.Bool("optimization.reset-optimizer-each-iteration"),
                 Clip = r.Double("optimization.clip", 0, 1, exclusiveMin: true),
                 Segments = r.Choice("optimization.segments", v => v switch
@@ -175,6 +218,7 @@ public static class RunOptionsBinder
                     "current-policy" => SegmentSelection.CurrentPolicy,
                     _ => throw new ArgumentException(v),
                 }, ["all", "current-policy"]),
+                MasterWeights = masterWeights,
             },
             LengthPenalty = new LengthPenaltyOptions
             {
@@ -215,8 +259,9 @@ public static class RunOptionsBinder
             throw new ConfigException(
                 $"{r.Path("rollout.repeat.min-span")} = {options.Rollout.Repeat.MinSpan} must be at least twice rollout.repeat.max-period ({options.Rollout.Repeat.MaxPeriod})");
         r.String("run.runs-dir", allowEmpty: false);
+        // A Hugging Face model starts from its own weights unless init-checkpoint names others (e.g. an earlier run's).
         var init = r.String("run.init-checkpoint");
-        options = options with { InitCheckpoint = init.Length == 0 ? null : init };
+        options = options with { InitCheckpoint = init.Length > 0 ? init : options.Pretrained };
         r.String("run.engine", allowEmpty: false);
         r.RejectUnknownKeys([.. NodeSections, .. CommandSections]);
         return options;

@@ -47,7 +47,7 @@ internal sealed class RunRoutes(ActorSystem system, IActorRef run, RunId runId, 
                     success: counts => new LocalInput(new PromptCountsLoaded(counts)),
                     failure: e => new LocalInput(new RunAborted("rebuilding the prompt index from the journal failed: " + e.Message)));
                 break;
-            case InitPolicy m: Trainer(new W.InitPolicy(m.Request, runId, m.Model.ToJson(), m.Seed, m.InitCheckpoint)); break;
+            case InitPolicy m: Trainer(new W.InitPolicy(m.Request, runId, m.Model.ToJson(), m.Seed, m.InitCheckpoint, m.Dtype)); break;
             case RunWarmupSft m: Trainer(new W.RunWarmupSft(m.Request, runId, m.Tasks, m.Sft, m.Seed, tokenizer)); break;
             case TrainGroups m: Trainer(new W.TrainIteration(m.Request, runId, m.Iteration, [.. m.Groups], m.Optimization, m.CurrentVersion, m.Seed, m.LearningRate)); break;
             case SaveCheckpoint m: Trainer(new W.SaveCheckpoint(m.Request, runId, m.Version)); break;
@@ -79,7 +79,7 @@ internal sealed class RunRoutes(ActorSystem system, IActorRef run, RunId runId, 
         W.CheckpointUnusable m => new CheckpointUnusable(m.RequestId, m.Problem),
         W.SftProgress m => new SftStepDone(m.RequestId, m.Step),
         W.SftCompleted m => new SftDone(m.RequestId, m.Weights, m.Seconds),
-        W.BatchGenerated m => new BatchGenerated(m.RequestId, m.Trajectories, m.NewTokens, m.Seconds),
+        W.BatchGenerated m => new BatchGenerated(m.RequestId, m.Trajectories, m.NewTokens, m.Seconds, m.Decoding),
         W.HeldOutEvaluated m => new HeldOutEvaluated(m.RequestId, m.Evaluation, m.Seconds),
         W.IterationTrained m => new IterationTrained(m.RequestId, m.Stats, m.Weights, m.Consumed, m.Seconds),
         W.CheckpointSaved m => new CheckpointSaved(m.RequestId, m.Version, m.Checkpoint),

@@ -8,7 +8,8 @@ namespace Kimi.Actors.Cluster.WeightSync;
 /// <summary>
 /// Durable checkpoints of committed weights: <c>&lt;root&gt;/&lt;run&gt;/v&lt;version&gt;/</c> holding the published safetensors
 /// bytes as <c>model.safetensors</c> (the model config is in its metadata) and <c>config.json</c>, so the folder is also
-/// a plain Hugging Face-style checkpoint. Written to a temporary folder and renamed: a crash never leaves half of one.
+/// a plain Hugging Face-style checkpoint; a policy loaded from a Hugging Face folder gets that folder's config.json,
+/// tokenizer and generation files (one model.safetensors whatever the source's sharding: transformers reads both). Written to a temporary folder and renamed: a crash never leaves half of one.
 /// </summary>
 public sealed class CheckpointStore(string root, int keep)
 {
@@ -26,7 +27,10 @@ public sealed class CheckpointStore(string root, int keep)
         if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         Directory.CreateDirectory(tmp);
         File.WriteAllBytes(Path.Combine(tmp, PolicyCheckpoint.WeightsFile), safetensors);
-        File.WriteAllText(Path.Combine(tmp, PolicyCheckpoint.ConfigFile), config.ToJson());
+        // A policy from a Hugging Face folder keeps that folder's config.json and tokenizer, so the checkpoint is a model
+        // folder transformers (and kimi train --model) load as they are; otherwise the config the weights carry.
+        if (PolicyWeights.ReadPretrained(safetensors, $"run {runId} version {version}") is { } pretrained) PolicyCheckpoint.WriteCompanions(tmp, pretrained);
+        else File.WriteAllText(Path.Combine(tmp, PolicyCheckpoint.ConfigFile), config.ToJson());
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.Move(tmp, dir);
         Prune(runId, version);

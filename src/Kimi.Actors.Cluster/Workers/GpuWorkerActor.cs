@@ -168,16 +168,13 @@ public sealed class GpuWorkerActor : ReceiveActor
         LlamaForCausalLM policy;
         try
         {
-            if (m.InitCheckpoint is { } path) policy = PolicyCheckpoint.Load(path, _device);
-            else policy = new LlamaForCausalLM(ModelConfig.FromJson(m.ModelConfigJson, "InitPolicy.ModelConfigJson"), m.Seed);
+            policy = PolicyCheckpoint.Initial(ModelConfig.FromJson(m.ModelConfigJson, "InitPolicy.ModelConfigJson"), m.Seed, m.InitCheckpoint, m.Dtype, _device);
         }
         catch (Exception e) when (e is ArgumentException or CheckpointException or IOException)
         {
-            Reject(m.RequestId, m.InitCheckpoint is null ? e.Message : $"kimi.run.init-checkpoint = {m.InitCheckpoint}: {e.Message}");
+            Reject(m.RequestId, m.InitCheckpoint is null ? e.Message : $"initial weights {m.InitCheckpoint}: {e.Message}");
             return;
         }
-        policy.to(_device);
-        policy.eval();
         Replace(policy, m.RunId, 0, published: null);
         Sender.Tell(new PolicyReady(m.RequestId, 0, policy.ParameterCount(), DeviceName));
     }
@@ -268,7 +265,7 @@ public sealed class GpuWorkerActor : ReceiveActor
 
         var sw = Stopwatch.StartNew();
         var (trajectories, stats) = RolloutWorker.Generate(policy, m.Requests, m.Settings, _version, m.Seed);
-        Sender.Tell(new BatchGenerated(m.RequestId, _version, trajectories, stats.NewTokens, sw.Elapsed.TotalSeconds));
+        Sender.Tell(new BatchGenerated(m.RequestId, _version, trajectories, stats.NewTokens, sw.Elapsed.TotalSeconds, stats.Decoding));
     }
 
     private void Evaluate(EvaluateHeldOut m)
@@ -280,7 +277,7 @@ public sealed class GpuWorkerActor : ReceiveActor
         {
             if (problem is not null) break;
             if (!p.Prompt.All(tokenizer.CanEncode)) problem = $"prompt {p.Id}: characters outside the tokenizer's alphabet";
-            else problem = CheckLength($"prompt {p.Id}", p.Prompt.Length + 1,
+            else problem = CheckLength($"prompt {p.Id}", PromptTokens.Encode(tokenizer, p.Prompt).Length,
                 Math.Max(m.Plan.Greedy.MaxResponseTokens, m.Plan.Sampled.MaxResponseTokens));
         }
         if (problem is not null) { Reject(m.RequestId, problem); return; }

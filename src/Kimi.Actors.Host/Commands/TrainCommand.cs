@@ -42,10 +42,12 @@ public static class TrainCommand
 
     /// <summary>What <c>kimi train</c> was given.</summary>
     /// <param name="Settings"><c>--set key=value</c> overrides, in order.</param>
+    /// <param name="Model">A Hugging Face model folder to train (kimi.model.pretrained).</param>
+    /// <param name="Prompts">A prompt-set file to train on (kimi.tasks.train-file).</param>
     /// <param name="Cluster"><c>--cluster HOST:PORT</c> contact points of a running cluster; empty: a one-node cluster here.</param>
     public sealed record Arguments(string? Preset, IReadOnlyList<string> ConfigFiles, IReadOnlyList<string> Settings, string? Out,
-        string? Resume, int? Iterations, long? Seed, string? Device, IReadOnlyList<string>? Cluster = null, int? ManagementPort = null);
-
+        string? Resume, int? Iterations, long? Seed, string? Device, string? Model = null, string? Prompts = null, int? ManagementPort = null,
+        IReadOnlyList<string>? Cluster = null);
 
     public static Command Create()
     {
@@ -60,19 +62,24 @@ public static class TrainCommand
         var cluster = CliOptions.Repeated("--cluster", "HOST:PORT",
             "submit the run to a running cluster (kimi node) at this node's remoting address (repeatable: more contact points) " +
             "through a cluster client, and follow it; without it, the run gets a one-node cluster of its own");
+        var model = CliOptions.Text("--model", "DIR",
+            "a Hugging Face model folder (Llama, Qwen2, Qwen3) to train instead of the tiny built-in model (kimi.model.pretrained); " +
+            "prompts go through its chat template, checkpoints are written in its layout");
+        var prompts = CliOptions.Text("--prompts", "FILE",
+            "a prompt-set JSONL file to train on (kimi.tasks.train-file); held out: kimi.tasks.heldout-file, else kimi.tasks.heldout-fraction of FILE");
         var managementPort = CliOptions.Int("--management-port", "PORT",
             "serve /healthz/ready, /healthz/live and /metrics over HTTP on this port (kimi.management.http.port; turns " +
             "kimi.management.enabled on)", min: 1);
         var command = new Command("train", "warm-up SFT, then RL on the built-in tasks (or the prompt sets of kimi.tasks.*-file); " +
             "writes the run folder (summary.json, metrics.jsonl, charts, checkpoints). With --resume RUN_ID, continues that run.")
         {
-            layers.Preset, layers.Config, layers.Set, output, resume, iterations, seed, device, cluster, managementPort,
+            layers.Preset, layers.Config, layers.Set, output, resume, iterations, seed, device, model, prompts, managementPort, cluster,
         };
         command.SetAction(r =>
         {
             var (preset, files, settings) = layers.Read(r);
             return Run(new Arguments(preset, files, settings, r.GetValue(output), r.GetValue(resume), r.GetValue(iterations), r.GetValue(seed),
-                r.GetValue(device), r.GetValue(cluster), r.GetValue(managementPort)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
+                r.GetValue(device), r.GetValue(model), r.GetValue(prompts), r.GetValue(managementPort), r.GetValue(cluster)), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
         });
         return command;
     }
@@ -93,6 +100,9 @@ public static class TrainCommand
             // The cluster engine's GPU workers take their devices from the node's DevicePool (auto keeps its list).
             if (device != "auto") overrides.Add($"kimi.workers.devices=[{JsonSerializer.Serialize(device)}]");
         }
+        // Paths become absolute: the run's configuration is journaled, and workers and a resumed run may start elsewhere.
+        if (args.Model is { } modelDir) overrides.Insert(0, $"kimi.model.pretrained={JsonSerializer.Serialize(Path.GetFullPath(modelDir))}");
+        if (args.Prompts is { } promptFile) overrides.Insert(0, $"kimi.tasks.train-file={JsonSerializer.Serialize(Path.GetFullPath(promptFile))}");
         if (args.ManagementPort is { } port)
         {
             if (port > 65535) throw new UsageException($"train: --management-port {port}: expected a TCP port, 1..65535");
@@ -100,8 +110,8 @@ public static class TrainCommand
             overrides.Add($"{ManagementSettings.PortKey}={port}");
         }
         bool setsIdentity = args.Settings.Select(KimiConfigLoader.SplitOverride).Any(s => s.Key is "kimi.run.seed" or "kimi.run.device");
-        if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || setsIdentity))
-            throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed and --device do not apply");
+        if (resume is not null && (preset is not null || args.Seed is not null || args.Device is not null || args.Model is not null || args.Prompts is not null || setsIdentity))
+            throw new UsageException("train: --resume continues a run with its own configuration; --preset, --seed, --device, --model and --prompts do not apply");
 
         // A resumed run keeps its journaled configuration: its --set values are hyperparameter changes the Run validates,
         // except settings of this process (akka.*, kimi.persistence.*, kimi.workers.*, ..., kimi.run.runs-dir).
@@ -317,6 +327,7 @@ public static class TrainCommand
             ActorOverheadFraction = finished.MeanOverheadFraction,
             Parameters = finished.Parameters,
             Device = finished.Device,
+            Decoding = finished.Decoding is { Length: > 0 } d ? d : "eager",
             SftSeconds = finished.SftSeconds,
             RlSeconds = output.RlSeconds,
             Checkpoint = Directory.Exists(folder.File("checkpoints/final")) ? folder.File("checkpoints/final") : finished.Checkpoint.Directory,
@@ -358,8 +369,10 @@ public static class TrainCommand
         try { tasks = TaskSuite.Create(options.Tasks, options.Seed, tokenizer); }
         catch (ArgumentException e) { throw new ConfigException("kimi.tasks: " + e.Message); }
 
-        using var policy = options.InitCheckpoint is { } init ? PolicyCheckpoint.Load(init, dev) : new LlamaForCausalLM(options.Model, options.Seed);
-        policy.to(dev);
+        LlamaForCausalLM initial;
+        try { initial = PolicyCheckpoint.Initial(options.Model, options.Seed, options.InitCheckpoint, options.Dtype, dev); }
+        catch (Exception e) when (e is CheckpointException or ArgumentException) { throw new ConfigException($"initial weights: {e.Message}"); }
+        using var policy = initial;
         stderr.WriteLine($"run {options.RunId}: {policy.ParameterCount():N0}-parameter policy on {dev}, {tasks.Train.Count} training, {tasks.Validation.Count} validation and {tasks.Test.Count} test prompts, writing {folder.Path}");
 
         var wall = Stopwatch.StartNew();
@@ -379,7 +392,8 @@ public static class TrainCommand
         PolicyCheckpoint.Save(checkpoint, policy, new Dictionary<string, string> { ["run_id"] = options.RunId, ["iterations"] = options.Iterations.ToString(CultureInfo.InvariantCulture) });
         var summary = Summary(options, preset, "local", result.Sft, result.Rl, wall.Elapsed.TotalSeconds) with
         {
-            Iterations = options.Iterations, ActorOverheadFraction = result.Finished.MeanOverheadFraction, Parameters = policy.ParameterCount(), Device = dev.ToString(), Checkpoint = checkpoint,
+            Iterations = options.Iterations, ActorOverheadFraction = result.Finished.MeanOverheadFraction, Parameters = result.Finished.Parameters, Device = result.Finished.Device, Checkpoint = checkpoint,
+            Decoding = result.Finished.Decoding is { Length: > 0 } d ? d : "eager",
             SftSeconds = output.SftSeconds, RlSeconds = output.RlSeconds,
         };
         summary.Write(folder.File("summary.json"));

@@ -29,6 +29,8 @@ public sealed record RunSummary
     [JsonPropertyName("rl_accuracy_by_domain")] public IReadOnlyDictionary<string, double> RlByDomain { get; init; } = new Dictionary<string, double>();
     [JsonPropertyName("parameters")] public long Parameters { get; init; }
     [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
+    /// <summary>How the rollouts' decoding steps ran: cuda-graph (replayed CUDA graphs) or eager.</summary>
+    [JsonPropertyName("decoding")] public string Decoding { get; init; } = "eager";
     [JsonPropertyName("wall_seconds")] public double WallSeconds { get; init; }
     [JsonPropertyName("sft_seconds")] public double SftSeconds { get; init; }
     [JsonPropertyName("rl_seconds")] public double RlSeconds { get; init; }

@@ -271,7 +271,7 @@ public sealed record IterationState
     {
         Temperature = options.Rollout.Temperature, TopP = options.Rollout.TopP,
         MaxResponseTokens = options.Rollout.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize,
-        TokenBudget = options.Rollout.TokenBudget,
+        TokenBudget = options.Rollout.TokenBudget, StopTokens = options.StopTokens, CudaGraphs = options.Rollout.CudaGraphs,
         RepeatDetector = options.Rollout.Repeat.Enabled
             ? new PeriodicRepeatDetector(options.Rollout.Repeat.MaxPeriod, options.Rollout.Repeat.MinSpan).Validate()
             : null,

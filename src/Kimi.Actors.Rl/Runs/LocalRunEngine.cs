@@ -158,7 +158,7 @@ public sealed class LocalRunEngine : IDisposable
                 var requests = _hooks.ShapeRequest is { } shape ? m.Requests.Select(shape).ToList() : m.Requests;
                 var settings = _hooks.Rollout is { } adjust ? adjust(m.Settings) : m.Settings;
                 var (trajectories, stats) = RolloutWorker.Generate(_policy, requests, settings, _version, m.Seed);
-                return new BatchGenerated(m.Request, trajectories, stats.NewTokens, stats.Elapsed.TotalSeconds);
+                return new BatchGenerated(m.Request, trajectories, stats.NewTokens, stats.Elapsed.TotalSeconds, stats.Decoding);
             }
             case Judge m:
             {

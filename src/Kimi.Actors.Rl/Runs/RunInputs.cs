@@ -45,7 +45,8 @@ public sealed record PolicyRestored(RequestId Request, WeightsPublished Weights,
 public sealed record CheckpointUnusable(RequestId Request, string Problem) : IRunReply;
 
 /// <param name="Seconds">Time inside model generation, measured by the worker.</param>
-public sealed record BatchGenerated(RequestId Request, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds) : IRunReply;
+/// <param name="Decoding">How the generator's steps ran: cuda-graph or eager.</param>
+public sealed record BatchGenerated(RequestId Request, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds, string Decoding = "") : IRunReply;
 
 /// <param name="Seconds">Time inside the verifiers, measured by the judge.</param>
 public sealed record TrajectoriesJudged(RequestId Request, IReadOnlyList<JudgedTrajectory> Judged, double Seconds) : IRunReply;

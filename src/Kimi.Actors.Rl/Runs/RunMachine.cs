@@ -79,6 +79,8 @@ public sealed record RunMachine
     public ImmutableList<double> Overheads { get; init; } = [];
     public long Parameters { get; init; }
     public string Device { get; init; } = "";
+    /// <summary>How the generators' decoding steps ran, as they last reported it (cuda-graph or eager).</summary>
+    public string Decoding { get; init; } = "";
     public string? FailureReason { get; init; }
     /// <summary>Worker restarts seen in this session (trainer and generators).</summary>
     public int WorkerRestarts { get; init; }
@@ -123,6 +125,8 @@ public sealed record RunMachine
 
     private RunMachine Step(RunContext ctx, IRunInput input, TimeSpan now, Effects fx)
     {
+        if (input is BatchGenerated { Decoding.Length: > 0 } generated && generated.Decoding != Decoding)
+            return (this with { Decoding = generated.Decoding }).Step(ctx, input, now, fx);
         if (input is TrainerAvailable { Incarnation: > 1 } or GeneratorAvailable { Incarnation: > 1 })
         {
             var (worker, incarnation, reason) = input is TrainerAvailable t ? ("trainer", t.Incarnation, t.RestartReason)
@@ -202,7 +206,7 @@ public sealed record RunMachine
         if (!AvailableGenerators.Any()) return Fail(fx, "no rollout generator became available");
         if (!Progress.SftDone)
         {
-            var init = fx.Add(new InitPolicy(fx.NewRequest(), Options.Model, Options.Seed, Options.InitCheckpoint));
+            var init = fx.Add(new InitPolicy(fx.NewRequest(), Options.Model, Options.Seed, Options.InitCheckpoint, Options.Dtype));
             return this with { Phase = RunPhase.Initialising, Pending = init.Request };
         }
         if (Progress.Checkpoint is null) return Fail(fx, $"run {RunId} has finished warm-up SFT but its journal names no checkpoint");
@@ -427,7 +431,7 @@ public sealed record RunMachine
         var checkpoint = progress.Checkpoint!;
         fx.Add(new Report(new CheckpointReported(CheckpointLabel.Final, progress.WeightVersion, checkpoint)));
         fx.Add(new Report(new RunFinished(SessionStart, progress.CommittedIterations, progress.WeightVersion, progress.SftEvaluation, final,
-            checkpoint, Overheads.DefaultIfEmpty().Average(), Parameters, Device, progress.SftSeconds)));
+            checkpoint, Overheads.DefaultIfEmpty().Average(), Parameters, Device, progress.SftSeconds, Decoding)));
         fx.Add(new SetResendTimer(false));
         fx.Add(new DetachWorkers(Generators.Keys.Select(s => new GeneratorSlot(s)).ToList()));
         return this with { Phase = RunPhase.Completed, Progress = progress };

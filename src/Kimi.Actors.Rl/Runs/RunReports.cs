@@ -19,7 +19,7 @@ public sealed record CheckpointReported(CheckpointLabel Label, long WeightVersio
 
 /// <summary>The run reached its target (or was stopped): the before/after evaluations and what this session ran.</summary>
 public sealed record RunFinished(int StartIteration, int EndIteration, long WeightVersion, HeldOutEvaluation? Sft, HeldOutEvaluation Final,
-    CheckpointRef Checkpoint, double MeanOverheadFraction, long Parameters, string Device, double SftSeconds) : IRunReport;
+    CheckpointRef Checkpoint, double MeanOverheadFraction, long Parameters, string Device, double SftSeconds, string Decoding = "") : IRunReport;
 
 public sealed record RunFailed(string Reason) : IRunReport;
 

@@ -38,12 +38,23 @@ public sealed record PolicyOptimizationOptions
     public int MiniBatches { get; init; } = 1;
     /// <summary>Samples per forward/backward pass; gradients accumulate across micro-batches.</summary>
     public int MicroBatchSamples { get; init; } = 64;
+    /// <summary>
+    /// Padded tokens (samples × longest) per forward/backward pass instead of <see cref="MicroBatchSamples"/>; 0: by samples.
+    /// Sizing by tokens keeps every pass near the same cost whatever the response lengths.
+    /// </summary>
+    public int MicroBatchTokens { get; init; }
+    /// <summary>Padded tokens per pass of the no-grad reference pass (it keeps no activations, so it can run far larger); 0: as the micro-batches.</summary>
+    public int ReferenceBatchTokens { get; init; }
+    /// <summary>Recompute each layer's activations in the backward pass instead of keeping them (memory for compute).</summary>
+    public bool ActivationCheckpointing { get; init; }
     /// <summary>Fresh AdamW state every iteration, as in the report; false keeps it across iterations.</summary>
     public bool ResetOptimizerEachIteration { get; init; } = false;
     /// <summary>GRPO's ratio clip ε.</summary>
     public double Clip { get; init; } = 0.2;
     /// <summary>Which tokens of a response resumed across iterations (several policy versions) enter the loss.</summary>
     public SegmentSelection Segments { get; init; } = SegmentSelection.All;
+    /// <summary>float32 master weights for the optimizer (auto: when the policy is bf16 or fp16).</summary>
+    public MasterWeightsMode MasterWeights { get; init; } = MasterWeightsMode.Auto;
 
     public int StepsPerIteration => Epochs * MiniBatches;
 }

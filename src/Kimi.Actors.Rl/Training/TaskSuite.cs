@@ -58,15 +58,20 @@ public sealed class TaskSuite
         }
         else
         {
-            if (options.TrainFile is null || options.HeldOutFile is null)
-                throw new ArgumentException("tasks.train-file and tasks.heldout-file must be given together (tasks.validation-file is optional)");
+            if (options.TrainFile is null)
+                throw new ArgumentException("tasks.heldout-file and tasks.validation-file need tasks.train-file");
             var load = new PromptSetLoadOptions(IsAllowedChar: tokenizer.CanEncode);
+            var trainFile = PromptSet.Load(options.TrainFile, load);
+            // Without a test file, a seeded fraction of the training file is the test set.
+            var (train, test) = options.HeldOutFile is not null
+                ? (trainFile, PromptSet.Load(options.HeldOutFile, load))
+                : HoldOut(trainFile, options.HeldOutFraction, seed, options.TrainFile, options.Identity);
             var files = new List<(string File, IReadOnlyList<PromptRecord> Prompts)>
             {
-                (options.HeldOutFile, PromptSet.Load(options.HeldOutFile, load)),
+                (options.HeldOutFile ?? $"{options.TrainFile} (held-out fraction)", test),
             };
             if (options.ValidationFile is not null) files.Add((options.ValidationFile, PromptSet.Load(options.ValidationFile, load)));
-            files.Add((options.TrainFile, PromptSet.Load(options.TrainFile, load)));
+            files.Add((options.TrainFile, train));
             RefuseOverlaps(files, options.Identity);
             splits = new PromptSplits(files[^1].Prompts, options.ValidationFile is null ? [] : files[1].Prompts, files[0].Prompts);
         }
@@ -97,6 +102,24 @@ public sealed class TaskSuite
             }
             foreach (var p in prompts) seen.TryAdd(FileKey(p, identity), (file, p.Id));
         }
+    }
+
+    /// <summary>
+    /// Splits one prompt file: a seeded <paramref name="fraction"/> is held out, and training keeps no prompt whose key (normalised
+    /// text) a held-out one has (a file may repeat a prompt under two ids).
+    /// </summary>
+    public static (IReadOnlyList<PromptRecord> Train, IReadOnlyList<PromptRecord> HeldOut) HoldOut(IReadOnlyList<PromptRecord> prompts,
+        double fraction, long seed, string file, PromptIdentity identity = PromptIdentity.Canonical)
+    {
+        int count = (int)Math.Round(prompts.Count * fraction);
+        if (fraction <= 0 || count < 1 || count >= prompts.Count)
+            throw new ArgumentException($"{file}: {prompts.Count} prompts cannot be split with tasks.heldout-fraction = {fraction} (give tasks.heldout-file instead)");
+        var order = Enumerable.Range(0, prompts.Count).ToArray();
+        Seeds.Random(seed, Seeds.HeldOutSplit, 0).Shuffle(order);
+        var heldOut = order.Take(count).Order().Select(i => prompts[i]).ToList();
+        var heldKeys = heldOut.Select(p => FileKey(p, identity)).ToHashSet(StringComparer.Ordinal);
+        var train = order.Skip(count).Order().Select(i => prompts[i]).Where(p => !heldKeys.Contains(FileKey(p, identity))).ToList();
+        return (train, heldOut);
     }
 
     public ITaskFamily? FamilyFor(PromptRecord prompt) => _familyByDomain.GetValueOrDefault(prompt.Domain);

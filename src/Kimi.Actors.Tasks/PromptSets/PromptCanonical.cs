@@ -9,17 +9,19 @@ namespace Kimi.Actors.Tasks;
 public static class PromptCanonical
 {
     /// <summary>
-    /// Normalised text: Unicode compatibility composition (NFKC, so a full-width digit is a digit), every run of white
-    /// space as one space, none at either end. Case is kept: in code and in names it matters.
+    /// Normalised text: full-width ASCII forms (U+FF01..U+FF5E) as their ASCII characters, so a full-width digit is a
+    /// digit; every run of white space (the ideographic space too) as one space, none at either end. Case is kept: in
+    /// code and in names it matters. Not full NFKC: these processes run with invariant globalization (no ICU), where
+    /// .NET leaves compatibility forms as they are, so the fold is explicit.
     /// </summary>
     public static string Text(string prompt)
     {
         ArgumentNullException.ThrowIfNull(prompt);
-        var normalised = prompt.IsNormalized(NormalizationForm.FormKC) ? prompt : prompt.Normalize(NormalizationForm.FormKC);
-        var sb = new StringBuilder(normalised.Length);
+        var sb = new StringBuilder(prompt.Length);
         bool space = false;
-        foreach (var c in normalised)
+        foreach (var raw in prompt)
         {
+            char c = raw is >= '\uFF01' and <= '\uFF5E' ? (char)(raw - 0xFEE0) : raw;
             if (char.IsWhiteSpace(c)) { space = sb.Length > 0; continue; }
             if (space) sb.Append(' ');
             space = false;

@@ -10,7 +10,7 @@ public class RunOptionsBinderTests
 {
     private static RunOptions Bind(string overrides) =>
         RunOptionsBinder.Bind(ConfigurationFactory.ParseString(overrides)
-            .WithFallback(ConfigurationFactory.ParseString(KimiConfigLoader.ReadEmbedded("hocon/kimi.conf"))), CharTokenizer.Instance);
+            .WithFallback(ConfigurationFactory.ParseString(KimiConfigLoader.ReadEmbedded("hocon/kimi.conf"))));
 
     [Fact]
     public void Partial_rollouts_repeat_detection_and_segment_selection_bind_from_hocon()
@@ -35,7 +35,7 @@ public class RunOptionsBinderTests
         Assert.Equal((20000L, 8, 40), (settings.TokenBudget!.Value, settings.RepeatDetector!.MaxPeriod, settings.RepeatDetector.MinSpan));
     }
 
-    private static RunOptions Preset(string name) => RunOptionsBinder.Bind(KimiConfigLoader.Load(name, [], []), CharTokenizer.Instance);
+    private static RunOptions Preset(string name) => RunOptionsBinder.Bind(KimiConfigLoader.Load(name, [], []));
 
     [Fact]
     public void The_method_is_on_by_default_and_the_presets_say_what_they_keep_or_add()

@@ -196,4 +196,26 @@ public class PolicyTrainerTests
         Assert.Throws<ArgumentException>(() => new PolicyTrainer(policy, new PolicyOptimizationOptions { Epochs = 0 }));
         Assert.Throws<ArgumentException>(() => new PolicyTrainer(policy, new PolicyOptimizationOptions { LearningRate = -1 }));
     }
+
+    [Fact]
+    public void Micro_batches_by_tokens_and_a_chunked_reference_pass_give_the_step_of_one_pass()
+    {
+        // Groups of different lengths; one pass over everything against a micro-batch (and reference chunk) per group.
+        TrainingGroup G(int id, string a, string b) => Group((a, 1, null), (b, 0, null)) with { Group = new GroupKey(new PromptId($"p{id}"), 0) };
+        var groups = new[] { G(0, "7", "8"), G(1, "3,7#7", "3,9#1"), G(2, "12,13,14#14", "1") };
+        Dictionary<string, Tensor> After(PolicyOptimizationOptions options)
+        {
+            using var policy = TinyPolicy.Create(seed: 4);
+            using var trainer = new PolicyTrainer(policy, options with { Optimizer = OptimizerKind.Sgd, LearningRate = 0.05, Epochs = 1 });
+            trainer.Train(groups, new Random(3));
+            return policy.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        }
+        var whole = After(new PolicyOptimizationOptions { MicroBatchSamples = 64 });
+        var split = After(new PolicyOptimizationOptions { MicroBatchTokens = 1, ReferenceBatchTokens = 1 });
+        using var initial = TinyPolicy.Create(seed: 4);
+        var before = initial.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        Assert.Contains(whole, kv => !kv.Value.allclose(before[kv.Key], rtol: 0, atol: 1e-6));
+        foreach (var (name, w) in whole)
+            Assert.True(w.allclose(split[name], rtol: 1e-4, atol: 1e-6), $"{name}: max diff {(w - split[name]).abs().max().item<float>()}");
+    }
 }
