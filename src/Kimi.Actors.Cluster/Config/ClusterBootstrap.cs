@@ -56,8 +56,8 @@ public static class ClusterBootstrap
 
     /// <summary>
     /// <paramref name="config"/> with Kimi's messages bound to <see cref="KimiHyperionSerializer"/>, over the defaults of
-    /// remoting, cluster, Akka.Persistence.Sql, Hyperion, sharding, singleton, distributed data and the cluster client
-    /// with its receptionist (each library's reference
+    /// remoting, cluster, Akka.Persistence.Sql, Hyperion, sharding, singleton, distributed data, the cluster client
+    /// (and its receptionist) and distributed pub-sub (each library's reference
     /// configuration is otherwise only injected when its extension first starts, too late for plugins looked up by
     /// path). The database follows <c>kimi.persistence.provider</c>: <c>sqlite</c> (default): SQL plugins that use a
     /// SQLite provider and have no connection string get <c>Data Source=</c> the full path of

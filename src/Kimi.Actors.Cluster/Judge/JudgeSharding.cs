@@ -18,7 +18,7 @@ public static class JudgeSharding
         var settings = JudgeSettings.FromConfig(system.Settings.Config);
         var gate = new JudgeGate(settings.Concurrency);
         var verifiers = settings.CreateVerifiers();
-        return Type.Start(system, role, _ => RewardJudgeActor.Props(settings, gate, verifiers));
+        return Type.Start(system, role, slot => RewardJudgeActor.Props(slot, settings, gate, verifiers));
     }
 
     public static IActorRef StartProxy(ActorSystem system, string role = DefaultRole) => Type.StartProxy(system, role);

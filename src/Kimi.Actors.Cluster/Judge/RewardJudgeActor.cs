@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Event;
+using Kimi.Actors.Cluster.Faults;
+using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Judging;
 using Kimi.Actors.Rl.Rollouts;
@@ -18,9 +21,15 @@ namespace Kimi.Actors.Cluster.Judge;
 public sealed class RewardJudgeActor : ReceiveActor
 {
     private readonly Dictionary<TokenizerSpec, ITokenizer> _tokenizers = [];
+    private readonly FaultInjector _faults;
 
-    public RewardJudgeActor(JudgeSettings settings, JudgeGate gate, IReadOnlyDictionary<string, IVerifier> verifiers)
+    // Fault rules for judges see the protocol messages they are sent.
+    protected override bool AroundReceive(Receive receive, object message) =>
+        message is not IKimiMessage || _faults.Admit(message) ? base.AroundReceive(receive, message) : true;
+
+    public RewardJudgeActor(string slot, JudgeSettings settings, JudgeGate gate, IReadOnlyDictionary<string, IVerifier> verifiers)
     {
+        _faults = FaultRegistry.Get(Context.System).ForEntity(FaultTargets.RewardJudge, slot, Context.GetLogger());
         Receive<JudgeTrajectories>(m =>
         {
             var sw = Stopwatch.StartNew();
@@ -42,8 +51,8 @@ public sealed class RewardJudgeActor : ReceiveActor
     }
 
     /// <param name="verifiers">The node's verifiers by domain (<see cref="JudgeSettings.CreateVerifiers"/>), shared by its entities.</param>
-    public static Props Props(JudgeSettings settings, JudgeGate gate, IReadOnlyDictionary<string, IVerifier> verifiers) =>
-        Akka.Actor.Props.Create(() => new RewardJudgeActor(settings, gate, verifiers));
+    public static Props Props(string slot, JudgeSettings settings, JudgeGate gate, IReadOnlyDictionary<string, IVerifier> verifiers) =>
+        Akka.Actor.Props.Create(() => new RewardJudgeActor(slot, settings, gate, verifiers));
 }
 
 /// <summary>

@@ -48,6 +48,8 @@ public sealed class KimiNode : IAsyncDisposable
         Trainers = Region(TrainerSharding.TypeName, TrainerSharding.DefaultRole, TrainerSharding.Start, TrainerSharding.StartProxy);
         Runs = Region(RunSharding.TypeName, RunSharding.DefaultRole, RunSharding.Start, RunSharding.StartProxy);
         Gateway = RunGateway.Start(system, Runs);
+        // Rules injected at run time, from anywhere in the cluster, reach this node's actors through its agent.
+        Faults.FaultAgent.Start(system);
         // Readiness now checks these regions, and the node's metrics observer follows them (no-op without management).
         KimiManagement.Get(system).EntitiesStarted(hosted, hosted.ContainsKey(RunSharding.TypeName) ? RunSharding.TypeName : null, Runs);
     }
@@ -55,12 +57,21 @@ public sealed class KimiNode : IAsyncDisposable
     /// <summary>The management endpoint's address when <c>kimi.management.enabled</c>, else null.</summary>
     public Uri? ManagementEndpoint => KimiManagement.Get(System).Endpoint;
 
-    /// <summary>Starts the system from the layered configuration, joins (itself or seeds), waits until Up, starts the regions.</summary>
-    public static async Task<KimiNode> StartAsync(AkkaConfig config, CancellationToken cancel = default)
+    /// <summary>
+    /// Starts the system from the layered configuration, joins (<paramref name="seeds"/> when given, else the configured
+    /// seeds or itself), waits until Up, starts the regions.
+    /// </summary>
+    public static async Task<KimiNode> StartAsync(AkkaConfig config, IReadOnlyList<Address>? seeds = null, CancellationToken cancel = default)
     {
-        var system = await ClusterBootstrap.StartAsync(SystemName, config, cancellationToken: cancel);
+        var system = await ClusterBootstrap.StartAsync(SystemName, config, seeds, cancel);
         return new KimiNode(system);
     }
+
+    /// <summary>The remoting address of the node <c>HOST:PORT</c> names (what <c>--seed</c> and contact points mean).</summary>
+    public static Address AddressOf(string host, int port) => new("akka.tcp", SystemName, host, port);
+
+    /// <summary>This node's own remoting address.</summary>
+    public Address SelfAddress => Akka.Cluster.Cluster.Get(System).SelfAddress;
 
     public async ValueTask DisposeAsync()
     {

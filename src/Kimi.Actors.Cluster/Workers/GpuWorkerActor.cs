@@ -45,6 +45,8 @@ public sealed class GpuWorkerActor : ReceiveActor
     private readonly IWeightStore _store;
     private readonly IActorRef? _readyTo;
     private readonly FaultInjector _faults;
+    // The rules in force, replaced by SetFaultPlan when faults are injected at run time.
+    private FaultPlan _plan;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CheckpointStore _checkpoints;
     private Device _device = TorchSharp.torch.CPU;
@@ -61,7 +63,10 @@ public sealed class GpuWorkerActor : ReceiveActor
         _store = store;
         _checkpoints = checkpoints;
         _readyTo = readyTo;
-        _faults = new FaultInjector(faults ?? FaultPlan.None, FaultTargets.GpuWorker, options.Incarnation, options.OwnsProcess, _log);
+        _plan = faults ?? FaultPlan.None;
+        var registry = FaultRegistry.Get(Context.System);
+        _faults = new FaultInjector(() => _plan, FaultTargets.GpuWorker, options.Incarnation, options.OwnsProcess, _log,
+            (rule, n) => registry.Record(rule, n, options.IncarnationId));
         Empty();
     }
 
@@ -125,8 +130,15 @@ public sealed class GpuWorkerActor : ReceiveActor
         _policy?.Dispose();
     }
 
-    protected override bool AroundReceive(Receive receive, object message) =>
-        message is not IWorkerRequest || _faults.Admit(message) ? base.AroundReceive(receive, message) : true;
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is FaultProtocol.SetFaultPlan set)
+        {
+            _plan = set.Plan;
+            return true;
+        }
+        return message is not IWorkerRequest || _faults.Admit(message) ? base.AroundReceive(receive, message) : true;
+    }
 
     /// <summary>No policy yet: only InitPolicy, LoadPolicy and RestoreCheckpoint are accepted.</summary>
     private void Empty()

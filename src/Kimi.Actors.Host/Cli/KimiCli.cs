@@ -14,6 +14,8 @@ public static class KimiCli
     public static IReadOnlyList<Func<Command>> Commands { get; } =
     [
         TrainCommand.Create,
+        NodeCommand.Create,
+        ChaosCommand.Create,
         EvalCommand.Create,
         JudgeCommand.Create,
         CurateCommand.Create,
@@ -30,7 +32,8 @@ public static class KimiCli
         Commands)
     {
         Notes = """
-            Configuration: hocon/kimi.conf, then the node files hocon/{workers,akka,persistence,local-node}.conf (embedded)
+            Configuration: hocon/kimi.conf, then the node files hocon/{workers,akka,persistence,local-node}.conf (embedded; kimi node:
+              cluster-node.conf instead of local-node.conf)
               < --preset NAME < --config FILE (repeatable) < --set key=value (repeatable; a key without kimi. or akka. is under kimi.)
             Exit codes: 0 done, 1 the run failed (resume it), 2 a user error (one line naming what is wrong), 130/143 stopped by
               SIGINT/SIGTERM.

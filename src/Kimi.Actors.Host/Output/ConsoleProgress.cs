@@ -61,7 +61,7 @@ public sealed class ConsoleProgress : ITrainingObserver, IDisposable
         _ => "during rl",
     };
 
-    /// <summary>Something the run says that does not stop it (a fallback from a damaged checkpoint, prompts it no longer has).</summary>
+    /// <summary>Something the run says that does not stop it (a worker or session restarted, a fallback from a damaged checkpoint).</summary>
     public void OnWarning(string message) => _display.WriteLine("warning: " + message);
 
     public void Dispose() => _display.Dispose();

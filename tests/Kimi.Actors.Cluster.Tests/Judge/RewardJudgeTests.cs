@@ -64,7 +64,7 @@ public sealed class RewardJudgeTests() : TestKit("akka.loglevel = WARNING")
     public void The_entity_judges_each_domain_with_its_verifier_and_a_hostile_program_costs_only_its_own_reward()
     {
         var settings = JudgeSettings.FromConfig(ConfigurationFactory.ParseString("kimi.judges { concurrency = 2, timeout = 60s, sandbox { wall-time = 30s, cpu-seconds = 1 } }"));
-        var judge = Sys.ActorOf(RewardJudgeActor.Props(settings, new JudgeGate(settings.Concurrency), settings.CreateVerifiers()));
+        var judge = Sys.ActorOf(RewardJudgeActor.Props("0", settings, new JudgeGate(settings.Concurrency), settings.CreateVerifiers()));
         var code = new CodeTask().Generate(new Random(3), 1, "c1");
         var items = new[]
         {

@@ -1,4 +1,4 @@
-using Npgsql;
+using Kimi.Actors.Cluster.Configuration;
 
 namespace Kimi.Actors.Cluster.Tests.Support;
 
@@ -12,20 +12,14 @@ internal sealed class TestPostgres : IDisposable
 {
     public const string Variable = "KIMI_TEST_POSTGRES";
 
-    private readonly string _server;
+    private readonly ScratchDatabase _database;
 
     /// <summary>Connection string of this test's own database.</summary>
-    public string ConnectionString { get; }
+    public string ConnectionString => _database.ConnectionString;
 
-    public string Database { get; }
+    public string Database => _database.Name;
 
-    private TestPostgres(string server)
-    {
-        _server = server;
-        Database = "kimi_t_" + Guid.NewGuid().ToString("N")[..12];
-        Execute(server, $"CREATE DATABASE {Database}");
-        ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = Database }.ConnectionString;
-    }
+    private TestPostgres(string server) => _database = ScratchDatabase.Create(server, "kimi_t_");
 
     /// <summary>The server's connection string, or the test is skipped (developer machine) or failed (CI).</summary>
     public static string ServerOrSkip()
@@ -41,19 +35,5 @@ internal sealed class TestPostgres : IDisposable
 
     public static TestPostgres Create() => new(ServerOrSkip());
 
-    private static void Execute(string connectionString, string sql)
-    {
-        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    public void Dispose()
-    {
-        // The journal's pooled connections would keep the database in use; FORCE ends them (PostgreSQL 13 and later).
-        NpgsqlConnection.ClearAllPools();
-        Execute(_server, $"DROP DATABASE IF EXISTS {Database} WITH (FORCE)");
-    }
+    public void Dispose() => _database.Dispose();
 }
