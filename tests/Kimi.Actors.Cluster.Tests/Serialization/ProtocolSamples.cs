@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Kimi.Actors.Cluster.Management.Control;
+using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.Protocol;
+using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
@@ -127,6 +129,44 @@ internal static class ProtocolSamples
         yield return new RunProtocol.RunRejected(Run, "no such run");
         yield return new RunProtocol.RunStatus(Run, RunStatusKind.Active, RunPhase.Iterating, 3, 5, 10, 0.7);
         yield return new RunProtocol.RunStatus(Run, RunStatusKind.New, null, 0, 0, 0, null);
+
+        // Run control (the console)
+        var status = new RunProtocol.RunStatus(Run, RunStatusKind.Active, RunPhase.Iterating, 3, 5, 10, 0.7);
+        var pending = new RunControlProtocol.PendingChange("tau", "kimi.optimization.tau", "0.5", 4);
+        yield return new RunControlProtocol.GetRunDetails(Run);
+        yield return new RunControlProtocol.RunDetails(status, new Dictionary<string, string> { ["tau"] = "1", ["top-p"] = "1" }, [pending], metrics, 2,
+            null, new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc));
+        yield return new RunControlProtocol.RunDetails(status with { State = RunStatusKind.Failed }, new Dictionary<string, string>(), [], null, 0,
+            "the trainer's worker is unavailable", null);
+        yield return new RunControlProtocol.GetHyperparameter(Run, "tau");
+        yield return new RunControlProtocol.HyperparameterValue(Run, "tau", "kimi.optimization.tau", "1", "a number > 0", "the KL weight", pending);
+        yield return new RunControlProtocol.HyperparameterValue(Run, "top-p", "kimi.rollout.top-p", "1", "a number in (0, 1]", null, null);
+        yield return new RunControlProtocol.GetHyperparameterHistory(Run, "tau");
+        yield return new RunControlProtocol.GetHyperparameterHistory(Run, null);
+        yield return new RunControlProtocol.HyperparameterHistory(Run,
+            [new RunControlProtocol.HyperparameterChangeEntry("tau", "kimi.optimization.tau", "1", "0.5", 4, new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc)),
+             new RunControlProtocol.HyperparameterChangeEntry("top-p", "kimi.rollout.top-p", "1", "0.9", 2, null)]);
+        yield return new RunControlProtocol.GetWeakestPrompts(Run, 5, "sum", null);
+        yield return new RunControlProtocol.WeakestPrompts(Run,
+            [new RunControlProtocol.PromptSuccess("p-1", "arithmetic", 2, ["sum"], 16, 4, 0.25)], 10, 40);
+        yield return new RunControlProtocol.PinCheckpoint(Run);
+        yield return new RunControlProtocol.CheckpointPinned(Run, 3, 5, "/data/checkpoints/run-1/iter-000003", new string('a', 64), true, "");
+
+        // Placement (summary.json's nodes)
+        yield return new PlacementProtocol.GetRunPlacement(Run);
+        yield return new PlacementProtocol.RunPlacement(Run, "akka.tcp://kimi@10.0.0.1:4053",
+            new Dictionary<string, IReadOnlyList<string>> { ["trainer"] = ["akka.tcp://kimi@10.0.0.2:4053"], ["rollout"] = new List<string> { "a", "b" } },
+            new Dictionary<string, string> { ["trainer"] = "akka.tcp://kimi@10.0.0.2:4053" });
+
+        // Fault injection at run time
+        var rule = new FaultRule("GenerateBatch", FaultAction.Throw, Every: 3);
+        yield return new FaultProtocol.InjectFaults([rule, new FaultRule("TrainIteration", FaultAction.Delay, Nth: 2, Delay: TimeSpan.FromMilliseconds(250), Incarnation: 1)]);
+        yield return new FaultProtocol.ClearFaults();
+        yield return new FaultProtocol.FaultsInjected("akka.tcp://kimi@10.0.0.1:4053", [rule]);
+        yield return new FaultProtocol.FaultsRefused("akka.tcp://kimi@10.0.0.1:4053", "fault injection is not enabled on this node");
+        yield return new FaultProtocol.GetFaultCounts();
+        yield return new FaultProtocol.FaultCounts("akka.tcp://kimi@10.0.0.1:4053", true, 3, new Dictionary<string, int> { [rule.ToString()] = 3 });
+        yield return new FaultProtocol.SetFaultPlan(new FaultPlan([rule]));
         yield return new RunProtocol.HyperparameterAccepted(Run, "kimi.rollout.temperature", "0.8", 4);
         yield return new RunProtocol.RunReported(Run, new SftStepReported(new SftStepStats(3, 1.25, 1e-3, 64, 12, 3000, TimeSpan.FromSeconds(2))));
         yield return new RunProtocol.RunReported(Run, new EvaluationReported(EvaluationLabel.Sft, 0, evaluation));
