@@ -103,6 +103,177 @@ public sealed class ChaosScenarioTests(ITestOutputHelper output) : IDisposable
         Assert.NotNull(r.FinalAccuracy);
     }
 
+    /// <summary>Every node log of the scenario (one file per process started: killed and replaced nodes included).</summary>
+    private string NodeLog(string node) =>
+        string.Join("\n", Directory.GetFiles(Path.Combine(_work, "run"), $"{node}-*.log").Order(StringComparer.Ordinal).Select(File.ReadAllText));
+
+    private string AllNodeLogs() =>
+        string.Join("\n", Directory.GetFiles(Path.Combine(_work, "run"), "n*-*.log").Order(StringComparer.Ordinal).Select(File.ReadAllText));
+
+    /// <summary>Exactly once by trajectory id over a whole tiny run of <paramref name="iterations"/> iterations; versions never go back.</summary>
+    private static void AssertExactlyOnce(ChaosReport r, int iterations)
+    {
+        Assert.True(r.Completed, "the run did not complete");
+        Assert.Equal((0, 0, 0), (r.Lost, r.Duplicated, r.Unjudged));
+        Assert.Equal(iterations, r.CommittedIterations);
+        Assert.Equal(iterations * 4, r.GroupsExpected);
+        Assert.Equal(r.GroupsExpected, r.GroupsTrained);
+        Assert.Equal(r.GroupsTrained * r.SamplesPerPrompt, r.TrainedTrajectories);
+        // Version 1 is the SFT policy; each committed iteration publishes the next, never an older one.
+        Assert.Equal(Enumerable.Range(2, iterations).Select(v => (long)v), r.WeightVersions);
+        Assert.True(r.VersionsIncrease);
+        Assert.NotNull(r.FinalAccuracy);
+    }
+
+    /// <summary>The iteration the session started again from after <paramref name="what"/> went with its node (1 to last-1).</summary>
+    private static int SessionRestartedAfterLosing(string runNodeLog, string what, int iterations)
+    {
+        var restart = Regex.Match(runNodeLog, $@"{Regex.Escape(what)} \(\S+\) is gone: its node left or died; the session starts again from iteration (\d+)");
+        Assert.True(restart.Success, $"the run's node never noticed that {what} was gone");
+        int from = int.Parse(restart.Groups[1].Value);
+        Assert.InRange(from, 1, iterations - 1);
+        return from;
+    }
+
+    [Fact]
+    public void Gpu_worker_faults()
+    {
+        var (r, _) = Run("gpu-worker-faults");
+        AssertExactlyOnce(r, iterations: 12);
+        var log = NodeLog("n1");
+
+        // The fault fired: the generator's worker process threw on its 10th batch (one batch per iteration: 12 iterations
+        // hold one 10th), and the node counted it from the process's output.
+        var faults = Regex.Matches(log, @"\] kimi: fault injected: throw on every 10-th message GenerateBatch of gpu-worker \(message #(\d+) of its type\) in (\S+)#(\d+)");
+        Assert.True(faults.Count >= 1, "no injected fault in the node's log");
+        Assert.All(faults, f => Assert.Equal("10", f.Groups[1].Value));
+        Assert.Equal(faults.Count, r.FaultsInjected);
+
+        // Each fault forced one restart: the supervisor replaced the worker process, re-sent the batch that was in flight,
+        // and the replacement restored the policy version the worker held before it took more work.
+        var restarts = Regex.Matches(log, @"worker (\S+)#(\d+) failed \(the worker actor terminated; its last output: kimi: fault injected: [^)]*\)[^;]*\); restart (\d+) in \d+ms with (\d+) request\(s\) to re-send");
+        Assert.Equal(faults.Count, restarts.Count);
+        Assert.Equal(restarts.Count, r.WorkerRestarts);
+        foreach (Match restart in restarts)
+        {
+            Assert.True(int.Parse(restart.Groups[4].Value) >= 1, $"nothing re-sent: {restart.Value}");
+            int next = int.Parse(restart.Groups[2].Value) + 1;
+            var restored = Regex.Match(log, $@"worker {Regex.Escape(restart.Groups[1].Value)}#{next} ready; restoring version (\d+)");
+            Assert.True(restored.Success, $"{restart.Groups[1].Value}#{next} did not restore a policy");
+            Assert.InRange(long.Parse(restored.Groups[1].Value), 2, 13);
+        }
+        Assert.True(r.Recoveries >= restarts.Count);
+    }
+
+    [Fact]
+    public void Kill_rollout_node()
+    {
+        var (r, log) = Run("kill-rollout-node");
+        AssertExactlyOnce(r, iterations: 4);
+
+        // The fault fired: the node hosting the generator (n2 or n3) was killed mid-run; a replacement (n4) came up.
+        var kill = Regex.Match(log, @"kill -9 (n[23]) \(pid \d+\)");
+        Assert.True(kill.Success, "no kill in the scenario's log");
+        Assert.Contains($"{kill.Groups[1].Value} exited 137", log);
+        Assert.Matches(@"n4 \(rollout\) is up at ", log);
+        Assert.Equal(1, r.FaultsInjected);
+
+        // The recovery it forced: the Run saw the generator go with its node and started the session again from its last
+        // committed iteration; the generator then ran on another rollout node.
+        SessionRestartedAfterLosing(NodeLog("n1"), "rollout-0", iterations: 4);
+        Assert.True(r.Recoveries >= 1, $"recoveries {r.Recoveries}");
+        // summary.json: the generator was hosted by the victim, then by a node that lived; it finished on the latter.
+        var victimAt = Regex.Match(log, $@"{kill.Groups[1].Value} \(rollout\) is up at (\S+)").Groups[1].Value;
+        Assert.Contains(victimAt, r.Nodes!.Roles["rollout"]);
+        Assert.Equal(2, r.Nodes.Roles["rollout"].Count);
+        Assert.NotEqual(victimAt, r.Nodes.Workers["rollout-0"]);
+        Assert.Contains(r.Nodes.Workers["rollout-0"], r.Nodes.Roles["rollout"]);
+    }
+
+    [Fact]
+    public void Kill_trainer_node()
+    {
+        var (r, log) = Run("kill-trainer-node");
+        AssertExactlyOnce(r, iterations: 4);
+
+        // The fault fired: the trainer's node n2 was killed mid-run; a replacement trainer node n4 came up.
+        Assert.Contains("kill -9 n2 (pid ", log);
+        Assert.Contains("n2 exited 137", log);
+        var replacementAt = Regex.Match(log, @"n4 \(trainer\) is up at (\S+)");
+        Assert.True(replacementAt.Success, "no replacement trainer node");
+        Assert.Equal(1, r.FaultsInjected);
+
+        // The recovery it forced: the session started again from the last commit, the trainer on n4 restored that
+        // iteration's durable checkpoint (hash-checked), and training went on from there: versions never went back.
+        int from = SessionRestartedAfterLosing(NodeLog("n1"), "trainer", iterations: 4);
+        Assert.Equal(replacementAt.Groups[1].Value, r.Nodes!.Workers["trainer"]);
+        // Version = committed iterations + 1 (the SFT policy is version 1); its checkpoint folder is v00000N.
+        var restored = Regex.Match(NodeLog("n4"), $@"trainer#1: restored run {Regex.Escape(r.RunId!)} as version (\d+) from (\S+) \(SHA-256 verified\)");
+        Assert.True(restored.Success, "the replacement trainer did not restore a checkpoint");
+        Assert.Equal(from + 1, int.Parse(restored.Groups[1].Value));
+        Assert.EndsWith($"v{from + 1:D6}", restored.Groups[2].Value);
+        Assert.DoesNotContain(": restored run ", NodeLog("n2"));
+    }
+
+    [Fact]
+    public void Restart_database()
+    {
+        var (r, log) = Run("restart-database");
+        AssertExactlyOnce(r, iterations: 4);
+
+        // The fault fired: the scenario's own server was stopped mid-run and started again.
+        Assert.Contains("PostgreSQL server of its own", log);
+        Assert.Contains("PostgreSQL stopped (pg_ctl stop -m fast)", log);
+        Assert.Contains("PostgreSQL started again", log);
+        Assert.Equal(1, r.FaultsInjected);
+
+        // The failures it caused: journal operations of the run's entities failed while the server was down.
+        var failures = Regex.Matches(NodeLog("n1"),
+                @"\]\[(\d\d:\d\d:\d\d\.\d+)Z\]\[[^]]*\]\[[^]]*\] (?:Persistence failure when replaying events|Failed to persist event type \[[^]]*\] with sequence number \[\d+\]) for persistenceId \[([^]]+)\]")
+            .Select(m => (Id: m.Groups[2].Value, At: TimeSpan.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Assert.NotEmpty(failures);
+        Assert.Equal(failures.Count, r.PersistenceFailures);
+        Assert.All(failures, f => Assert.Contains(r.RunId!, f.Id));
+
+        // Retried with back-off: an entity that kept failing while the server was down was started again after longer
+        // and longer waits (kimi.cluster.persistence-backoff: 500 ms doubling, 20 % jitter) ...
+        var retried = failures.GroupBy(f => f.Id).Select(g => g.Select(f => f.At).Order().ToList()).OrderByDescending(g => g.Count).First();
+        Assert.True(retried.Count >= 3, $"no entity was retried twice: {string.Join(", ", failures.GroupBy(f => f.Id).Select(g => $"{g.Key} x{g.Count()}"))}");
+        var gaps = retried.Zip(retried.Skip(1), (a, b) => b - a).ToList();
+        Assert.True(gaps.Zip(gaps.Skip(1)).All(p => p.Item2 > p.Item1), $"waits did not grow: {string.Join(", ", gaps)}");
+        // ... and came back once it was up: the run completed and the audit above found every judged group journaled
+        // and trained exactly once, the groups of the entities that failed included.
+    }
+
+    [Fact]
+    public void Partition()
+    {
+        var (r, log) = Run("partition");
+        AssertExactlyOnce(r, iterations: 4);
+
+        // The fault fired: the generator's node was cut off (its namespace's link down) for longer than stable-after,
+        // the resolver downed it and it exited 1 by itself (nothing killed it), then it came back and rejoined.
+        var cut = Regex.Match(log, @"cutting (n[23]) off the network");
+        Assert.True(cut.Success, "no partition in the scenario's log");
+        string victim = cut.Groups[1].Value;
+        Assert.Contains($"{victim} exited 1 while cut off; link restored, starting it again", log);
+        Assert.Equal(2, Regex.Matches(log, $@"{victim} \(rollout\) is up at ").Count);
+        Assert.Equal(1, r.FaultsInjected);
+        var victimAt = Regex.Match(log, $@"{victim} \(rollout\) is up at (\S+)").Groups[1].Value;
+        var victimLog = NodeLog(victim);
+        Assert.Contains($"kimi node {victimAt}: removed from the cluster (downed", victimLog);
+
+        // Keep-majority on both sides: the majority downed the unreachable node; the cut-off node, alone, downed itself.
+        var runNodeLog = NodeLog("n1");
+        Assert.Contains($"SBR took decision Akka.Cluster.SBR.DownUnreachable and is downing [akka.tcp://kimi@{victimAt}]", runNodeLog);
+        Assert.Contains($"SBR took decision Akka.Cluster.SBR.DownReachable and is downing [akka.tcp://kimi@{victimAt}] including myself", victimLog);
+
+        // The majority went on: the Run saw the generator go and started the session again from its last commit, and the
+        // generator finished on a node other than the cut-off incarnation.
+        SessionRestartedAfterLosing(runNodeLog, "rollout-0", iterations: 4);
+        Assert.NotEqual(victimAt, r.Nodes!.Workers["rollout-0"]);
+    }
+
     [Fact]
     public void Without_a_postgres_server_a_scenario_says_so_and_exits_1()
     {

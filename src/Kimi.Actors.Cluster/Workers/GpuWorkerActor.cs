@@ -209,6 +209,8 @@ public sealed class GpuWorkerActor : ReceiveActor
             return;
         }
         var weights = PublishAs(m.Version, bytes);
+        // Said once per resume: where a continued run's policy came from (chaos runs and operators read it).
+        _log.Info("{0}: restored run {1} as version {2} from {3} (SHA-256 verified)", _options.IncarnationId, m.RunId, m.Version, m.Checkpoint.Directory);
         Sender.Tell(new PolicyRestored(m.RequestId, weights, _policy!.ParameterCount(), DeviceName));
     }
 

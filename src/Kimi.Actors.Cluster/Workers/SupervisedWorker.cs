@@ -283,6 +283,13 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
         _worker = ready.Worker;
         _processId = ready.ProcessId;
         if (_settings.Mode == WorkerMode.Process) Context.Watch(_worker);
+        if (_incarnation > 1)
+            _log.Info("worker {0} ready; restoring {1}", IncarnationId, _restore switch
+            {
+                InitPolicy init => $"the initial policy of run '{init.RunId}'",
+                WeightsPublished w => $"version {w.Version} of run '{w.Run}'",
+                _ => "nothing (no policy confirmed yet)",
+            });
         switch (_restore)
         {
             case InitPolicy init:

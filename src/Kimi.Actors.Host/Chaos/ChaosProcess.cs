@@ -27,15 +27,21 @@ public sealed class ChaosProcess : IDisposable
         _log = new StreamWriter(logFile, append: true) { AutoFlush = true };
     }
 
-    /// <summary>Starts <c>dotnet kimi.dll ARGS</c>.</summary>
-    public static ChaosProcess Start(string name, IReadOnlyList<string> args, string logFile, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Starts <c>dotnet kimi.dll ARGS</c>, or <c>PREFIX... dotnet kimi.dll ARGS</c> (e.g. <c>ip netns exec NS</c>, which execs it).</summary>
+    public static ChaosProcess Start(string name, IReadOnlyList<string> args, string logFile, IReadOnlyDictionary<string, string> environment,
+        IReadOnlyList<string>? prefix = null)
     {
         var dotnet = WorkerProcessLauncher.LocateDotnet(null);
         var kimi = typeof(ChaosProcess).Assembly.Location;
-        var info = new ProcessStartInfo(dotnet)
+        var info = new ProcessStartInfo(prefix is { Count: > 0 } ? prefix[0] : dotnet)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
         };
+        if (prefix is { Count: > 0 })
+        {
+            foreach (var p in prefix.Skip(1)) info.ArgumentList.Add(p);
+            info.ArgumentList.Add(dotnet);
+        }
         info.ArgumentList.Add(kimi);
         foreach (var a in args) info.ArgumentList.Add(a);
         foreach (var (key, value) in environment) info.Environment[key] = value;

@@ -16,6 +16,10 @@ public sealed record ChaosReport
     [JsonPropertyName("faults_injected")] public int FaultsInjected { get; init; }
     /// <summary>Recoveries the nodes logged: sessions started again, Run entities that continued, worker processes replaced.</summary>
     [JsonPropertyName("recoveries")] public int Recoveries { get; init; }
+    /// <summary>Worker processes their supervisors replaced after a failure (a share of <see cref="Recoveries"/>).</summary>
+    [JsonPropertyName("worker_restarts")] public int WorkerRestarts { get; init; }
+    /// <summary>Journal writes and recoveries that failed on the nodes (the entity stopped; its back-off supervisor started it again).</summary>
+    [JsonPropertyName("persistence_failures")] public int PersistenceFailures { get; init; }
     [JsonPropertyName("groups_expected")] public int GroupsExpected { get; init; }
     /// <summary>Distinct groups (prompt, iteration drawn) the trainer consumed in committed iterations.</summary>
     [JsonPropertyName("groups_trained")] public int GroupsTrained { get; init; }

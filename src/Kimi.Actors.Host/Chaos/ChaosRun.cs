@@ -25,17 +25,18 @@ namespace Kimi.Actors.Host.Chaos;
 /// <summary>How big the training run of a scenario is: a CI-sized tiny run, or the smoke preset.</summary>
 public enum ChaosSize { Tiny, Smoke }
 
-/// <summary>The scenario cannot run here (no PostgreSQL server to use); the message says why.</summary>
+/// <summary>The scenario cannot run here (no PostgreSQL server to use, no network namespaces); the message says why.</summary>
 public sealed class ScenarioUnavailableException(string message) : Exception(message);
 
 /// <summary>A scenario went wrong in a way that is not the system's to recover from (a node that never started, a deadline).</summary>
 public sealed class ScenarioFailedException(string message) : Exception(message);
 
 /// <summary>
-/// One execution of a <see cref="ChaosScenario"/>: a PostgreSQL database of its own (made on the server it is given, dropped
-/// at the end), the scenario's <c>kimi node</c> processes on loopback, a <c>kimi train --cluster</c> client that submits and
-/// follows a training run, the scenario's faults while the run goes on, then the exactly-once audit of the journal and the
-/// <see cref="ChaosReport"/>. Everything it starts is stopped at the end.
+/// One execution of a <see cref="ChaosScenario"/>: a PostgreSQL database of its own (made on the server it is given and
+/// dropped at the end, or, where the scenario restarts or re-addresses the server, on a server of its own), the scenario's
+/// <c>kimi node</c> processes on loopback (or each in a network namespace of its own), a <c>kimi train --cluster</c> client
+/// that submits and follows a training run, the scenario's faults while the run goes on, then the exactly-once audit of
+/// the journal and the <see cref="ChaosReport"/>. Everything it starts is stopped and removed at the end.
 /// </summary>
 public sealed class ChaosRun : IDisposable
 {
@@ -47,19 +48,24 @@ public sealed class ChaosRun : IDisposable
     private readonly string _folder;
     private readonly TextWriter _log;
     private readonly TimeSpan _runTimeout;
-    private readonly Dictionary<string, (ChaosNodeSpec Spec, int Port, ChaosProcess Process)> _nodes = [];
+    private readonly Dictionary<string, (ChaosNodeSpec Spec, int Index, int Port, ChaosProcess Process)> _nodes = [];
     private readonly List<ChaosProcess> _processes = [];
     private readonly Stopwatch _clock = new();
-    private readonly string _server;
+    private readonly string? _server;
     private ScratchDatabase? _database;
+    private PostgresServer? _postgres;
+    private NetworkNamespaces? _net;
     private ControlClient? _control;
     private string _nodeConfigFile = "";
     private int _incarnations;
 
     public RunId RunId { get; private set; }
 
-    /// <param name="server">Connection string of the PostgreSQL server; its role must be allowed to create databases.</param>
-    public ChaosRun(ChaosScenario scenario, ChaosSize size, string folder, TextWriter log, TimeSpan runTimeout, string server)
+    /// <param name="server">
+    /// Connection string of the PostgreSQL server (its role must be allowed to create databases); null: none, which only the
+    /// scenarios with a server of their own can do without.
+    /// </param>
+    public ChaosRun(ChaosScenario scenario, ChaosSize size, string folder, TextWriter log, TimeSpan runTimeout, string? server)
     {
         (_scenario, _size, _folder, _log, _runTimeout, _server) = (scenario, size, folder, log, runTimeout, server);
     }
@@ -67,20 +73,38 @@ public sealed class ChaosRun : IDisposable
     private void Say(string text) => _log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"chaos {_scenario.Name} [{_clock.Elapsed.TotalSeconds,6:F1}s]: {text}"));
 
     /// <summary>Runs the scenario to its end and reports.</summary>
-    /// <exception cref="ScenarioUnavailableException">The PostgreSQL server cannot be used.</exception>
+    /// <exception cref="ScenarioUnavailableException">The PostgreSQL server cannot be used, or this machine lacks what the scenario needs.</exception>
     public ChaosReport Execute()
     {
         _clock.Start();
         Directory.CreateDirectory(_folder);
-        try { _database = ScratchDatabase.Create(_server, "kimi_chaos_"); }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or ArgumentException)
+        if (_scenario.NeedsNamespaces)
         {
-            throw new ScenarioUnavailableException($"PostgreSQL ({ScratchDatabase.Describe(_server)}) cannot be used: " +
-                PersistenceProvider.Scrub(e.Message, _server));
+            _net = NetworkNamespaces.Create();
+            Say($"network namespaces on bridge {_net.BridgeAddress}");
+        }
+        string connectionString;
+        if (_scenario.OwnServer)
+        {
+            _postgres = PostgresServer.Start(_folder, _net is null ? [Loopback] : [Loopback, _net.BridgeAddress]);
+            connectionString = _postgres.ConnectionString(Host);
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(_server))
+                throw new ScenarioUnavailableException($"{PersistenceProvider.ConnectionStringVariable} is not set: the scenario needs a PostgreSQL " +
+                    "server whose role may create databases (export KIMI_PERSISTENCE_CONNECTION_STRING=$(.ci/postgres.sh) starts one on loopback)");
+            try { _database = ScratchDatabase.Create(_server, "kimi_chaos_"); }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or ArgumentException)
+            {
+                throw new ScenarioUnavailableException($"PostgreSQL ({ScratchDatabase.Describe(_server)}) cannot be used: " +
+                    PersistenceProvider.Scrub(e.Message, _server));
+            }
+            connectionString = _database.ConnectionString;
         }
         // The scenario's nodes, and the audit in this process, use its own database: the variable wins over every file.
-        Environment.SetEnvironmentVariable(PersistenceProvider.ConnectionStringVariable, _database.ConnectionString);
-        Say($"PostgreSQL {ScratchDatabase.Describe(_database.ConnectionString)}; work folder {_folder}");
+        Environment.SetEnvironmentVariable(PersistenceProvider.ConnectionStringVariable, connectionString);
+        Say($"PostgreSQL {(_postgres is null ? "" : "server of its own, ")}{ScratchDatabase.Describe(connectionString)}; work folder {_folder}");
         _nodeConfigFile = WriteNodeConfig();
 
         foreach (var spec in _scenario.Nodes.OrderByDescending(n => n.Seed)) StartNode(spec, waitUp: spec.Seed);
@@ -92,7 +116,9 @@ public sealed class ChaosRun : IDisposable
         var args = new List<string> { "train", "--out", outDir, "--config", runConfig };
         if (_size == ChaosSize.Smoke) args.AddRange(["--preset", "smoke"]);
         foreach (var contact in Contacts()) args.AddRange(["--cluster", contact.ToString()]);
-        var client = Track(ChaosProcess.Start("client", args, Path.Combine(_folder, "client.log"), new Dictionary<string, string>()));
+        // The client's own remoting address: one the nodes can reach (the bridge, when they live in namespaces).
+        if (_net is not null) args.AddRange(["--set", $"kimi.console.hostname={Host}"]);
+        var client = Track(ChaosProcess.Start(ClientName, args, Path.Combine(_folder, "client.log"), new Dictionary<string, string>()));
         if (!client.WaitUntil(() => RunIdIn(client.Output) is not null, TimeSpan.FromMinutes(2)))
             throw new ScenarioFailedException($"the client did not start the run: {Tail(client.Output)}");
         RunId = RunIdIn(client.Output)!.Value;
@@ -110,13 +136,18 @@ public sealed class ChaosRun : IDisposable
         var summary = File.Exists(summaryFile) ? RunSummary.Read(summaryFile) : null;
         var options = RunOptionsBinder.Bind(RunConfig(runConfig));
         int k = options.Rollout.SamplesPerPrompt;
-        int nodeFaults = _processes.Sum(p => CountLines(p.Output, FaultRegistry.Marker));
+        // Every node process the scenario started (killed ones included); the client only echoes what nodes said.
+        var nodeLogs = _processes.Where(p => p.Name != ClientName).Select(p => p.Output).ToList();
+        int nodeFaults = nodeLogs.Sum(InjectionLines);
+        int workerRestarts = nodeLogs.Sum(o => CountLines(o, WorkerRestartMarker));
         return new ChaosReport
         {
             Scenario = _scenario.Name,
             Completed = completed,
             FaultsInjected = injected + nodeFaults,
-            Recoveries = _processes.Sum(p => RecoveryMarkers.Sum(m => CountLines(p.Output, m))),
+            Recoveries = nodeLogs.Sum(o => RecoveryMarkers.Sum(m => CountLines(o, m))),
+            WorkerRestarts = workerRestarts,
+            PersistenceFailures = nodeLogs.Sum(o => PersistenceFailureMarkers.Sum(m => CountLines(o, m))),
             GroupsExpected = options.Iterations * options.Rollout.PromptsPerIteration,
             GroupsTrained = audit.TrainedByIteration.Values.SelectMany(t => t).Select(t => t.Group).Distinct().Count(),
             Lost = audit.Lost.Count,
@@ -174,26 +205,76 @@ public sealed class ChaosRun : IDisposable
         Say($"{name} exited {exit.ToString(CultureInfo.InvariantCulture)}");
     }
 
+    /// <summary>Starts a node that was not in the scenario's cluster at first (a replacement for one killed) and waits until it is up.</summary>
+    public void StartReplacement(ChaosNodeSpec spec)
+    {
+        Say($"starting replacement {spec.Name} ({spec.Roles})");
+        StartNode(spec, waitUp: true);
+    }
+
+    /// <summary>
+    /// Stops the scenario's own PostgreSQL server (<c>fast</c>: open sessions are ended, so every node's connections fail),
+    /// keeps it down for <paramref name="down"/>, and starts it again on the same port and data.
+    /// </summary>
+    public void RestartDatabase(TimeSpan down)
+    {
+        var server = _postgres ?? throw new InvalidOperationException($"scenario {_scenario.Name} has no PostgreSQL server of its own to restart");
+        server.Stop("fast");
+        Say($"PostgreSQL stopped (pg_ctl stop -m fast); down for {down.TotalSeconds:0} s");
+        Thread.Sleep(down);
+        server.StartServer();
+        Say("PostgreSQL started again");
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="name"/> off the network (its link to the bridge goes down) until the split-brain resolver has
+    /// downed it and it has exited; then restores the link, starts it again in its namespace and waits until it is up.
+    /// </summary>
+    public void Partition(string name, TimeSpan exitTimeout)
+    {
+        var node = _nodes[name];
+        Say($"cutting {name} off the network (link of namespace {_net!.NamespaceOf(node.Index)} down)");
+        _net.SetLink(node.Index, up: false);
+        var exit = node.Process.WaitForExit(exitTimeout);
+        _net.SetLink(node.Index, up: true);
+        if (exit is null)
+        {
+            node.Process.Signal(ChaosProcess.SigKill);
+            throw new ScenarioFailedException($"{name} still ran {exitTimeout.TotalSeconds:0} s after it was cut off: the resolver did not down it");
+        }
+        Say($"{name} exited {exit.Value.ToString(CultureInfo.InvariantCulture)} while cut off; link restored, starting it again");
+        StartNode(node.Spec, waitUp: true, index: node.Index);
+    }
+
     // ---------------------------------------------------------------- nodes
 
-    private void StartNode(ChaosNodeSpec spec, bool waitUp)
+    private void StartNode(ChaosNodeSpec spec, bool waitUp, int? index = null)
     {
+        int i = index ?? _nodes.Count + 1;
+        if (_net is not null && index is null) _net.AddNode(i);
         int p = FreePort();
-        var seeds = _nodes.Values.Where(n => n.Spec.Seed && !n.Process.HasExited && n.Spec.Name != spec.Name).Select(n => Contact(n.Port)).ToList();
-        if (spec.Seed) seeds.Insert(0, Contact(p));
-        if (seeds.Count == 0) seeds = _nodes.Values.Where(n => !n.Process.HasExited).Select(n => Contact(n.Port)).ToList();
+        var seeds = _nodes.Values.Where(n => n.Spec.Seed && !n.Process.HasExited && n.Spec.Name != spec.Name).Select(n => Contact(n.Index, n.Port)).ToList();
+        if (spec.Seed) seeds.Insert(0, Contact(i, p));
+        if (seeds.Count == 0) seeds = _nodes.Values.Where(n => !n.Process.HasExited && n.Spec.Name != spec.Name).Select(n => Contact(n.Index, n.Port)).ToList();
         var args = new List<string> { "node", "--roles", spec.Roles, "--port", p.ToString(CultureInfo.InvariantCulture), "--config", _nodeConfigFile,
-            "--set", $"akka.remote.dot-netty.tcp.hostname={Loopback}" };
+            "--set", $"akka.remote.dot-netty.tcp.hostname={HostOf(i)}" };
         foreach (var seed in seeds) args.AddRange(["--seed", seed]);
         var process = Track(ChaosProcess.Start(spec.Name, args, Path.Combine(_folder, $"{spec.Name}-{++_incarnations}.log"),
-            new Dictionary<string, string>()));
-        _nodes[spec.Name] = (spec, p, process);
+            new Dictionary<string, string>(), _net?.Exec(i)));
+        _nodes[spec.Name] = (spec, i, p, process);
         if (waitUp) WaitUp(spec.Name);
     }
 
-    private const string Loopback = "127.0.0.1";
+    private const string Loopback = "127.0.0.1", ClientName = "client";
 
-    private static int FreePort()
+    /// <summary>Where this process, the client and the database are reached: loopback, or the bridge of the namespaces.</summary>
+    private string Host => _net?.BridgeAddress ?? Loopback;
+
+    /// <summary>Node <paramref name="index"/>'s address: loopback, or its own in its namespace.</summary>
+    private string HostOf(int index) => _net?.AddressOf(index) ?? Loopback;
+
+    /// <summary>A port free on loopback now (the caller binds it a moment later; where that can lose a race, it retries).</summary>
+    internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
@@ -204,18 +285,18 @@ public sealed class ChaosRun : IDisposable
     {
         var process = _nodes[name].Process;
         // The node's own line (Akka's log says "Remoting started; listening on addresses" before the node has joined).
-        if (!process.WaitFor($"kimi node {Contact(_nodes[name].Port)}: listening on", NodeStartTimeout))
+        if (!process.WaitFor($"kimi node {Contact(_nodes[name].Index, _nodes[name].Port)}: listening on", NodeStartTimeout))
             throw new ScenarioFailedException($"node {name} did not come up within {NodeStartTimeout.TotalMinutes:0} min: {Tail(process.Output)}");
-        Say($"{name} ({_nodes[name].Spec.Roles}) is up at {Contact(_nodes[name].Port)}");
+        Say($"{name} ({_nodes[name].Spec.Roles}) is up at {Contact(_nodes[name].Index, _nodes[name].Port)}");
     }
 
-    private static string Contact(int port) => $"{Loopback}:{port.ToString(CultureInfo.InvariantCulture)}";
+    private string Contact(int index, int port) => $"{HostOf(index)}:{port.ToString(CultureInfo.InvariantCulture)}";
 
     private IReadOnlyList<ContactPoint> Contacts() =>
-        _nodes.Values.Where(n => !n.Process.HasExited).Select(n => ContactPoint.Parse(Contact(n.Port))).ToList();
+        _nodes.Values.Where(n => !n.Process.HasExited).Select(n => ContactPoint.Parse(Contact(n.Index, n.Port))).ToList();
 
     private string? NameOf(string hostPort) =>
-        _nodes.Where(n => Contact(n.Value.Port) == hostPort).Select(n => n.Key).FirstOrDefault();
+        _nodes.Where(n => Contact(n.Value.Index, n.Value.Port) == hostPort).Select(n => n.Key).FirstOrDefault();
 
     private ChaosProcess Track(ChaosProcess process)
     {
@@ -256,7 +337,7 @@ public sealed class ChaosRun : IDisposable
     }
 
     private Config ClientConfig() => ConfigurationFactory.ParseString(
-        $"kimi.console {{ connect-timeout = 30s, request-timeout = 30s, hostname = {Loopback} }}");
+        $"kimi.console {{ connect-timeout = 30s, request-timeout = 30s, hostname = {Host} }}");
 
     // ---------------------------------------------------------------- configuration
 
@@ -308,7 +389,7 @@ public sealed class ChaosRun : IDisposable
               optimization.epochs = 1
               eval { every-iterations = 0, max-response-tokens = 32, samples-per-prompt = 2 }
             }
-            """);
+            """ + _scenario.TinyRun + "\n");
         return path;
     }
 
@@ -344,7 +425,13 @@ public sealed class ChaosRun : IDisposable
     /// What nodes log when the run recovers: a session started again after a worker entity's node went, a Run entity that
     /// continued its run after it was started again (another node, or after a journal failure), a worker process replaced.
     /// </summary>
-    private static readonly string[] RecoveryMarkers = ["the session starts again from iteration", "while active; continuing from iteration", "); restart "];
+    private static readonly string[] RecoveryMarkers = ["the session starts again from iteration", "while active; continuing from iteration", WorkerRestartMarker];
+
+    /// <summary>Akka.Persistence's lines for a failed journal write or recovery (the entity stops; its back-off supervisor restarts it).</summary>
+    private static readonly string[] PersistenceFailureMarkers = ["] Persistence failure when replaying events for persistenceId [", "] Failed to persist event type ["];
+
+    /// <summary>What a node logs when its supervisor replaces a failed worker (SupervisedWorker: "failed (...); restart N in ...").</summary>
+    private const string WorkerRestartMarker = "); restart ";
 
     /// <summary>The read journal; its start asks the database within 5 s, which a loaded machine's first connection can miss.</summary>
     private static SqlReadJournal ReadJournal(Akka.Actor.ActorSystem system)
@@ -358,6 +445,14 @@ public sealed class ChaosRun : IDisposable
 
     private static RunId? RunIdIn(string output) =>
         Regex.Match(output, @"^run (\S+): ", RegexOptions.Multiline) is { Success: true } m && RunId.TryParse(m.Groups[1].Value, out var id, out _) ? id : null;
+
+    /// <summary>
+    /// Injections a node reported: its own line (an entity's fault: the marker starts the line) or one of its worker
+    /// processes' it relayed ("[worker#n] " before the marker). The marker quoted inside another message (the warning that
+    /// a worker failed, with the process's last output) is not another injection.
+    /// </summary>
+    private static int InjectionLines(string text) =>
+        text.Split('\n').Count(l => l.StartsWith(FaultRegistry.Marker, StringComparison.Ordinal) || l.Contains("] " + FaultRegistry.Marker, StringComparison.Ordinal));
 
     private static int CountLines(string text, string marker) =>
         text.Split('\n').Count(l => l.Contains(marker, StringComparison.Ordinal));
@@ -375,5 +470,7 @@ public sealed class ChaosRun : IDisposable
         foreach (var p in _processes) { p.Stop(TimeSpan.FromSeconds(30)); p.Dispose(); }
         Environment.SetEnvironmentVariable(PersistenceProvider.ConnectionStringVariable, _server);
         _database?.Dispose();
+        _postgres?.Dispose();
+        _net?.Dispose();
     }
 }

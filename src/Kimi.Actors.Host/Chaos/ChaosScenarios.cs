@@ -7,16 +7,26 @@ public sealed record ChaosNodeSpec(string Name, string Roles, bool Seed = false)
 /// A chaos scenario: the cluster it starts (nodes and their roles), the fault plan its nodes run with, and what it does
 /// to the cluster while the run goes on (<see cref="Inject"/>, which returns how many faults it injected itself).
 /// </summary>
+/// <param name="OwnServer">A PostgreSQL server of the scenario's own (it restarts it, or needs it on the namespaces' bridge).</param>
+/// <param name="NeedsNamespaces">Each node in a network namespace of its own, so that one can be cut off (root only).</param>
+/// <param name="TinyRun">Added to the CI-sized run's configuration (a scenario whose fault needs a longer run).</param>
 public sealed record ChaosScenario(string Name, string Summary, IReadOnlyList<ChaosNodeSpec> Nodes, Func<ChaosRun, int> Inject,
-    string NodeConfig = "");
+    string NodeConfig = "", bool OwnServer = false, bool NeedsNamespaces = false, string TinyRun = "");
 
 /// <summary>
-/// The scenarios of <c>kimi chaos</c>: only those a test runs end to end (tests/Kimi.Actors.Chaos.Tests). The issue's
-/// others (kill-rollout-node, gpu-worker-faults, kill-trainer-node, restart-database, partition) are not offered until
-/// they are tested too.
+/// The scenarios of <c>kimi chaos</c>, each run end to end by a test (tests/Kimi.Actors.Chaos.Tests) that asserts the
+/// fault fired and the recovery it forced.
 /// </summary>
 public static class ChaosScenarios
 {
+    // The run node also hosts the Prompt entities, the judges and the trainer; two rollout nodes can host the generator.
+    private static readonly IReadOnlyList<ChaosNodeSpec> RunAndTwoRolloutNodes =
+    [
+        new("n1", "run,prompt,judge,trainer", Seed: true),
+        new("n2", "rollout"),
+        new("n3", "rollout"),
+    ];
+
     public static readonly IReadOnlyList<ChaosScenario> All =
     [
         new("kill-run-node", "kill -9 the node hosting the Run entity mid-iteration: the Run starts again on the other run node and " +
@@ -32,6 +42,60 @@ public static class ChaosScenarios
                 run.Kill(host);
                 return 1;
             }),
+        new("gpu-worker-faults", "every 10th generation batch a GPU worker gets (10 %) throws; its supervisor replaces the worker " +
+            "process, restores the policy it held and re-sends the batch",
+            [new("n1", "run,prompt,judge,trainer,rollout", Seed: true)],
+            // The faults are the nodes' own (their log lines are counted): the scenario does nothing itself.
+            run => 0,
+            NodeConfig: """
+                kimi.faults {
+                  enabled = on
+                  rules = [ { target = gpu-worker, message = GenerateBatch, action = throw, every = 10 } ]
+                }
+                # Room for every fault of a run: a worker process replaced per 10 batches.
+                kimi.workers.restart-budget { max-restarts = 20, within = 10m }
+                """,
+            // One batch per iteration and generator: 12 iterations give the 10th batch (a tiny iteration is about 2 s).
+            TinyRun: "kimi.run.iterations = 12"),
+        new("kill-rollout-node", "kill -9 the node hosting the rollout generator mid-iteration, then start a replacement node: the " +
+            "generator starts again on a rollout node that is left and the session continues from the last committed iteration",
+            RunAndTwoRolloutNodes, run =>
+            {
+                run.WaitForIteration(1);
+                run.Kill(run.NodeHosting("rollout"));
+                run.StartReplacement(new ChaosNodeSpec("n4", "rollout"));
+                return 1;
+            }),
+        new("kill-trainer-node", "kill -9 the trainer's node mid-iteration, then start a replacement: the trainer resumes there from " +
+            "the last durable checkpoint (shared folder) and committed weight versions never go backwards",
+            [new("n1", "run,prompt,judge", Seed: true), new("n2", "trainer"), new("n3", "rollout")],
+            run =>
+            {
+                run.WaitForIteration(1);
+                run.Kill(run.NodeHosting("trainer"));
+                run.StartReplacement(new ChaosNodeSpec("n4", "trainer"));
+                return 1;
+            }),
+        new("restart-database", "stop the scenario's own PostgreSQL server mid-iteration for a few seconds, then start it again: " +
+            "journal writes fail, the entities are started again with back-off and the run continues, no event lost or doubled",
+            [new("n1", "run,prompt,judge,trainer,rollout", Seed: true)],
+            run =>
+            {
+                run.WaitForIteration(1);
+                run.RestartDatabase(TimeSpan.FromSeconds(6));
+                return 1;
+            },
+            OwnServer: true),
+        new("partition", "cut the node hosting the rollout generator off the network (its own network namespace) for longer than " +
+            "the split-brain resolver's stable-after: the minority side is downed and exits, the link is restored, the node " +
+            "starts again and rejoins, and no judged group is counted twice",
+            RunAndTwoRolloutNodes, run =>
+            {
+                run.WaitForIteration(1);
+                run.Partition(run.NodeHosting("rollout"), exitTimeout: TimeSpan.FromMinutes(2));
+                return 1;
+            },
+            OwnServer: true, NeedsNamespaces: true),
     ];
 
     public static ChaosScenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
