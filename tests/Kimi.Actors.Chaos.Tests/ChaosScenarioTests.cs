@@ -229,7 +229,7 @@ public sealed class ChaosScenarioTests(ITestOutputHelper output) : IDisposable
 
         // The failures it caused: journal operations of the run's entities failed while the server was down.
         var failures = Regex.Matches(NodeLog("n1"),
-                @"\]\[(\d\d:\d\d:\d\d\.\d+)Z\]\[[^]]*\]\[[^]]*\] (?:Persistence failure when replaying events|Failed to persist event type \[[^]]*\] with sequence number \[\d+\]) for persistenceId \[([^]]+)\]")
+                @"\]\[\d\d/\d\d/\d{4} (\d\d:\d\d:\d\d\.\d+)Z\]\[[^\]]*\]\[[^\]]*\] (?:Persistence failure when replaying events|Failed to persist event type \[[^\]]*\] with sequence number \[\d+\]) for persistenceId \[([^\]]+)\]")
             .Select(m => (Id: m.Groups[2].Value, At: TimeSpan.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
         Assert.NotEmpty(failures);
         Assert.Equal(failures.Count, r.PersistenceFailures);

@@ -250,6 +250,8 @@ public sealed class ChaosRun : IDisposable
 
     private void StartNode(ChaosNodeSpec spec, bool waitUp, int? index = null)
     {
+        // Interrupted (kimi chaos got SIGINT or SIGTERM): what Dispose stopped must not be started again behind its back.
+        if (Volatile.Read(ref _disposed) == 1) throw new ScenarioFailedException($"the scenario was stopped before {spec.Name} could start");
         int i = index ?? _nodes.Count + 1;
         if (_net is not null && index is null) _net.AddNode(i);
         int p = FreePort();
