@@ -54,6 +54,7 @@ public static class ScaleOutScenario
             throw new ScenarioFailedException($"before the join, generators were on {ChaosRun.Describe(before)}");
         run.Note($"generators on {ChaosRun.Describe(before)}");
 
+        double load = ScaleMarks.ReadLoadAverage();
         run.Join(new ChaosNodeSpec("r3", "rollout", Cpus: "1"));
         // The move: the generator stops on its old node, the Run starts its session again and attaches it on r3.
         var (joinFrom, afterJoin) = run.WaitForRun((_, g) => g.Count == Generators && g.Values.Contains("r3"), MoveTimeout, "a generator on r3");
@@ -61,10 +62,12 @@ public static class ScaleOutScenario
 
         var (leaveFrom, _) = run.WaitForRun((committed, _) => committed >= joinFrom + 1 + Measured, MoveTimeout,
             $"iteration {joinFrom + 1 + Measured}");
+        load = Math.Max(load, ScaleMarks.ReadLoadAverage());
         int exit = run.Leave("r1");
         var (_, afterLeave) = run.WaitForRun((_, g) => g.Count == Generators && !g.Values.Contains("r1"), MoveTimeout, "r1's generators elsewhere");
         run.Note($"generators on {ChaosRun.Describe(afterLeave)}");
-        run.Mark(new ScaleMarks("r3", "r1", before, joinFrom, afterJoin, leaveFrom, exit, afterLeave));
+        run.Note($"load average {load:0.0} on {Environment.ProcessorCount} CPUs");
+        run.Mark(new ScaleMarks("r3", "r1", before, joinFrom, afterJoin, leaveFrom, exit, afterLeave, load));
         return 1;
     }
 }
