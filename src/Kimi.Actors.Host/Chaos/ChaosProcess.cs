@@ -27,19 +27,25 @@ public sealed class ChaosProcess : IDisposable
         _log = new StreamWriter(logFile, append: true) { AutoFlush = true };
     }
 
-    /// <summary>Starts <c>dotnet kimi.dll ARGS</c>, or <c>PREFIX... dotnet kimi.dll ARGS</c> (e.g. <c>ip netns exec NS</c>, which execs it).</summary>
+    /// <summary>
+    /// Starts <c>dotnet kimi.dll ARGS</c>; with <paramref name="prefix"/> (e.g. <c>ip netns exec NS</c>, which execs it)
+    /// in front; with <paramref name="cpus"/> (a CPU list, e.g. <c>0</c> or <c>0-1</c>) under <c>taskset -c</c>, so the
+    /// process and the worker processes it starts run only on those CPUs, as a pod runs within its CPU limit.
+    /// </summary>
     public static ChaosProcess Start(string name, IReadOnlyList<string> args, string logFile, IReadOnlyDictionary<string, string> environment,
-        IReadOnlyList<string>? prefix = null)
+        IReadOnlyList<string>? prefix = null, string? cpus = null)
     {
         var dotnet = WorkerProcessLauncher.LocateDotnet(null);
         var kimi = typeof(ChaosProcess).Assembly.Location;
-        var info = new ProcessStartInfo(prefix is { Count: > 0 } ? prefix[0] : dotnet)
+        var launcher = new List<string>(prefix ?? []);
+        if (cpus is not null) launcher.AddRange(["taskset", "-c", cpus]);
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : dotnet)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
         };
-        if (prefix is { Count: > 0 })
+        if (launcher.Count > 0)
         {
-            foreach (var p in prefix.Skip(1)) info.ArgumentList.Add(p);
+            foreach (var a in launcher.Skip(1)) info.ArgumentList.Add(a);
             info.ArgumentList.Add(dotnet);
         }
         info.ArgumentList.Add(kimi);

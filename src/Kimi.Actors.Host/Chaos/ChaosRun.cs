@@ -38,7 +38,7 @@ public sealed class ScenarioFailedException(string message) : Exception(message)
 /// that submits and follows a training run, the scenario's faults while the run goes on, then the exactly-once audit of
 /// the journal and the <see cref="ChaosReport"/>. Everything it starts is stopped and removed at the end.
 /// </summary>
-public sealed class ChaosRun : IDisposable
+public sealed partial class ChaosRun : IDisposable
 {
     private static readonly TimeSpan NodeStartTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan StatusPoll = TimeSpan.FromMilliseconds(100);
@@ -77,6 +77,7 @@ public sealed class ChaosRun : IDisposable
     public ChaosReport Execute()
     {
         _clock.Start();
+        RequireCpus();
         Directory.CreateDirectory(_folder);
         if (_scenario.NeedsNamespaces)
         {
@@ -162,6 +163,7 @@ public sealed class ChaosRun : IDisposable
             FinalAccuracy = summary?.RlAccuracy,
             RunId = RunId.Value,
             Nodes = summary?.Nodes,
+            Scale = _scale?.Measure(Path.Combine(outDir, "metrics.jsonl")),
         };
     }
 
@@ -203,13 +205,6 @@ public sealed class ChaosRun : IDisposable
         var exit = _nodes[name].Process.WaitForExit(TimeSpan.FromSeconds(30))
             ?? throw new ScenarioFailedException($"node {name} still runs 30 s after kill -9");
         Say($"{name} exited {exit.ToString(CultureInfo.InvariantCulture)}");
-    }
-
-    /// <summary>Starts a node that was not in the scenario's cluster at first (a replacement for one killed) and waits until it is up.</summary>
-    public void StartReplacement(ChaosNodeSpec spec)
-    {
-        Say($"starting replacement {spec.Name} ({spec.Roles})");
-        StartNode(spec, waitUp: true);
     }
 
     /// <summary>
@@ -262,7 +257,7 @@ public sealed class ChaosRun : IDisposable
             "--set", $"akka.remote.dot-netty.tcp.hostname={HostOf(i)}" };
         foreach (var seed in seeds) args.AddRange(["--seed", seed]);
         var process = Track(ChaosProcess.Start(spec.Name, args, Path.Combine(_folder, $"{spec.Name}-{++_incarnations}.log"),
-            new Dictionary<string, string>(), _net?.Exec(i)));
+            new Dictionary<string, string>(), _net?.Exec(i), spec.Cpus));
         _nodes[spec.Name] = (spec, i, p, process);
         if (waitUp) WaitUp(spec.Name);
     }
@@ -380,7 +375,7 @@ public sealed class ChaosRun : IDisposable
     private string WriteRunConfig()
     {
         var path = Path.Combine(_folder, "run.conf");
-        File.WriteAllText(path, _size == ChaosSize.Smoke ? "# the smoke preset, as it is\n" : """
+        File.WriteAllText(path, (_size == ChaosSize.Smoke ? "# the smoke preset, as it is\n" : """
             # A CI-sized run: a 2-layer model, 4 iterations of 4 prompts x 4 samples.
             kimi {
               run.iterations = 4
@@ -391,7 +386,8 @@ public sealed class ChaosRun : IDisposable
               optimization.epochs = 1
               eval { every-iterations = 0, max-response-tokens = 32, samples-per-prompt = 2 }
             }
-            """ + _scenario.TinyRun + "\n");
+
+            """) + _scenario.RunConfig);
         return path;
     }
 

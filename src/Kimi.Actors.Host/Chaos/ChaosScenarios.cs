@@ -1,17 +1,20 @@
 namespace Kimi.Actors.Host.Chaos;
 
-/// <summary>One node of a scenario's cluster: its name, roles and whether it is a seed.</summary>
-public sealed record ChaosNodeSpec(string Name, string Roles, bool Seed = false);
+/// <summary>
+/// One node of a scenario's cluster: its name, roles and whether it is a seed; <paramref name="Cpus"/>: the CPUs it and
+/// its workers may use (taskset's list, e.g. "0"), null for all.
+/// </summary>
+public sealed record ChaosNodeSpec(string Name, string Roles, bool Seed = false, string? Cpus = null);
 
 /// <summary>
 /// A chaos scenario: the cluster it starts (nodes and their roles), the fault plan its nodes run with, and what it does
 /// to the cluster while the run goes on (<see cref="Inject"/>, which returns how many faults it injected itself).
+/// <paramref name="RunConfig"/> is HOCON over the size's run configuration (later keys win).
 /// </summary>
 /// <param name="OwnServer">A PostgreSQL server of the scenario's own (it restarts it, or needs it on the namespaces' bridge).</param>
 /// <param name="NeedsNamespaces">Each node in a network namespace of its own, so that one can be cut off (root only).</param>
-/// <param name="TinyRun">Added to the CI-sized run's configuration (a scenario whose fault needs a longer run).</param>
 public sealed record ChaosScenario(string Name, string Summary, IReadOnlyList<ChaosNodeSpec> Nodes, Func<ChaosRun, int> Inject,
-    string NodeConfig = "", bool OwnServer = false, bool NeedsNamespaces = false, string TinyRun = "");
+    string NodeConfig = "", string RunConfig = "", bool OwnServer = false, bool NeedsNamespaces = false);
 
 /// <summary>
 /// The scenarios of <c>kimi chaos</c>, each run end to end by a test (tests/Kimi.Actors.Chaos.Tests) that asserts the
@@ -55,15 +58,16 @@ public static class ChaosScenarios
                 # Room for every fault of a run: a worker process replaced per 10 batches.
                 kimi.workers.restart-budget { max-restarts = 20, within = 10m }
                 """,
-            // One batch per iteration and generator: 12 iterations give the 10th batch (a tiny iteration is about 2 s).
-            TinyRun: "kimi.run.iterations = 12"),
+            // One batch per iteration and generator: 12 iterations give the 10th batch (a tiny iteration is about 2 s;
+            // the smoke size runs 12 iterations too).
+            RunConfig: "kimi.run.iterations = 12"),
         new("kill-rollout-node", "kill -9 the node hosting the rollout generator mid-iteration, then start a replacement node: the " +
             "generator starts again on a rollout node that is left and the session continues from the last committed iteration",
             RunAndTwoRolloutNodes, run =>
             {
                 run.WaitForIteration(1);
                 run.Kill(run.NodeHosting("rollout"));
-                run.StartReplacement(new ChaosNodeSpec("n4", "rollout"));
+                run.Join(new ChaosNodeSpec("n4", "rollout"));
                 return 1;
             }),
         new("kill-trainer-node", "kill -9 the trainer's node mid-iteration, then start a replacement: the trainer resumes there from " +
@@ -73,7 +77,7 @@ public static class ChaosScenarios
             {
                 run.WaitForIteration(1);
                 run.Kill(run.NodeHosting("trainer"));
-                run.StartReplacement(new ChaosNodeSpec("n4", "trainer"));
+                run.Join(new ChaosNodeSpec("n4", "trainer"));
                 return 1;
             }),
         new("restart-database", "stop the scenario's own PostgreSQL server mid-iteration for a few seconds, then start it again: " +
@@ -96,6 +100,7 @@ public static class ChaosScenarios
                 return 1;
             },
             OwnServer: true, NeedsNamespaces: true),
+        ScaleOutScenario.ScaleRollout,
     ];
 
     public static ChaosScenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
