@@ -2,10 +2,12 @@ namespace Kimi.Actors.Tasks.Tests;
 
 public class PromptSetBuilderTests
 {
+    private static readonly ITaskFamily[] TextFamilies = [BuiltinTasks.ByName("sum"), BuiltinTasks.ByName("countdown")];
+
     [Fact]
     public void Counts_ids_and_order_follow_families_and_levels()
     {
-        var (train, heldOut) = PromptSetBuilder.Build(BuiltinTasks.All, trainPerLevel: 30, heldOutPerLevel: 5, seed: 7);
+        var (train, heldOut) = PromptSetBuilder.Build(TextFamilies, trainPerLevel: 30, heldOutPerLevel: 5, seed: 7);
         Assert.Equal(2 * 3 * 30, train.Count);
         Assert.Equal(2 * 3 * 5, heldOut.Count);
         Assert.Equal("sum-d1-000000", train[0].Id);
@@ -28,11 +30,24 @@ public class PromptSetBuilderTests
     public void Held_out_prompts_never_share_text_with_training_prompts()
     {
         // Countdown level 1 has only about two hundred distinct prompts, so asking for more forces collisions.
-        var (train, heldOut) = PromptSetBuilder.Build(BuiltinTasks.All, trainPerLevel: 400, heldOutPerLevel: 100, seed: 3);
+        var (train, heldOut) = PromptSetBuilder.Build(TextFamilies, trainPerLevel: 400, heldOutPerLevel: 100, seed: 3);
         var heldOutTexts = heldOut.Select(r => r.Prompt).ToHashSet();
         Assert.Equal(heldOut.Count, heldOutTexts.Count);
         Assert.DoesNotContain(train, r => heldOutTexts.Contains(r.Prompt));
         Assert.Equal(train.Count, train.Select(r => r.Prompt).Distinct().Count());
+    }
+
+    [Fact]
+    public void Image_prompts_with_one_text_are_told_apart_by_their_images()
+    {
+        // "count red:" and three other texts: by text alone there would be only four distinct prompts per level.
+        var shapes = new[] { BuiltinTasks.ByName("shapes") };
+        var (train, heldOut) = PromptSetBuilder.Build(shapes, trainPerLevel: 60, heldOutPerLevel: 20, seed: 2);
+        Assert.Equal((180, 60), (train.Count, heldOut.Count));
+        var heldOutKeys = heldOut.Select(PromptSetBuilder.Key).ToHashSet();
+        Assert.Equal(heldOut.Count, heldOutKeys.Count);
+        Assert.DoesNotContain(train, r => heldOutKeys.Contains(PromptSetBuilder.Key(r)));
+        Assert.True(heldOut.Select(r => r.Prompt).Distinct().Count() <= 4);
     }
 
     [Fact]
@@ -50,10 +65,10 @@ public class PromptSetBuilderTests
     [Fact]
     public void Building_is_deterministic_and_the_held_out_set_ignores_the_training_count()
     {
-        var a = PromptSetBuilder.Build(BuiltinTasks.All, 20, 5, seed: 11);
-        var b = PromptSetBuilder.Build(BuiltinTasks.All, 20, 5, seed: 11);
-        var c = PromptSetBuilder.Build(BuiltinTasks.All, 40, 5, seed: 11);
-        var d = PromptSetBuilder.Build(BuiltinTasks.All, 20, 5, seed: 12);
+        var a = PromptSetBuilder.Build(TextFamilies, 20, 5, seed: 11);
+        var b = PromptSetBuilder.Build(TextFamilies, 20, 5, seed: 11);
+        var c = PromptSetBuilder.Build(TextFamilies, 40, 5, seed: 11);
+        var d = PromptSetBuilder.Build(TextFamilies, 20, 5, seed: 12);
         Assert.Equal(a.Train, b.Train);
         Assert.Equal(a.HeldOut, b.HeldOut);
         Assert.Equal(a.HeldOut, c.HeldOut);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Model.Vision;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Model.Generation;
@@ -39,6 +40,8 @@ public static class BatchGenerator
             if (r.MaxResponseTokens is <= 0) throw new ArgumentException($"request {i}: max response tokens must be positive, got {r.MaxResponseTokens}");
             if (total > model.Config.MaxPositionEmbeddings)
                 throw new ArgumentException($"request {i}: prompt ({r.Prompt.Length}) + max response ({options.MaxResponseTokens}) tokens exceed max_position_embeddings ({model.Config.MaxPositionEmbeddings})");
+            if (ImagePlaceholders.Check(model.Config, [.. r.Prompt, .. r.Prefix ?? []], r.ImageCount) is { } imageProblem)
+                throw new ArgumentException($"request {i}: {imageProblem}");
             if (r.PrefixLength >= limit) results[i] = new GenerationResult([], [], StopReason.MaxLength);
             else pending.Add(i);
         }
@@ -83,14 +86,18 @@ public static class BatchGenerator
             }
         }
 
-        using var cache = new KvCache(model.Config, b, width + maxNew, device, model.parameters().First().dtype);
+        var dtype = model.parameters().First().dtype;
+        using var cache = new KvCache(model.Config, b, width + maxNew, device, dtype);
+        // The images only enter the prefill: later steps attend to their patches through the cache.
+        var chunkImages = chunk.SelectMany(i => requests[i].Images ?? []).ToList();
+        using var images = chunkImages.Count == 0 ? null : ImageBatch.From(chunkImages, model.Config.Vision!, device, dtype);
         Tensor logits, keyValid, nextPos;
         using (var scope = NewDisposeScope())
         {
             var input = tensor(ids, [b, width], device: device);
             keyValid = tensor(valid, [b, width], device: device);
             var positions = keyValid.to_type(ScalarType.Int64).cumsum(1).sub(scalars.One).clamp_min(scalars.Zero);
-            logits = model.Forward(input, positions, AttentionMasks.Causal(keyValid), cache).select(1, -1);
+            logits = model.Forward(input, positions, AttentionMasks.Causal(keyValid), cache, images).select(1, -1);
             nextPos = positions.select(1, -1).add(scalars.One);
             logits.MoveToOuterDisposeScope(); keyValid.MoveToOuterDisposeScope(); nextPos.MoveToOuterDisposeScope();
             cache.Detach();

@@ -25,10 +25,14 @@ public sealed class LlamaModel : nn.Module
 
     public Tensor EmbeddingWeight => embed_tokens.weight!;
 
-    public Tensor Forward(Tensor inputIds, Tensor positionIds, Tensor mask, KvCache? cache)
+    /// <summary>Token embeddings [B, T, hidden] of input ids [B, T].</summary>
+    public Tensor Embed(Tensor inputIds) => embed_tokens.forward(inputIds);
+
+    /// <param name="inputEmbeds">Embeddings to run instead of the ids' own (an image prompt's, with patches spliced in).</param>
+    public Tensor Forward(Tensor inputIds, Tensor positionIds, Tensor mask, KvCache? cache, Tensor? inputEmbeds = null)
     {
         using var scope = NewDisposeScope();
-        var h = embed_tokens.forward(inputIds);
+        var h = inputEmbeds ?? embed_tokens.forward(inputIds);
         var (cos, sin) = rotary_emb.For(positionIds, h.dtype);
         foreach (var layer in layers) h = layer.Forward(h, cos, sin, mask, cache);
         cache?.Advance((int)inputIds.shape[1]);

@@ -1,4 +1,5 @@
 using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Model.Vision;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Model.Scoring;
@@ -10,9 +11,12 @@ namespace Kimi.Actors.Model.Scoring;
 /// </summary>
 public static class SequenceScorer
 {
-    public static ScoredTokens Score(LlamaForCausalLM model, IReadOnlyList<(int[] Prompt, int[] Response)> items)
+    /// <param name="images">Per item, the pixels of its prompt's images (null or empty for a text prompt); null for none at all.</param>
+    public static ScoredTokens Score(LlamaForCausalLM model, IReadOnlyList<(int[] Prompt, int[] Response)> items,
+        IReadOnlyList<IReadOnlyList<ImagePixels>?>? images = null)
     {
         if (items.Count == 0) throw new ArgumentException("nothing to score");
+        if (images is not null && images.Count != items.Count) throw new ArgumentException($"{images.Count} image lists for {items.Count} items");
         var device = model.parameters().First().device;
         int b = items.Count;
         int width = items.Max(i => i.Prompt.Length + i.Response.Length);
@@ -29,6 +33,8 @@ public static class SequenceScorer
         {
             var (prompt, response) = items[r];
             if (prompt.Length == 0) throw new ArgumentException($"item {r}: empty prompt");
+            if (ImagePlaceholders.Check(model.Config, [.. prompt, .. response], images?[r]?.Count ?? 0) is { } imageProblem)
+                throw new ArgumentException($"item {r}: {imageProblem}");
             for (int j = 0; j < prompt.Length; j++) { ids[r * width + j] = prompt[j]; valid[r * width + j] = true; }
             for (int k = 0; k < response.Length; k++)
             {
@@ -49,7 +55,9 @@ public static class SequenceScorer
         var input = tensor(ids, [b, width], device: device);
         var keyValid = tensor(valid, [b, width], device: device);
         var positions = arange(width, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, width);
-        var logits = model.Forward(input, positions, AttentionMasks.Causal(keyValid));
+        var all = images?.SelectMany(i => i ?? []).ToList() ?? [];
+        using var imageBatch = all.Count == 0 ? null : ImageBatch.From(all, model.Config.Vision!, device, model.parameters().First().dtype);
+        var logits = model.Forward(input, positions, AttentionMasks.Causal(keyValid), images: imageBatch);
         var pos = tensor(gatherPos, [b, respWidth], device: device);
         var picked = logits.gather(1, pos.unsqueeze(-1).expand(b, respWidth, logits.shape[2]));
         var logp = nn.functional.log_softmax(picked.to_type(ScalarType.Float32), -1)

@@ -1,4 +1,6 @@
 using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Model.Vision;
+using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Rl.Rollouts;
 
@@ -8,6 +10,31 @@ public static class PromptTokens
     /// <summary>The prompt's tokens with the special tokens the model expects around a text (beginning-of-sequence).</summary>
     public static int[] Encode(ITokenizer tokenizer, string prompt) => tokenizer.Encode(prompt, addSpecialTokens: true);
 
+    /// <summary>
+    /// A prompt record's tokens: a text prompt as <see cref="Encode(ITokenizer, string)"/>; an image prompt's images
+    /// come first, each as <see cref="ImageLayout.TokensPerImage"/> placeholders, right after the special tokens that
+    /// open a text (so their patches take positions like any token), then its text.
+    /// </summary>
+    /// <exception cref="ArgumentException">An image prompt for a policy without a vision encoder.</exception>
+    public static int[] Encode(ITokenizer tokenizer, PromptRecord prompt, ImageLayout? images)
+    {
+        if (!prompt.HasImages) return Encode(tokenizer, prompt.Prompt);
+        if (images is null) throw new ArgumentException($"prompt {prompt.Id} has {prompt.Images.Count} image(s) but the policy has no vision encoder (kimi.model.vision)");
+        var withSpecials = tokenizer.Encode(prompt.Prompt, addSpecialTokens: true);
+        var text = tokenizer.Encode(prompt.Prompt);
+        // What the tokenizer adds in front of a text (bos for the character tokenizer); anything it appends stays at the end.
+        int lead = IndexOf(withSpecials, text);
+        var placeholders = Enumerable.Repeat(images.TokenId, images.TokensPerImage * prompt.Images.Count);
+        return [.. withSpecials[..lead], .. placeholders, .. withSpecials[lead..]];
+    }
+
     /// <summary>A demonstration or target response: its characters, then end-of-sequence.</summary>
     public static int[] EncodeResponse(ITokenizer tokenizer, string response) => [.. tokenizer.Encode(response), tokenizer.EosId];
+
+    private static int IndexOf(int[] all, int[] part)
+    {
+        for (int i = 0; i + part.Length <= all.Length; i++)
+            if (all.AsSpan(i, part.Length).SequenceEqual(part)) return i;
+        return 0;
+    }
 }

@@ -10,6 +10,12 @@ public interface ITaskFamily
     /// <summary>Short, unique, used in prompt ids ("sum", "countdown").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Families with the same seed name draw the same prompts for a seed (<see cref="PromptSetBuilder"/>): a family that
+    /// shows another family's prompts another way (as images) names that family, so both are measured on the same prompts.
+    /// </summary>
+    string SeedName => Name;
+
     /// <summary>The domain written into generated prompts; selects the verifier (<see cref="Verifiers.ForDomain"/>).</summary>
     string Domain { get; }
 

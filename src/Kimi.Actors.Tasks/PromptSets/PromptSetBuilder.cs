@@ -6,9 +6,10 @@ namespace Kimi.Actors.Tasks;
 /// </summary>
 /// <remarks>
 /// Deterministic for a seed. Each (family, level, split) draws from its own Random, seeded from the seed,
-/// the family name and the level, so the held-out set does not change when the training count does.
-/// All held-out prompts are drawn first; training prompts never repeat a held-out prompt text nor each
-/// other, and held-out prompts are distinct too. A level with few distinct prompts (countdown level 1 has
+/// the family's <see cref="ITaskFamily.SeedName"/> and the level, so the held-out set does not change when the training
+/// count does, and a family drawing another's prompts as images draws exactly them. All held-out prompts are drawn
+/// first; training prompts never repeat a held-out prompt (its text and images, <see cref="Key"/>) nor each other, and
+/// held-out prompts are distinct too. A level with few distinct prompts (countdown level 1 has
 /// only a couple of hundred) yields as many as the generator finds before it has produced
 /// <see cref="MissesPerPrompt"/> duplicates per requested prompt (plus <see cref="MinMisses"/>), so the
 /// counts may fall short but building always ends. Ids are <c>{family}-d{level}-{index:000000}</c>,
@@ -42,12 +43,12 @@ public static class PromptSetBuilder
         {
             for (int level = family.MinDifficulty; level <= family.MaxDifficulty; level++)
             {
-                var rng = new Random(StableSeed(seed, family.Name, level, prefix));
+                var rng = new Random(StableSeed(seed, family.SeedName, level, prefix));
                 int misses = 0, maxMisses = MinMisses + MissesPerPrompt * perLevel;
                 for (int index = 0; index < perLevel && misses < maxMisses;)
                 {
                     var record = family.Generate(rng, level, $"{prefix}{family.Name}-d{level}-{index:D6}");
-                    if (taken.Add(record.Prompt))
+                    if (taken.Add(Key(record)))
                     {
                         result.Add(record);
                         index++;
@@ -61,6 +62,10 @@ public static class PromptSetBuilder
         }
         return result;
     }
+
+    /// <summary>What makes two prompts the same prompt: their text and their images' content.</summary>
+    public static string Key(PromptRecord record) =>
+        record.HasImages ? record.Prompt + "\n" + string.Join("\n", record.Images.Select(i => i.Sha256)) : record.Prompt;
 
     // string.GetHashCode is randomised per process; FNV-1a keeps seeds stable across runs and machines.
     private static int StableSeed(int seed, string family, int level, string split)

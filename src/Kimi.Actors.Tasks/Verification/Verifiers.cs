@@ -2,7 +2,8 @@ namespace Kimi.Actors.Tasks;
 
 /// <summary>
 /// The registry from a prompt's domain to its verifier. Built in: "arithmetic" and "math" (numeric answer
-/// equivalence) and "search" (countdown expressions). Other layers add theirs (sandboxed code, model
+/// equivalence), "search" (countdown expressions) and the visual families' numeric domains "visual-counting",
+/// "visual-arithmetic" and "visual-scenes". Other layers add theirs (sandboxed code, model
 /// judges) with <see cref="Register"/> at start-up. Domains are case-sensitive.
 /// </summary>
 public static class Verifiers
@@ -10,6 +11,9 @@ public static class Verifiers
     public const string Arithmetic = "arithmetic";
     public const string Math = "math";
     public const string Search = "search";
+    public const string VisualCounting = "visual-counting";
+    public const string VisualArithmetic = "visual-arithmetic";
+    public const string VisualScenes = "visual-scenes";
 
     private static readonly object Gate = new();
     private static readonly Dictionary<string, IVerifier> Registry = new(StringComparer.Ordinal)
@@ -17,6 +21,9 @@ public static class Verifiers
         [Arithmetic] = NumericAnswerVerifier.Instance,
         [Math] = NumericAnswerVerifier.Instance,
         [Search] = CountdownVerifier.Instance,
+        [VisualCounting] = NumericAnswerVerifier.Instance,
+        [VisualArithmetic] = NumericAnswerVerifier.Instance,
+        [VisualScenes] = NumericAnswerVerifier.Instance,
     };
 
     /// <summary>The verifier for <paramref name="domain"/>.</summary>

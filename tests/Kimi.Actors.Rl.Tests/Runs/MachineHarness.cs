@@ -38,12 +38,14 @@ internal sealed class MachineHarness
     /// <summary>How a generated response ends: by default every response finishes with 3 tokens.</summary>
     public Func<RolloutRequest, (int NewTokens, StopReason Stop)> Decode { get; set; } = _ => (3, StopReason.Stop);
 
-    public MachineHarness(RunOptions? options = null, RunProgress? progress = null, int generators = 2, int judges = 1, int prompts = 10)
+    /// <param name="train">Training prompts instead of <paramref name="prompts"/> generated text ones; <paramref name="images"/> lays out their images.</param>
+    public MachineHarness(RunOptions? options = null, RunProgress? progress = null, int generators = 2, int judges = 1, int prompts = 10,
+        IReadOnlyList<PromptRecord>? train = null, Kimi.Actors.Model.Vision.ImageLayout? images = null)
     {
         options ??= Options();
-        var train = Enumerable.Range(0, prompts).Select(i => new PromptRecord($"p{i}", $"{i}+1=", $"{i + 1}", "arithmetic", 1 + i % 2, [])).ToList();
+        train ??= Enumerable.Range(0, prompts).Select(i => new PromptRecord($"p{i}", $"{i}+1=", $"{i + 1}", "arithmetic", 1 + i % 2, [])).ToList();
         var heldOut = new List<PromptRecord> { new("h0", "5+5=", "10", "arithmetic", 1, []) };
-        Context = new RunContext(Run, TaskSuite.Of(train, heldOut, []), CharTokenizer.Instance, options.Sampling);
+        Context = new RunContext(Run, TaskSuite.Of(train, heldOut, []), CharTokenizer.Instance, options.Sampling, images);
         Answer = DefaultAnswer;
         var start = RunMachine.Start(Context, Run, options, progress ?? RunProgress.New.Apply(new TargetSet(options.Iterations)), generators, judges,
             session: 42);
