@@ -12,7 +12,8 @@ namespace Kimi.Actors.Tasks;
 /// Equality is by value, also for <see cref="Tags"/> (in order) and <see cref="Extra"/> (JSON deep
 /// equality; a null and an empty dictionary are the same). The compiler-generated record equality would
 /// compare those two by reference, so a record read back from a prompt-set file would never equal the
-/// one written.
+/// one written. Images compare by content (their hashes), wherever they are read from: an inline image written to
+/// another file is the same image.
 /// </remarks>
 public sealed record PromptRecord(
     string Id,
@@ -35,7 +36,7 @@ public sealed record PromptRecord(
             && Difficulty == other.Difficulty
             && (Tags ?? []).SequenceEqual(other.Tags ?? [], StringComparer.Ordinal)
             && ExtraEquals(Extra, other.Extra)
-            && (Images ?? []).SequenceEqual(other.Images ?? []);
+            && (Images ?? []).Select(i => i.Sha256).SequenceEqual((other.Images ?? []).Select(i => i.Sha256), StringComparer.Ordinal);
     }
 
     public override int GetHashCode()
@@ -47,7 +48,7 @@ public sealed record PromptRecord(
         hash.Add(Domain);
         hash.Add(Difficulty);
         foreach (var tag in Tags ?? []) hash.Add(tag);
-        foreach (var image in Images ?? []) hash.Add(image);
+        foreach (var image in Images ?? []) hash.Add(image.Sha256);
         // Extra is left out: JSON values have no cheap canonical hash, and equal records still hash equal.
         hash.Add(Extra?.Count ?? 0);
         return hash.ToHashCode();

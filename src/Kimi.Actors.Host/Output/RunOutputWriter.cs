@@ -18,6 +18,7 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     private readonly TensorBoardWriter _tensorBoard;
     private readonly List<IReadOnlyDictionary<string, double>> _rows = [];
     private readonly SortedDictionary<int, HeldOutPoint> _learningCurve = [];
+    private readonly SortedDictionary<int, HeldOutPoint> _modalityCurve = [];
     private string _accuracyLabel = "held-out accuracy";
 
     /// <summary>Time in warm-up SFT steps and in RL iterations (excluding evaluations) seen by this writer.</summary>
@@ -57,10 +58,13 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
         };
         foreach (var (d, a) in report.ByDifficulty) values[$"heldout/accuracy_d{d}"] = a.Accuracy;
         foreach (var (dom, a) in report.ByDomain) values[$"heldout/accuracy_{dom}"] = a.Accuracy;
+        foreach (var (modality, a) in report.ByModality) values[$"heldout/accuracy_{modality}_prompts"] = a.Accuracy;
         _tensorBoard.WriteScalars(values, iteration);
         _learningCurve[iteration] = new HeldOutPoint(iteration, report.Accuracy,
             report.ByDifficulty.ToDictionary(p => $"d{p.Key}", p => p.Value.Accuracy));
         _accuracyLabel = $"held-out {report.Mode}";
+        if (report.ByModality.ContainsKey(EvaluationReport.Image))
+            _modalityCurve[iteration] = new HeldOutPoint(iteration, report.Accuracy, ModalitySlices(report));
     }
 
     public void OnIteration(IterationMetrics m)
@@ -81,7 +85,22 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
         // Iteration i's metrics describe the policy after it, the one evaluated at step i + 1.
         var rows = _rows.Select(r => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>(r) { [RunCharts.IterationKey] = r["iteration"] + 1 })
             .ToList();
-        return RunCharts.WriteStandardCharts(_folder.Path, rows, _learningCurve.Values.ToList(), _accuracyLabel);
+        var written = RunCharts.WriteStandardCharts(_folder.Path, rows, _learningCurve.Values.ToList(), _accuracyLabel).ToList();
+        if (_modalityCurve.Count > 0)
+            written.Add(RunCharts.WriteLearningCurve(_folder.Path, ModalityChart, "Held-out accuracy: image vs text prompts",
+                _modalityCurve.Values.ToList(), _accuracyLabel, overall: null));
+        return written;
+    }
+
+    /// <summary>The chart of a run with image prompts: image and text prompts, then each domain.</summary>
+    public const string ModalityChart = "accuracy_by_modality.png";
+
+    private static Dictionary<string, double> ModalitySlices(EvaluationReport report)
+    {
+        var slices = report.ByModality.OrderBy(p => p.Key == EvaluationReport.Image ? 0 : 1)
+            .ToDictionary(p => $"{p.Key} prompts", p => p.Value.Accuracy);
+        foreach (var (domain, a) in report.ByDomain) slices[domain] = a.Accuracy;
+        return slices;
     }
 
     public void Dispose()

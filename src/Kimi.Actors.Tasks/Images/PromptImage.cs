@@ -16,13 +16,8 @@ namespace Kimi.Actors.Tasks.Images;
 /// (<see cref="ImageRenderers"/>).</item>
 /// </list>
 /// </summary>
-/// <remarks>Two references are equal when their hashes are: an image is its content, wherever it is read from.</remarks>
 public sealed record PromptImage(string Source, string Sha256)
 {
-    public bool Equals(PromptImage? other) => other is not null && Sha256 == other.Sha256;
-
-    public override int GetHashCode() => Sha256.GetHashCode(StringComparison.Ordinal);
-
     public const string FileScheme = "file:", InlineScheme = "inline:", RenderScheme = "render:";
 
     public static PromptImage OfFile(string absolutePath, ReadOnlySpan<byte> bytes) => new(FileScheme + absolutePath, Hash(bytes));

@@ -34,6 +34,8 @@ internal static class ProtocolSamples
 {
     public static readonly RunId Run = RunId.Parse("run-1");
     public static readonly PromptId Prompt = new("p-1");
+    /// <summary>An image reference: where the bytes are and their hash, never the pixels.</summary>
+    public static readonly Kimi.Actors.Tasks.Images.PromptImage Image = new("render:shapes:7:0cr7", new string('a', 64));
 
     public static IEnumerable<IKimiMessage> All(IActorRef someActor)
     {
@@ -71,6 +73,7 @@ internal static class ProtocolSamples
             [
                 new RolloutRequest(group.Sample(0), [1, 2, 3]),
                 new RolloutRequest(group.Sample(1), [1, 2, 3], [5, 6], [-0.5f, -1f], [new Segment(0, 2, 6)], 40),
+                new RolloutRequest(group.Sample(2), [1, 99, 99, 3], Images: [Image]),
             ],
             new RolloutSettings { Temperature = 0.8, TopP = 0.95, MaxResponseTokens = 96, TokenBudget = 4096, RepeatDetector = new PeriodicRepeatDetector(8, 32) }, 11);
         yield return new GenerateBatch(request, new List<RolloutRequest> { new(new TrajectoryId(new PromptId("p-2"), 0, 0), [4]) }, new RolloutSettings(), 12);
@@ -79,6 +82,7 @@ internal static class ProtocolSamples
             [
                 new PromptSpec("h-1", "1+1=", "2", "arithmetic", 1, ["sum"], null),
                 new PromptSpec("h-2", "2+2=", "4", "arithmetic", 2, [], """{"source":"test"}"""),
+                new PromptSpec("h-3", "count red:", "1", "visual-counting", 1, ["shapes"], null, [Image, Image with { Source = "file:/data/b.png" }]),
             ], plan, TokenizerSpec.Char);
         yield return new HeldOutEvaluated(request, 7, evaluation with { PrimaryMetric = PrimaryMetric.Greedy }, 1.5);
         yield return new RunWarmupSft(request, Run, new TaskOptions(), new SftOptions { Steps = 10 }, 13, TokenizerSpec.Char);
@@ -91,6 +95,7 @@ internal static class ProtocolSamples
                 new TrainingGroup(group, [1, 2, 3],
                     [new JudgedTrajectory(trajectory, 1, true, "correct"), new JudgedTrajectory(continued, 0, false, "unfinished")],
                     [0.5, -0.5], [0.1, -0.1]),
+                new TrainingGroup(group, [1, 99, 99, 3], [new JudgedTrajectory(trajectory, 1, true, "correct")], [0.5], [0.1]) { Images = [Image] },
             ],
             new PolicyOptimizationOptions
             {
