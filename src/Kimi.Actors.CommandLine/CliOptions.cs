@@ -42,6 +42,29 @@ public static class CliOptions
     public static Option<long?> Long(string name, string helpName, string description, long min) =>
         Single<long?>(name, helpName, description, text => Integer(name, text, min, long.MaxValue));
 
+    /// <summary>
+    /// A switch that may carry an integer in [<paramref name="min"/>, <paramref name="max"/>]: alone (<c>--serve</c>) it
+    /// gives <paramref name="whenAlone"/>, with a value (<c>--serve 4100</c>) that value; absent, null.
+    /// </summary>
+    public static Option<int?> OptionalInt(string name, string helpName, string description, int min, int max, int whenAlone)
+    {
+        var option = new Option<int?>(name)
+        {
+            HelpName = helpName, Description = description, Arity = ArgumentArity.ZeroOrOne, AllowMultipleArgumentsPerToken = false,
+        };
+        option.CustomParser = result =>
+        {
+            if (result.Tokens.Count == 0) return whenAlone;
+            try { return (int)Integer(name, result.Tokens[0].Value, min, max); }
+            catch (BadValue e)
+            {
+                result.AddError(e.Message);
+                return null;
+            }
+        };
+        return option;
+    }
+
     /// <summary>An id (<see cref="CommandLineIds"/>) of at most <paramref name="maxLength"/> characters.</summary>
     public static Option<string?> Id(string name, string helpName, string description, int maxLength) =>
         Text(name, helpName, description, id => CommandLineIds.Problem(id, maxLength));

@@ -27,6 +27,15 @@ public sealed record CliProgram(string Name, string Description, IReadOnlyList<F
     /// <summary>Exceptions of lower layers that report bad input (configuration, files), besides <see cref="UsageException"/>.</summary>
     public Func<Exception, bool> IsUserError { get; init; } = _ => false;
 
+    /// <summary>
+    /// Options of the program itself that every command takes too, before or after its name (<c>kimi-console --contact H:P
+    /// status</c>); commands read them by name. Built afresh for every run, like the commands.
+    /// </summary>
+    public IReadOnlyList<Func<Option>> GlobalOptions { get; init; } = [];
+
+    /// <summary>What the program does without a command (kimi-console: the interactive mode); null: help and a usage error.</summary>
+    public Func<ParseResult, int>? WithoutCommand { get; init; }
+
     /// <summary>Parses <paramref name="args"/>, runs the command and returns the exit code.</summary>
     public int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
@@ -67,8 +76,14 @@ public sealed record CliProgram(string Name, string Description, IReadOnlyList<F
         var helpWithNotes = new HelpWithNotes(generated, root, Notes);
         help.Action = helpWithNotes;
         root.Options.Add(help);
+        foreach (var create in GlobalOptions)
+        {
+            var option = create();
+            option.Recursive = true;
+            root.Options.Add(option);
+        }
         foreach (var create in Commands) root.Subcommands.Add(create());
-        root.SetAction(parsed => NoCommand(parsed, helpWithNotes, root));
+        root.SetAction(parsed => WithoutCommand is { } run ? run(parsed) : NoCommand(parsed, helpWithNotes, root));
         return root;
     }
 

@@ -24,15 +24,18 @@ public static class RunCharts
     /// Returns the paths written.
     /// </summary>
     /// <param name="accuracyLabel">The y label of the learning curve, e.g. which accuracy is measured.</param>
+    /// <param name="reference">Points of another evaluation set drawn as one more line of their overall accuracy (the test set
+    /// beside a validation curve), after the slices.</param>
     public static IReadOnlyList<string> WriteStandardCharts(string folder, IReadOnlyList<IReadOnlyDictionary<string, double>> iterationRows,
-        IReadOnlyList<HeldOutPoint> evaluations, string accuracyLabel = "held-out accuracy")
+        IReadOnlyList<HeldOutPoint> evaluations, string accuracyLabel = "held-out accuracy",
+        (string Name, IReadOnlyList<HeldOutPoint> Points)? reference = null)
     {
         ArgumentNullException.ThrowIfNull(iterationRows);
         ArgumentNullException.ThrowIfNull(evaluations);
         Directory.CreateDirectory(folder);
         var written = new List<string>();
 
-        if (evaluations.Count > 0) written.Add(WriteLearningCurve(folder, "accuracy.png", "Held-out accuracy", evaluations, accuracyLabel, "overall"));
+        if (evaluations.Count > 0) written.Add(WriteLearningCurve(folder, "accuracy.png", "Accuracy", evaluations, accuracyLabel, "overall", reference));
 
         foreach (var (file, title, yLabel, key) in IterationCharts)
         {
@@ -47,10 +50,11 @@ public static class RunCharts
 
     /// <summary>
     /// A held-out learning curve: one line for the points' own accuracy (named <paramref name="overall"/>, left out when
-    /// null) and one per slice, in the order slices first appear, at each evaluation's iteration.
+    /// null) and one per slice, in the order slices first appear, at each evaluation's iteration; then the overall accuracy of
+    /// <paramref name="reference"/>'s points, if any.
     /// </summary>
     public static string WriteLearningCurve(string folder, string file, string title, IReadOnlyList<HeldOutPoint> evaluations, string accuracyLabel,
-        string? overall)
+        string? overall, (string Name, IReadOnlyList<HeldOutPoint> Points)? reference = null)
     {
         Directory.CreateDirectory(folder);
         var ordered = evaluations.OrderBy(e => e.Iteration).ToList();
@@ -59,6 +63,8 @@ public static class RunCharts
         if (overall is not null) series.Add(new ChartSeries(overall, ordered.Select(e => ((double)e.Iteration, e.Accuracy)).ToList()));
         series.AddRange(slices.Select(slice => new ChartSeries(slice,
             ordered.Where(e => e.Slices.ContainsKey(slice)).Select(e => ((double)e.Iteration, e.Slices[slice])).ToList())));
+        if (reference is { Points.Count: > 0 } r)
+            series.Add(new ChartSeries(r.Name, r.Points.OrderBy(e => e.Iteration).Select(e => ((double)e.Iteration, e.Accuracy)).ToList()));
         return Save(folder, file, title, series, accuracyLabel, AccuracyRange);
     }
 

@@ -30,17 +30,43 @@ public sealed class BenchCommandLineTests
     }
 
     [Theory]
-    [InlineData("samplr", "unknown command 'samplr' (did you mean sampler?) (commands: sampler, partial-rollouts; see kimi-bench --help)")]
+    [InlineData("samplr", "unknown command 'samplr' (did you mean sampler?) (commands: sampler, partial-rollouts, code-judge, engine, weight-sync; see kimi-bench --help)")]
     [InlineData("sampler --rounds x", "sampler: --rounds x: expected an integer >= 1")]
     [InlineData("sampler --prompts 0", "sampler: --prompts 0: expected an integer >= 1")]
     [InlineData("sampler --round 3", "sampler: unknown option '--round' (did you mean --rounds?) (see kimi-bench sampler --help)")]
     [InlineData("sampler --json", "sampler: --json needs a value")]
     [InlineData("partial-rollouts --device tpu", "partial-rollouts: --device tpu: expected cpu, cuda, cuda:N or auto")]
+    [InlineData("weight-sync --sizes 10,x", "weight-sync: --sizes 10,x: 'x' is not a whole number of MB from 1 to 2000")]
+    [InlineData("weight-sync --sizes 3000", "weight-sync: --sizes 3000: '3000' is not a whole number of MB from 1 to 2000")]
+    [InlineData("engine --batches 1,x", "engine: --batches 1,x: 'x' is not a positive integer")]
+    [InlineData("engine --train 8x640,7x640", "engine: --train 8x640,7x640: '7x640' is not SAMPLESxTOKENS (samples a multiple of 8, tokens above 1)")]
     [InlineData("partial-rollouts --budget 3", "partial-rollouts: --budget 3 is below one token per response in flight (64)")]
     public void A_bad_benchmark_command_line_exits_two_with_one_line(string commandLine, string expected)
     {
         var line = CliAssert.UserErrorOf("kimi-bench", Bench(commandLine.Split(' ')));
         Assert.Equal("kimi-bench: error: " + expected, line);
+    }
+
+    [Fact]
+    public void Weight_sync_moves_the_same_bytes_through_every_transport_and_reports_each_against_the_raw_copy()
+    {
+        using var tmp = new TempFolder();
+        var json = tmp.File("weights.json");
+        Directory.CreateDirectory(tmp.File("shared"));
+
+        var result = Bench("weight-sync", "--sizes", "1,2", "--rounds", "1", "--folder", tmp.File("shared"), "--json", json);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var written = JsonDocument.Parse(File.ReadAllText(json));
+        var rows = written.RootElement.GetProperty("results").EnumerateArray()
+            .Select(r => (Bytes: r.GetProperty("bytes").GetInt64(), Transport: r.GetProperty("transport").GetString()!, Ratio: r.GetProperty("vs_raw").GetDouble()))
+            .ToList();
+        string[] transports = ["raw socket (baseline)", "http", "shm", "folder", "memory"];
+        Assert.Equal(transports.Select(t => (1_000_000L, t)).Concat(transports.Select(t => (2_000_000L, t))), rows.Select(r => (r.Bytes, r.Transport)));
+        Assert.All(rows, r => Assert.True(r.Ratio > 0, $"{r.Transport}: ratio {r.Ratio}"));
+        Assert.All(rows.Where(r => r.Transport.StartsWith("raw")), r => Assert.Equal(1.0, r.Ratio));
+        // Its published files are gone afterwards, from the folder it was given too.
+        Assert.Empty(Directory.EnumerateFiles(tmp.File("shared"), "*", SearchOption.AllDirectories));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(help.ExitCode == 0, help.ToString());
         Assert.Equal("", help.Stderr);
         Assert.Contains("kimi [command] [options]", help.Stdout);
-        foreach (var command in new[] { "train", "eval", "worker" })
+        foreach (var command in new[] { "train", "node", "chaos", "eval", "judge", "curate", "runs", "model", "tasks", "long2short", "worker" })
             Assert.Matches($"(?m)^  {command} +\\S", help.Stdout);
         Assert.Contains("--config FILE (repeatable) < --set key=value", help.Stdout);
         Assert.Equal(help.Stdout, Kimi("-h").Stdout);
@@ -62,7 +62,7 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Theory]
-    [InlineData("trian", "unknown command 'trian' (did you mean train?) (commands: train, eval, worker; see kimi --help)")]
+    [InlineData("trian", "unknown command 'trian' (did you mean train?) (commands: train, node, chaos, eval, judge, curate, runs, model, tasks, long2short, worker; see kimi --help)")]
     [InlineData("--verbose", "unknown option '--verbose' (see kimi --help)")]
     [InlineData("train --iteration 3", "train: unknown option '--iteration' (did you mean --iterations?) (see kimi train --help)")]
     [InlineData("train --iterations three", "train: --iterations three: expected an integer >= 0")]

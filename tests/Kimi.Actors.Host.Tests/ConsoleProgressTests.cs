@@ -41,13 +41,13 @@ public sealed class ConsoleProgressTests
         progress.OnPhase("sft", 50);
         for (int step = 0; step < 50; step++) progress.OnSftStep(new SftStepStats(step, 1.5, 1e-3, 4, 2, 100, TimeSpan.FromSeconds(0.1)));
         progress.OnPhase("rl", 20);
-        for (int i = 0; i < 20; i++) progress.OnIteration(new IterationMetrics { Iteration = i, HeldOutAccuracy = i == 9 ? 0.625 : null });
+        for (int i = 0; i < 20; i++) progress.OnIteration(new IterationMetrics { Iteration = i, ValidationAccuracy = i == 9 ? 0.625 : null });
 
         var lines = Lines(text);
         Assert.Equal(["warm-up SFT: 50 steps", "reinforcement learning: 20 iterations"], lines.Where(l => !l.StartsWith("sft ") && !l.StartsWith("rl ")));
         Assert.Equal(["sft 1/50", "sft 50/50"], lines.Where(l => l.StartsWith("sft ")).Select(l => l.Split(' ')[0] + " " + l.Split(' ')[1]));
         Assert.Equal(["rl 1/20", "rl 10/20", "rl 20/20"], lines.Where(l => l.StartsWith("rl ")).Select(l => l.Split(' ')[0] + " " + l.Split(' ')[1]));
-        Assert.Contains("held-out 0.625", lines.Single(l => l.StartsWith("rl 10/20")));
+        Assert.Contains("validation 0.625", lines.Single(l => l.StartsWith("rl 10/20")));
     }
 
     [Fact]
@@ -57,12 +57,12 @@ public sealed class ConsoleProgressTests
         var progress = new ConsoleProgress(text, interactive: false);
         var sampled = Report("pass@1 (T=1, n=4)", 6, TimeSpan.FromSeconds(2.25));
         var greedy = Report("greedy", 8, TimeSpan.FromSeconds(0.5));
-        progress.OnEvaluation("rl", 10, new HeldOutEvaluation(greedy, sampled, PrimaryMetric.Sampled));
+        progress.OnEvaluation("validation", 10, new HeldOutEvaluation(greedy, sampled, PrimaryMetric.Sampled));
 
         Assert.Equal(
         [
-            "held-out pass@1 (T=1, n=4) after rl (iteration 10): 0.600 on 10 prompts  [d1 1.000  d2 0.200]  2.2 s",
-            "held-out greedy after rl (iteration 10): 0.800 on 10 prompts  [d1 1.000  d2 0.600]  0.5 s",
+            "validation pass@1 (T=1, n=4) during rl (iteration 10): 0.600 on 10 prompts  [d1 1.000  d2 0.200]  2.2 s",
+            "validation greedy during rl (iteration 10): 0.800 on 10 prompts  [d1 1.000  d2 0.600]  0.5 s",
         ], Lines(text));
     }
 

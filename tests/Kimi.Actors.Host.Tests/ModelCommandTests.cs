@@ -1,17 +1,13 @@
 using System.Text.Json.Nodes;
 using Kimi.Actors.Host.Tests.Support;
+using Kimi.Actors.Tests.Shared;
 
 namespace Kimi.Actors.Host.Tests;
 
 /// <summary><c>kimi model info</c> and <c>kimi model logits</c> on the Hugging Face fixtures of the model tests.</summary>
 public class ModelCommandTests
 {
-    private static string Fixture(string name)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kimi.Actors.sln"))) dir = dir.Parent;
-        return Path.Combine(dir!.FullName, "tests", "Kimi.Actors.Model.Tests", "Fixtures", "hf", name);
-    }
+    private static string Fixture(string name) => HfFixtureFolders.Folder(name);
 
     [Fact]
     public void Logits_json_gives_transformers_tokens_and_last_logits()

@@ -87,8 +87,9 @@ public sealed class ResumeAndEvalTests(ResumedRun runs) : IClassFixture<ResumedR
     public void Eval_reports_accuracy_per_difficulty_of_a_checkpoint_that_train_wrote()
     {
         Assert.True(runs.First.ExitCode == 0, runs.First.ToString());
-        // The held-out prompts of the first run (same generator, seed and sizes), as a prompt-set file.
-        var (_, heldOut) = PromptSetBuilder.Build([BuiltinTasks.ByName("sum")], TinyRun.TrainPerLevel, TinyRun.HeldOutPerLevel, seed: 1);
+        // The test prompts of the first run (same generator, seed and sizes), as a prompt-set file.
+        var heldOut = PromptSetBuilder.Build([BuiltinTasks.ByName("sum")], TinyRun.TrainPerLevel, TinyRun.ValidationPerLevel, TinyRun.HeldOutPerLevel,
+            seed: 1).Test;
         var prompts = runs.Tmp.File("heldout.jsonl");
         PromptSet.Write(prompts, heldOut);
         var checkpoint = Path.Combine(runs.A, "checkpoints", "final");

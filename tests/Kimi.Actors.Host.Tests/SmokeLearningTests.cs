@@ -9,7 +9,8 @@ namespace Kimi.Actors.Host.Tests;
 
 /// <summary>
 /// The core claim, end to end through the CLI: <c>kimi train --preset smoke</c> on the actor system (the default engine)
-/// learns, measured on at least 200 held-out prompts with a fixed seed, and leaves a complete run folder.
+/// learns, measured on at least 200 held-out test prompts with a fixed seed that share nothing with training or
+/// validation, not even a reordering of the same terms (TasksExportTests checks the sets), and leaves a complete run folder.
 /// This is the one slow test of the suite (a few minutes on 2 cores).
 /// </summary>
 public sealed class SmokeLearningTests(ITestOutputHelper output)
@@ -22,7 +23,7 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
     ];
 
     [Fact]
-    public void Smoke_preset_on_the_cluster_engine_gains_at_least_ten_points_of_held_out_accuracy()
+    public void Smoke_preset_on_the_cluster_engine_gains_at_least_five_points_on_test_prompts_it_never_trained_on()
     {
         using var tmp = new TempFolder();
         var runDir = tmp.File("run");
@@ -45,9 +46,12 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
         Assert.True(s.GetProperty("heldout_count").GetInt32() >= 200, $"heldout_count {s.GetProperty("heldout_count")}");
         Assert.InRange(sft, 0, 1);
         Assert.InRange(rl, 0, 1);
-        Assert.True(rl - sft >= 0.10, $"rl_accuracy {rl:F3} - sft_accuracy {sft:F3} = {rl - sft:F3} < 0.10");
+        // The test set shares no prompt with training, not even a reordering (canonical forms): measured +0.094 over 60
+        // iterations (+0.077 over 40). On the earlier sets, whose test prompts had reordered twins in training, the same
+        // preset gained +0.16 over 40; that margin came partly from the twins. RL that does not learn gains about 0.
+        Assert.True(rl - sft >= 0.05, $"rl_accuracy {rl:F3} - sft_accuracy {sft:F3} = {rl - sft:F3} < 0.05");
         Assert.Equal(0, s.GetProperty("start_iteration").GetInt32());
-        Assert.Equal(40, iterations);
+        Assert.Equal(60, iterations);
         Assert.InRange(s.GetProperty("actor_overhead_fraction").GetDouble(), 0, 1);
         Assert.True(s.GetProperty("wall_seconds").GetDouble() > 0);
 
@@ -62,15 +66,17 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
             Assert.True(rows[i]["rollout_tokens_per_s"] > 0 && rows[i]["train_tokens_per_s"] > 0);
         }
 
-        // TensorBoard: one event file holding every iteration's scalars, stamped during the run, and the held-out accuracy
-        // at every evaluation: after SFT, every eval.every-iterations (10 in the smoke preset) and at the end.
+        // TensorBoard: one event file holding every iteration's scalars, stamped during the run, the validation accuracy
+        // at every evaluation of the learning curve (after SFT, every eval.every-iterations = 10, at the end) and the test
+        // accuracy after SFT and at the end only.
         var events = Directory.GetFiles(runDir, "events.out.tfevents.*");
         Assert.Single(events);
         var scalars = TensorBoardReader.ReadScalars(events[0]);
         Assert.Equal(Enumerable.Range(1, iterations).Select(i => (long)i), scalars.Where(e => e.Tag == "rl/reward_mean").Select(e => e.Step));
         double end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, start = end - wall.Elapsed.TotalSeconds - 1;
         Assert.All(scalars, e => Assert.InRange(e.WallTime, start, end));
-        Assert.Equal([0L, 10, 20, 30, 40], scalars.Where(e => e.Tag == "heldout/accuracy").Select(e => e.Step));
+        Assert.Equal([0L, 10, 20, 30, 40, 50, 60], scalars.Where(e => e.Tag == "validation/accuracy").Select(e => e.Step));
+        Assert.Equal([(0L, (float)sft), (60L, (float)rl)], scalars.Where(e => e.Tag == "test/accuracy").Select(e => (e.Step, e.Value)));
 
         // PNG charts that decode and are not blank, checkpoints after SFT and at the end, per-prompt success rates.
         foreach (var chart in new[] { "reward.png", "accuracy.png", "response_length.png", "log_ratio.png" })

@@ -17,7 +17,7 @@ public sealed partial class StopAndResumeTests : IDisposable
 
     public void Dispose() => _tmp.Dispose();
 
-    [GeneratedRegex(@"^run (run-[0-9a-f-]+): one-node cluster", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^run (run-[0-9a-f-]+): a one-node cluster, writing ", RegexOptions.Multiline)]
     private static partial Regex RunStarted();
 
     /// <summary>Starts a long tiny run and waits until it has reported <paramref name="iterations"/> iterations.</summary>
@@ -27,8 +27,16 @@ public sealed partial class StopAndResumeTests : IDisposable
         var metrics = Path.Combine(outDir, "metrics.jsonl");
         var kimi = KimiProcess.Start(["train", "--config", TinyRun.WriteConfig(_tmp.Path), "--iterations", "1000", "--out", outDir,
             .. CliRunner.StorageIn(_tmp.Path)]);
-        kimi.WaitUntil(() => File.Exists(metrics) && File.ReadLines(metrics).Count() >= iterations, TimeSpan.FromMinutes(3),
-            $"{iterations} iterations in {metrics}");
+        try
+        {
+            kimi.WaitUntil(() => File.Exists(metrics) && File.ReadLines(metrics).Count() >= iterations, TimeSpan.FromMinutes(3),
+                $"{iterations} iterations in {metrics}");
+        }
+        catch
+        {
+            kimi.Dispose(); // a 1000-iteration run must not outlive a failed test
+            throw;
+        }
         var runId = RunStarted().Match(kimi.Stderr).Groups[1].Value;
         Assert.NotEmpty(runId);
         return (kimi, runId, metrics);

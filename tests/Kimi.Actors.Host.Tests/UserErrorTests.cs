@@ -181,7 +181,7 @@ public sealed class UserErrorTests : IDisposable
     public void No_arguments_print_the_usage_and_exit_two()
     {
         var none = CliRunner.Run();
-        CliAssert.UserError(none, "no command given", "train, eval, worker");
+        CliAssert.UserError(none, "no command given", "train, node, chaos, eval, judge, curate, runs, model, tasks, long2short, worker");
         Assert.Contains("Usage:", none.Stdout);
         Assert.Contains("kimi [command] [options]", none.Stdout);
     }

@@ -55,14 +55,19 @@ public class LlamaForCausalLMTests
         var pos = arange(tokens.Length, dtype: ScalarType.Int64).unsqueeze(0);
         var full = model.Forward(ids, pos, AttentionMasks.Causal(valid));
 
-        using var cache = new KvCache(model.Config, 1, tokens.Length, CPU, ScalarType.Float32);
+        // A static cache with room to spare: decoding attends to all of it under each step's mask (as a CUDA graph does).
+        int capacity = tokens.Length + 7;
+        using var cache = new KvCache(model.Config, 1, capacity, CPU, ScalarType.Float32);
         const int prefill = 5;
-        var first = model.Forward(ids.narrow(1, 0, prefill), pos.narrow(1, 0, prefill),
-            AttentionMasks.Causal(valid.narrow(1, 0, prefill)), cache);
+        cache.ForPrefill(tensor(new long[] { 0 }));
+        var first = model.Forward(ids.narrow(1, 0, prefill), pos.narrow(1, 0, prefill), null, cache);
         Assert.True(first.allclose(full.narrow(1, 0, prefill), rtol: 1e-5, atol: 1e-5));
         for (int t = prefill; t < tokens.Length; t++)
         {
-            var step = model.Forward(ids.narrow(1, t, 1), pos.narrow(1, t, 1), AttentionMasks.Step(valid.narrow(1, 0, t + 1)), cache);
+            var at = tensor(new long[] { t });
+            cache.ForDecode(at, capacity);
+            var mask = arange(capacity, dtype: ScalarType.Int64).le(at).view(1, 1, 1, capacity);
+            var step = model.Forward(ids.narrow(1, t, 1), pos.narrow(1, t, 1), mask, cache);
             var expected = full.narrow(1, t, 1);
             Assert.True(step.allclose(expected, rtol: 1e-5, atol: 1e-5),
                 $"position {t}: max diff {(step - expected).abs().max().item<float>()}");

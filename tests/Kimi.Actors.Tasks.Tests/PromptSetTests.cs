@@ -175,8 +175,8 @@ public sealed class PromptSetTests : IDisposable
     [Fact]
     public void Write_then_load_gives_equal_records()
     {
-        var (train, heldOut) = PromptSetBuilder.Build(BuiltinTasks.All, 10, 2, seed: 5);
-        var records = train.Concat(heldOut).Append(
+        var (train, validation, test) = PromptSetBuilder.Build(BuiltinTasks.All, 10, 1, 2, seed: 5);
+        var records = train.Concat(validation).Concat(test).Append(
             new PromptRecord("odd \"id\"", "line one\nline two \\ <>&'+", "", "math", 10, ["a", "b c"],
                 new Dictionary<string, JsonElement> { ["meta"] = JsonSerializer.SerializeToElement(new { x = 1.5, y = new[] { "s" } }) }))
             .ToList();

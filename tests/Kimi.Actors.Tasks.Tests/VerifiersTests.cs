@@ -6,7 +6,7 @@ public class VerifiersTests
     public void Builtin_domains_map_to_their_verifiers()
     {
         Assert.Same(NumericAnswerVerifier.Instance, Verifiers.ForDomain("arithmetic"));
-        Assert.Same(NumericAnswerVerifier.Instance, Verifiers.ForDomain("math"));
+        Assert.Same(MathAnswerVerifier.Instance, Verifiers.ForDomain("math"));
         Assert.Same(CountdownVerifier.Instance, Verifiers.ForDomain("search"));
     }
 
@@ -15,7 +15,7 @@ public class VerifiersTests
     {
         var e = Assert.Throws<ArgumentException>(() => Verifiers.ForDomain("poetry"));
         Assert.Contains("'poetry'", e.Message);
-        Assert.Contains("arithmetic, math, search", e.Message);
+        Assert.Contains("arithmetic, code, math, search", e.Message);
         Assert.Contains("visual-arithmetic, visual-counting, visual-scenes", e.Message);
         Assert.Throws<ArgumentException>(() => Verifiers.ForDomain("Math"));
     }

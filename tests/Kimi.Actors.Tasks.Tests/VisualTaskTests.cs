@@ -54,14 +54,14 @@ public sealed class VisualTaskTests
     public void Text_rendered_as_an_image_is_the_text_family_on_the_same_prompts()
     {
         var (text, image) = (new SumTask(), new RenderedSumTask());
-        var built = PromptSetBuilder.Build([text, image], trainPerLevel: 30, heldOutPerLevel: 10, seed: 4);
-        foreach (var set in new[] { built.Train, built.HeldOut })
+        var built = PromptSetBuilder.Build([text, image], trainPerLevel: 30, validationPerLevel: 5, testPerLevel: 10, seed: 4);
+        foreach (var set in new[] { built.Train, built.Validation, built.Test })
         {
             var texts = set.Where(p => p.Domain == Verifiers.Arithmetic).Select(p => p.Prompt).ToList();
             var images = set.Where(p => p.Domain == Verifiers.VisualArithmetic).Select(p => image.TextForm(p)!.Prompt).ToList();
             Assert.Equal(texts, images);
         }
-        var record = built.HeldOut.First(p => p.Domain == Verifiers.VisualArithmetic);
+        var record = built.Test.First(p => p.Domain == Verifiers.VisualArithmetic);
         var rng = new Random(1);
         Assert.Equal(text.Demonstrate(image.TextForm(record)!, new Random(1), true), image.Demonstrate(record, rng, true));
     }

@@ -1,8 +1,11 @@
 using System.CommandLine;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
+using Kimi.Bench.CodeJudge;
+using Kimi.Bench.Engine;
 using Kimi.Bench.PartialRollouts;
 using Kimi.Bench.Sampler;
+using Kimi.Bench.WeightSync;
 
 namespace Kimi.Bench;
 
@@ -13,6 +16,9 @@ public static class BenchCommands
     [
         SamplerBenchmark.Create,
         PartialRolloutBenchmark.Create,
+        CodeJudgeBenchmark.Create,
+        EngineBenchmark.Create,
+        WeightSyncBenchmark.Create,
     ];
 
     public static readonly CliProgram Program = new(

@@ -4,12 +4,15 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Client;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using Akka.DistributedData;
 using Akka.Persistence.Sql;
 using Akka.Remote;
 using Akka.Serialization;
+using Kimi.Actors.Cluster.Management;
 using Kimi.Actors.Cluster.Protocol;
 using Microsoft.Data.Sqlite;
 using AkkaConfig = Akka.Configuration.Config;
@@ -53,13 +56,19 @@ public static class ClusterBootstrap
 
     /// <summary>
     /// <paramref name="config"/> with Kimi's messages bound to <see cref="KimiHyperionSerializer"/>, over the defaults of
-    /// remoting, cluster, Akka.Persistence.Sql, Hyperion, sharding, singleton and distributed data (each library's reference
+    /// remoting, cluster, Akka.Persistence.Sql, Hyperion, sharding, singleton, distributed data, the cluster client
+    /// (and its receptionist) and distributed pub-sub (each library's reference
     /// configuration is otherwise only injected when its extension first starts, too late for plugins looked up by
-    /// path). SQL plugins that use a SQLite provider and have no connection string get <c>Data Source=</c> the full
-    /// path of <c>kimi.persistence.sqlite-file</c>.
+    /// path). The database follows <c>kimi.persistence.provider</c>: <c>sqlite</c> (default): SQL plugins that use a
+    /// SQLite provider and have no connection string get <c>Data Source=</c> the full path of
+    /// <c>kimi.persistence.sqlite-file</c>; <c>postgres</c>: the journal, snapshot store and read journal all get provider
+    /// PostgreSQL15 and the connection string of <see cref="PersistenceProvider.PostgresConnectionString"/> (the
+    /// environment variable KIMI_PERSISTENCE_CONNECTION_STRING over <c>kimi.persistence.connection-string</c>).
     /// </summary>
-    /// <exception cref="ConfigurationException">A SQLite plugin has no connection string and the file key is empty.</exception>
-    public static AkkaConfig BuildConfig(AkkaConfig config)
+    /// <param name="environment">Reads an environment variable (tests); null: the process's environment.</param>
+    /// <exception cref="ConfigException">An unknown provider, a missing or malformed PostgreSQL connection string, or a
+    /// SQLite plugin without connection string while the file key is empty.</exception>
+    public static AkkaConfig BuildConfig(AkkaConfig config, Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var merged = SerializationLayer.WithFallback(config)
@@ -69,7 +78,12 @@ public static class ClusterBootstrap
             .WithFallback(HyperionSerializer.DefaultConfiguration())
             .WithFallback(ClusterSharding.DefaultConfig())
             .WithFallback(ClusterSingleton.DefaultConfig())
-            .WithFallback(DistributedData.DefaultConfig());
+            .WithFallback(DistributedData.DefaultConfig())
+            .WithFallback(ClusterClientReceptionist.DefaultConfig())
+            .WithFallback(DistributedPubSub.DefaultConfig());
+        if (PersistenceProvider.Of(merged) == JournalProvider.Postgres)
+            return PersistenceProvider.PostgresLayer(SqlPluginPaths, PersistenceProvider.PostgresConnectionString(merged, environment),
+                SqlPersistence.JournalConfigPath).WithFallback(merged);
 
         var filled = SqlPluginPaths
             .Where(p => IsSqlite(merged, p) && string.IsNullOrWhiteSpace(merged.GetString($"{p}.connection-string", "")))
@@ -78,7 +92,7 @@ public static class ClusterBootstrap
 
         var file = merged.GetString(SqliteFileKey, "");
         if (string.IsNullOrWhiteSpace(file))
-            throw new ConfigurationException($"{SqliteFileKey} is empty, and so is " +
+            throw new ConfigException($"{SqliteFileKey} is empty, and so is " +
                 $"{string.Join(", ", filled.Select(p => p + ".connection-string"))}: one of them must name the database");
         var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(file) }.ToString();
         // HOCON strings are JSON strings, so JSON escaping quotes any path safely.
@@ -124,29 +138,38 @@ public static class ClusterBootstrap
             var file = Path.GetFullPath(sqlite.DataSource);
             return new JournalDatabase(provider, file, $"SQLite file '{file}'");
         }
+        return new JournalDatabase(provider, null, Describe(provider, connectionString, $"{plugin}.connection-string"));
+    }
+
+    /// <summary>A database other than SQLite by provider, name and host: never the credentials.</summary>
+    private static string Describe(string provider, string connectionString, string key)
+    {
         var parts = new DbConnectionStringBuilder();
         try { parts.ConnectionString = connectionString; }
-        catch (ArgumentException) { return new JournalDatabase(provider, null, $"{provider} database at {plugin}.connection-string"); }
+        catch (ArgumentException) { return $"{provider} database at {key}"; }
         string? Part(params string[] keys) => keys.Select(k => parts.TryGetValue(k, out var v) ? v?.ToString() : null)
             .FirstOrDefault(v => !string.IsNullOrEmpty(v));
         var (host, port, database) = (Part("Host", "Server", "Address"), Part("Port"), Part("Database", "Initial Catalog"));
-        return new JournalDatabase(provider, null, $"{provider} database" + (database is null ? "" : $" '{database}'") +
-            (host is null ? "" : $" on {host}" + (port is null ? "" : $":{port}")));
+        return $"{provider} database" + (database is null ? "" : $" '{database}'") +
+            (host is null ? "" : $" on {host}" + (port is null ? "" : $":{port}"));
     }
 
     /// <summary>
     /// Checks the SQLite database (<see cref="DatabasePreflight"/>) and creates the ActorSystem, without joining a
     /// cluster (provider local, or the caller joins).
     /// </summary>
-    /// <exception cref="DatabaseException">The database file cannot be used; nothing was started.</exception>
+    /// <exception cref="DatabaseException">The database cannot be used; nothing was started.</exception>
     public static ActorSystem Create(string systemName, AkkaConfig config, IEnumerable<Type>? extraAllowedTypes = null) =>
         CreateFrom(systemName, BuildConfig(config), extraAllowedTypes);
 
     /// <summary>
-    /// <see cref="Create"/>, then joins <paramref name="seeds"/> when given, else <c>akka.cluster.seed-nodes</c> (Akka
-    /// joins those itself), else itself when <c>kimi.cluster.join-self = on</c>; returns once this member is Up.
+    /// <see cref="Create"/>, starts the management endpoint when <c>kimi.management.enabled</c> (before joining, so it
+    /// answers "not ready" while the node joins), then joins <paramref name="seeds"/> when given, else
+    /// <c>akka.cluster.seed-nodes</c> (Akka joins those itself), else the contact points Cluster Bootstrap discovers when
+    /// <c>kimi.cluster.bootstrap = discovery</c>, else itself when <c>kimi.cluster.join-self = on</c>; returns once this
+    /// member is Up.
     /// </summary>
-    /// <exception cref="DatabaseException">The database file cannot be used; nothing was started.</exception>
+    /// <exception cref="DatabaseException">The database cannot be used; nothing was started.</exception>
     /// <exception cref="ClusterStartException">There is nothing to join (nothing was started), or the member was not Up
     /// within <c>kimi.cluster.up-timeout</c> (the ActorSystem has been terminated).</exception>
     public static async Task<ActorSystem> StartAsync(string systemName, AkkaConfig config, IReadOnlyList<Address>? seeds = null,
@@ -155,14 +178,18 @@ public static class ClusterBootstrap
         var built = BuildConfig(config);
         var configuredSeeds = built.GetStringList("akka.cluster.seed-nodes", []);
         bool joinSelf = built.GetBoolean(JoinSelfKey, false);
+        var management = ManagementSettings.FromConfig(built);
+        bool discover = management.Bootstrap == BootstrapMode.Discovery;
         // Decided before anything starts: a node that never joined takes seconds to shut down.
-        if (seeds is not { Count: > 0 } && configuredSeeds.Count == 0 && !joinSelf)
+        if (seeds is not { Count: > 0 } && configuredSeeds.Count == 0 && !joinSelf && !discover)
             throw new ClusterStartException(
-                $"node '{systemName}' has nothing to join: no seeds were given, akka.cluster.seed-nodes is empty and {JoinSelfKey} is off");
+                $"node '{systemName}' has nothing to join: no seeds were given, akka.cluster.seed-nodes is empty, " +
+                $"{ManagementSettings.BootstrapKey} is seed-nodes and {JoinSelfKey} is off");
 
         var system = CreateFrom(systemName, built, null);
         try
         {
+            if (management.Enabled) await KimiManagement.Get(system).StartAsync(management, ManagementSettings.PersistentRoles).ConfigureAwait(false);
             var cluster = Akka.Cluster.Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
@@ -175,6 +202,16 @@ public static class ClusterBootstrap
             else if (configuredSeeds.Count > 0)
             {
                 joining = $"akka.cluster.seed-nodes {string.Join(", ", configuredSeeds)}";   // Akka joins these itself
+            }
+            else if (discover)
+            {
+                // Cluster Bootstrap looks up contact points (akka.discovery), probes their management endpoints and joins
+                // an existing cluster, or the lowest-addressed of them forms one once enough are seen, stably.
+                await Akka.Management.Cluster.Bootstrap.ClusterBootstrap.Get(system).Start().ConfigureAwait(false);
+                var point = "akka.management.cluster.bootstrap.contact-point-discovery";
+                joining = $"the contact points discovered through {built.GetString("akka.discovery.method", "?")} " +
+                    $"(service {built.GetString($"{point}.service-name", "?")}, port {built.GetString($"{point}.port-name", "?")}, " +
+                    $"at least {built.GetInt($"{point}.required-contact-point-nr", 2)})";
             }
             else
             {
@@ -216,14 +253,22 @@ public static class ClusterBootstrap
     }
 
     /// <summary>
-    /// Runs <see cref="DatabasePreflight"/> on every SQLite file the SQL plugins of <paramref name="config"/> will open,
-    /// without starting anything, so a caller can refuse a bad database before it creates any output of its own.
+    /// Runs <see cref="DatabasePreflight"/> on every database the SQL plugins of <paramref name="config"/> will open (each
+    /// SQLite file; each PostgreSQL database, by connecting), without starting anything, so a caller can refuse a bad
+    /// database before it creates any output of its own.
     /// </summary>
-    /// <returns>The full paths of the files checked.</returns>
-    /// <exception cref="DatabaseException">A database file cannot be used; nothing was changed.</exception>
+    /// <returns>The full paths of the files checked, and the descriptions of the PostgreSQL databases.</returns>
+    /// <exception cref="DatabaseException">A database cannot be used; nothing was changed.</exception>
     public static IReadOnlyList<string> CheckDatabases(AkkaConfig config) => CheckBuiltDatabases(BuildConfig(config));
 
-    private static IReadOnlyList<string> CheckBuiltDatabases(AkkaConfig built) => SqliteFiles(built).Select(DatabasePreflight.Check).ToList();
+    private static IReadOnlyList<string> CheckBuiltDatabases(AkkaConfig built) =>
+    [
+        .. SqliteFiles(built).Select(DatabasePreflight.Check),
+        .. SqlPluginPaths.Where(p => IsPostgres(built, p))
+            .Select(p => (Provider: built.GetString($"{p}.provider-name"), ConnectionString: built.GetString($"{p}.connection-string", ""), Plugin: p))
+            .DistinctBy(d => d.ConnectionString, StringComparer.Ordinal)
+            .Select(d => DatabasePreflight.CheckPostgres(d.ConnectionString, Describe(d.Provider, d.ConnectionString, $"{d.Plugin}.connection-string"))),
+    ];
 
     private static ActorSystem CreateFrom(string systemName, AkkaConfig built, IEnumerable<Type>? extraAllowedTypes)
     {
@@ -241,6 +286,9 @@ public static class ClusterBootstrap
 
     private static bool IsSqlite(AkkaConfig config, string pluginPath) =>
         config.GetString($"{pluginPath}.provider-name", "").StartsWith("SQLite", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsPostgres(AkkaConfig config, string pluginPath) =>
+        config.GetString($"{pluginPath}.provider-name", "").StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Where a journal lives, as <see cref="ClusterBootstrap.Journal"/> describes it.</summary>

@@ -11,8 +11,18 @@ namespace Kimi.Actors.Cluster.Configuration;
 public sealed class ConfigReader(Config config, string root)
 {
     private readonly HashSet<string> _read = [];
+    private readonly Dictionary<string, string> _allowed = [];
 
     public Config Config => config;
+
+    /// <summary>
+    /// What each key read so far accepts, by full key (<c>a number &gt; 0</c>, <c>an integer in [1, 4096]</c>, <c>one of
+    /// a, b</c>): the same rule the read applied, so a rejected change can say what is allowed.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Allowed => _allowed;
+
+    /// <summary>States what <paramref name="key"/> accepts where a rule spans keys (the reader's own text is replaced).</summary>
+    public void Allow(string key, string allowed) => _allowed[Path(key)] = allowed;
 
     public string Path(string key) => $"{root}.{key}";
 
@@ -31,6 +41,7 @@ public sealed class ConfigReader(Config config, string root)
 
     public string String(string key, bool allowEmpty = true)
     {
+        _allowed[Path(key)] = allowEmpty ? "a string" : "a non-empty string";
         var v = Raw(key);
         if (!allowEmpty && string.IsNullOrWhiteSpace(v)) throw new ConfigException($"{Path(key)} = \"\": expected a non-empty string");
         return v;
@@ -38,6 +49,7 @@ public sealed class ConfigReader(Config config, string root)
 
     public int Int(string key, int min = int.MinValue, int max = int.MaxValue)
     {
+        _allowed[Path(key)] = "an integer" + Range(min, max);
         var v = Raw(key);
         if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x))
             throw new ConfigException($"{Path(key)} = {v}: expected an integer{Range(min, max)}");
@@ -47,6 +59,7 @@ public sealed class ConfigReader(Config config, string root)
 
     public long Long(string key, long min = long.MinValue)
     {
+        _allowed[Path(key)] = $"an integer >= {min}";
         var v = Raw(key);
         if (!long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long x) || x < min)
             throw new ConfigException($"{Path(key)} = {v}: expected an integer >= {min}");
@@ -55,6 +68,7 @@ public sealed class ConfigReader(Config config, string root)
 
     public double Double(string key, double min = double.NegativeInfinity, double max = double.PositiveInfinity, bool exclusiveMin = false)
     {
+        _allowed[Path(key)] = "a number" + Range(min, max, exclusiveMin);
         var v = Raw(key);
         if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) || !double.IsFinite(x))
             throw new ConfigException($"{Path(key)} = {v}: expected a number{Range(min, max, exclusiveMin)}");
@@ -65,6 +79,7 @@ public sealed class ConfigReader(Config config, string root)
 
     public bool Bool(string key)
     {
+        _allowed[Path(key)] = "true or false";
         var v = Raw(key);
         return v.ToLowerInvariant() switch
         {
@@ -76,6 +91,7 @@ public sealed class ConfigReader(Config config, string root)
 
     public T Choice<T>(string key, Func<string, T> parse, IEnumerable<string> allowed)
     {
+        _allowed[Path(key)] = "one of " + string.Join(", ", allowed);
         var v = Raw(key);
         try { return parse(v); }
         catch (ArgumentException) { throw new ConfigException($"{Path(key)} = {v}: expected one of {string.Join(", ", allowed)}"); }

@@ -1,10 +1,12 @@
+using System.Data.Common;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Kimi.Actors.Cluster.Configuration;
 
 /// <summary>
-/// Checks the SQLite file before Akka starts, so a bad path fails with a plain message rather than as a journal that
+/// Checks the database before Akka starts (a SQLite file, or a PostgreSQL server by connecting to it), so a bad path fails with a plain message rather than as a journal that
 /// keeps failing to initialise. Read-only towards the file: a file that is not an intact SQLite database is reported
 /// and left exactly as it was (it may hold a run's journal), never repaired, replaced or deleted. The one write is
 /// SQLite's own crash recovery: a hot journal left by a process killed mid-transaction is rolled back.
@@ -44,9 +46,44 @@ public static class DatabasePreflight
     /// </summary>
     public const int LegacyHyperionSerializerId = -5;
 
+    /// <summary>How long the PostgreSQL preflight waits to connect when the connection string does not say (Npgsql's default is 15 s).</summary>
+    public static readonly TimeSpan PostgresConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Connects to the PostgreSQL database of <paramref name="connectionString"/> (within its <c>Timeout</c>, else
+    /// <see cref="PostgresConnectTimeout"/>) and checks that its journal, if there is one, holds no events from before
+    /// journal schema v1. Reads only. Errors name the database by <paramref name="description"/> (provider, name, host),
+    /// never the password.
+    /// </summary>
+    /// <returns><paramref name="description"/>.</returns>
+    /// <exception cref="DatabaseException">The server cannot be reached, refuses the login, has no such database, or holds a
+    /// journal this build cannot read.</exception>
+    public static string CheckPostgres(string connectionString, string description)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        if (!builder.ContainsKey("Timeout")) builder.Timeout = (int)PostgresConnectTimeout.TotalSeconds;
+        if (!builder.ContainsKey("Command Timeout")) builder.CommandTimeout = 10;
+        try
+        {
+            using var connection = new NpgsqlConnection(builder.ConnectionString);
+            connection.Open();
+            // Akka.Persistence.Sql's journal table in the connection's schema, with its serializer column.
+            CheckLegacyEvents(connection, description, "kimi.persistence.connection-string (another database)",
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'journal' AND column_name = 'identifier'");
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            var reason = e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal)
+                ? $"{e.Message.TrimEnd('.')}: {inner.Message.TrimEnd('.')}" : e.Message.TrimEnd('.');
+            throw new DatabaseException(description,
+                $"{description} cannot be used: {PersistenceProvider.Scrub(reason, connectionString)}. Check that the server runs and " +
+                $"accepts this login (the connection string comes from {PersistenceProvider.ConnectionStringVariable} or {PersistenceProvider.ConnectionStringKey})", e);
+        }
+        return description;
+    }
+
     private static void CheckSchema(string file)
     {
-        long legacy;
         try
         {
             using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -54,22 +91,28 @@ public static class DatabasePreflight
                 DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
             }.ToString());
             connection.Open();
-            using var command = connection.CreateCommand();
             // Akka.Persistence.Sql's journal table, with its serializer column; anything else by that name is not ours to judge.
-            command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'identifier'";
-            if ((long)(command.ExecuteScalar() ?? 0L) == 0) return;
-            command.CommandText = $"SELECT COUNT(*) FROM journal WHERE identifier = {LegacyHyperionSerializerId}";
-            legacy = (long)(command.ExecuteScalar() ?? 0L);
+            CheckLegacyEvents(connection, $"database file '{file}'", "kimi.persistence.sqlite-file to another path",
+                "SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'identifier'");
         }
         catch (SqliteException e)
         {
             throw new DatabaseException(file, $"database file '{file}': its journal table cannot be read ({e.Message.TrimEnd('.')}); it was left untouched", e);
         }
+    }
+
+    /// <summary>Refuses a journal that holds events serialized by Hyperion (kimi builds before journal schema v1).</summary>
+    private static void CheckLegacyEvents(DbConnection connection, string database, string startFresh, string hasJournalSql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = hasJournalSql;
+        if (Convert.ToInt64(command.ExecuteScalar() ?? 0L) == 0) return;
+        command.CommandText = $"SELECT COUNT(*) FROM journal WHERE identifier = {LegacyHyperionSerializerId}";
+        long legacy = Convert.ToInt64(command.ExecuteScalar() ?? 0L);
         if (legacy > 0)
-            throw new DatabaseException(file,
-                $"database file '{file}' holds {legacy} events written by a kimi build before journal schema v1 (Hyperion CLR shapes), " +
-                "which this build cannot read; it was left untouched: resume those runs with the build that wrote them, or set " +
-                "kimi.persistence.sqlite-file to another path to start fresh");
+            throw new DatabaseException(database,
+                $"{database} holds {legacy} events written by a kimi build before journal schema v1 (Hyperion CLR shapes), " +
+                $"which this build cannot read; it was left untouched: resume those runs with the build that wrote them, or set {startFresh} to start fresh");
     }
 
     private static void CheckFolder(string file)

@@ -12,12 +12,31 @@ public static class KimiConfigLoader
 {
     public const string DefaultsResource = "hocon/kimi.conf";
 
-    public static IReadOnlyList<string> Presets => typeof(KimiConfigLoader).Assembly.GetManifestResourceNames()
+    /// <summary>
+    /// When set, the folder the hocon/ layers are read from instead of the copies embedded in this build (Kubernetes:
+    /// the ConfigMap generated from hocon/, mounted at /etc/kimi/hocon), so editing it changes what every node runs.
+    /// </summary>
+    public const string HoconDirVariable = "KIMI_HOCON_DIR";
+
+    private static string? HoconDir => Environment.GetEnvironmentVariable(HoconDirVariable) is { Length: > 0 } dir ? dir : null;
+
+    public static IReadOnlyList<string> Presets => (HoconDir is { } dir
+            ? (Directory.Exists(Path.Combine(dir, "presets")) ? Directory.GetFiles(Path.Combine(dir, "presets"), "*.conf") : [])
+                .Select(f => "hocon/presets/" + Path.GetFileName(f))
+            : typeof(KimiConfigLoader).Assembly.GetManifestResourceNames())
         .Where(n => n.StartsWith("hocon/presets/") && n.EndsWith(".conf"))
         .Select(n => n["hocon/presets/".Length..^".conf".Length]).Order().ToList();
 
+    /// <summary>A shipped layer by its name under hocon/ (<c>hocon/akka.conf</c>): embedded, or from <see cref="HoconDirVariable"/>.</summary>
     public static string ReadEmbedded(string name)
     {
+        if (HoconDir is { } dir)
+        {
+            var file = Path.Combine(dir, name.StartsWith("hocon/") ? name["hocon/".Length..] : name);
+            if (!File.Exists(file))
+                throw new ConfigException($"{HoconDirVariable}={dir}: '{file}' does not exist (the folder must hold every file of hocon/)");
+            return File.ReadAllText(file);
+        }
         using var stream = typeof(KimiConfigLoader).Assembly.GetManifestResourceStream(name)
             ?? throw new ConfigException($"embedded configuration '{name}' is missing from this build");
         using var reader = new StreamReader(stream);
@@ -113,7 +132,7 @@ public static class KimiConfigLoader
     }
 
     /// <summary>Bare words stay HOCON (numbers, booleans, lists); anything HOCON would misread is quoted.</summary>
-    private static string QuoteIfNeeded(string value)
+    public static string QuoteIfNeeded(string value)
     {
         if (value.Length == 0) return "\"\"";
         if (value.StartsWith('[') || value.StartsWith('{') || value.StartsWith('"')) return value;

@@ -59,8 +59,10 @@ public sealed class KimiJournalSerializer(ExtendedActorSystem system) : Serializ
                 return new UnreadableJournalEvent(manifest, version,
                     $"journal event '{manifest}' has schema version {version}, newer than this build reads ({schema.Version}); run a newer kimi");
             if (version < 1) return new UnreadableJournalEvent(manifest, version, $"journal event '{manifest}' has no schema version");
+            // An older version is read into its own DTO; the mapper upgrades it.
+            var type = JournalSchema.TypeOf(manifest, version) ?? schema.Type;
             node.Remove(VersionField);
-            return node.Deserialize(schema.Type, Json)
+            return node.Deserialize(type, Json)
                 ?? new UnreadableJournalEvent(manifest, version, $"journal event '{manifest}' is empty");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException)

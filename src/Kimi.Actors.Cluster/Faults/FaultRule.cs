@@ -33,7 +33,8 @@ public sealed record FaultRule(string Message, FaultAction Action, int Nth = 0, 
     public FaultRule Validate()
     {
         if (string.IsNullOrWhiteSpace(Message)) throw new ArgumentException("fault rule: message must name a message type (or *)");
-        if (string.IsNullOrWhiteSpace(Target)) throw new ArgumentException($"fault rule for {Message}: target must name an actor kind");
+        if (!FaultTargets.All.Contains(Target))
+            throw new ArgumentException($"fault rule for {Message}: target {(Target.Length == 0 ? "\"\"" : Target)} is not one of {string.Join(", ", FaultTargets.All)}");
         if (Nth < 0 || Every < 0 || Incarnation < 0)
             throw new ArgumentException($"fault rule for {Message}: nth, every and incarnation must be >= 0");
         if (Nth > 0 && Every > 0) throw new ArgumentException($"fault rule for {Message}: give nth or every, not both");
@@ -49,6 +50,15 @@ public sealed record FaultRule(string Message, FaultAction Action, int Nth = 0, 
 
     public bool Matches(string target, string messageType) => Target == target && (Message == "*" || Message == messageType);
 
+    /// <summary>The rule as one HOCON object, as <see cref="FaultPlan.ParseRule"/> reads it.</summary>
+    public string ToHocon()
+    {
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"{{ target = \"{Target}\", message = \"{Message}\", action = {FaultPlan.ActionName(Action)}, nth = {Nth}, every = {Every}, incarnation = {Incarnation}");
+        if (Action == FaultAction.Delay) text += string.Create(CultureInfo.InvariantCulture, $", delay = {(long)Delay.TotalMilliseconds}ms");
+        return text + " }";
+    }
+
     public override string ToString()
     {
         var when = Nth > 0 ? $"message #{Nth}" : Every > 1 ? $"every {Every}-th message" : "every message";
@@ -57,10 +67,23 @@ public sealed record FaultRule(string Message, FaultAction Action, int Nth = 0, 
     }
 }
 
-/// <summary>Actor kinds that consult the fault plan.</summary>
+/// <summary>
+/// Actor kinds that consult the fault plan: the GPU worker (in its own process by default), and the sharded entities by
+/// their type names. An entity's <see cref="FaultAction.KillProcess"/> kills its node's process.
+/// </summary>
 public static class FaultTargets
 {
     public const string GpuWorker = "gpu-worker";
+    public const string Run = "run";
+    public const string Prompt = "prompt";
+    public const string RolloutGenerator = "rollout-generator";
+    public const string Trainer = "trainer";
+    public const string RewardJudge = "reward-judge";
+
+    public static readonly IReadOnlyList<string> All = [GpuWorker, Run, Prompt, RolloutGenerator, Trainer, RewardJudge];
+
+    /// <summary>Entity kinds count only protocol messages (what other actors send them), never Akka's own.</summary>
+    public static bool IsEntity(string target) => target != GpuWorker;
 }
 
 /// <summary>A fault a <see cref="FaultRule"/> injected on purpose; its message names the rule.</summary>

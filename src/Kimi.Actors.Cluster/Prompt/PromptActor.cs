@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
+using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Cluster.Protocol.Journal;
 using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
@@ -41,6 +42,9 @@ public sealed class PromptActor : ReceivePersistentActor
         Recover<GroupJudgedV1>(judged => _state = _state.ProcessEvent((GroupJudged)JournalMapper.FromJournal(judged)));
         Recover<UnreadableJournalEvent>(u => _unreadable ??= u.Reason);
 
+        // Fault rules for Prompt entities see each protocol message as it is handled (true: a rule dropped it).
+        var faults = FaultRegistry.Get(Context.System).ForEntity(FaultTargets.Prompt, entityId, _log);
+        Command<IKimiMessage>(_ => { }, m => !faults.Admit(m));
         Command<RecordJudgedGroup>(Record);
         Command<GetPromptStats>(_ => Sender.Tell(_state.Stats()));
         // Older snapshots are superseded by the one just saved; events stay (the Run's rebuild reads them).

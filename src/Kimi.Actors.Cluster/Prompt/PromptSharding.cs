@@ -19,7 +19,9 @@ public static class PromptSharding
     public static IActorRef Start(ActorSystem system, string role = DefaultRole, PromptSettings? settings = null)
     {
         settings ??= PromptSettings.FromConfig(system.Settings.Config);
-        return Type(settings.Shards).Start(system, role, entityId => PromptActor.Props(entityId, settings));
+        // Under a back-off supervisor: a Prompt whose journal write failed comes back and answers the Run's re-sent records.
+        var backoff = PersistenceBackoff.FromConfig(system.Settings.Config);
+        return Type(settings.Shards).Start(system, role, entityId => backoff.Supervise(PromptActor.Props(entityId, settings), TypeName));
     }
 
     /// <summary>A region that routes to Prompt entities hosted on nodes with <paramref name="role"/> and hosts none itself.</summary>

@@ -22,6 +22,10 @@ public static class EntityIds
     /// <summary>Persistence id of a Run entity.</summary>
     public static string RunPersistenceId(RunId run) => $"run-{run}";
 
+    /// <summary>The run a persistence id belongs to when it is a Run entity's (<see cref="RunPersistenceId"/>); null otherwise.</summary>
+    public static RunId? ParseRunPersistenceId(string persistenceId) =>
+        persistenceId.StartsWith("run-", StringComparison.Ordinal) && RunId.TryParse(persistenceId[4..], out var run, out _) ? (RunId?)run : null;
+
     /// <summary>Persistence id of a Prompt entity: stable across shard counts and nodes.</summary>
     public static string PromptPersistenceId(RunId run, PromptId prompt) => $"prompt-{Prompt(run, prompt)}";
 

@@ -54,7 +54,8 @@ public static class RunProtocol
 
     public sealed record RunAccepted(RunId RunId, int StartIteration, int TargetIterations) : IWithRunId;
 
-    public sealed record RunRejected(RunId RunId, string Reason) : IWithRunId;
+    /// <param name="Allowed">For a refused change: what the key accepts (or which keys exist); null otherwise.</param>
+    public sealed record RunRejected(RunId RunId, string Reason, string? Allowed = null) : IWithRunId;
 
     /// <param name="Phase">What the session is doing now (warm-up, iterating, evaluating, ...), null when not running.</param>
     public sealed record RunStatus(RunId RunId, RunStatusKind State, RunPhase? Phase, int Iteration, long WeightVersion, int TargetIterations,

@@ -36,9 +36,10 @@ public static class WorkerProtocol
 
     /// <summary>
     /// Fresh policy weights from a model config, or the weights of <paramref name="InitCheckpoint"/> (trainer, before
-    /// warm-up SFT), as version 0. Replied with <see cref="PolicyReady"/>.
+    /// warm-up SFT; a Hugging Face folder stays the policy's source), as version 0, in <paramref name="Dtype"/> (float32,
+    /// bfloat16, or auto: the weights' own where the device computes in it). Replied with <see cref="PolicyReady"/>.
     /// </summary>
-    public sealed record InitPolicy(RequestId RequestId, RunId RunId, string ModelConfigJson, long Seed, string? InitCheckpoint) : IWorkerRequest;
+    public sealed record InitPolicy(RequestId RequestId, RunId RunId, string ModelConfigJson, long Seed, string? InitCheckpoint, string Dtype = "auto") : IWorkerRequest;
 
     /// <summary>Load published weights (verifying the hash). Replied with <see cref="PolicyReady"/>.</summary>
     public sealed record LoadPolicy(RequestId RequestId, WeightsPublished Weights) : IWorkerRequest;
@@ -50,12 +51,19 @@ public static class WorkerProtocol
 
     public sealed record PolicyRestored(RequestId RequestId, WeightsPublished Weights, long Parameters, string Device) : IWorkerReply;
 
+    /// <summary>
+    /// The reply to <see cref="RestoreCheckpoint"/> when the checkpoint cannot be used: its weights file is missing or
+    /// unreadable, or its SHA-256 differs from the journaled one. The worker keeps what it held; the Run may fall back.
+    /// </summary>
+    public sealed record CheckpointUnusable(RequestId RequestId, string Directory, string Problem) : IWorkerReply;
+
     /// <summary>Generate (or continue) trajectories with the loaded policy.</summary>
     public sealed record GenerateBatch(RequestId RequestId, IReadOnlyList<RolloutRequest> Requests, RolloutSettings Settings, long Seed) : IWorkerRequest;
 
     /// <param name="Seconds">Time inside model generation, measured by the worker.</param>
-    public sealed record BatchGenerated(RequestId RequestId, long PolicyVersion, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds)
-        : IWorkerReply;
+    /// <param name="Decoding">How the steps ran: cuda-graph (replayed CUDA graphs) or eager.</param>
+    public sealed record BatchGenerated(RequestId RequestId, long PolicyVersion, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds,
+        string Decoding = "") : IWorkerReply;
 
     /// <summary>Greedy and sampled held-out accuracy of the loaded policy.</summary>
     public sealed record EvaluateHeldOut(RequestId RequestId, IReadOnlyList<PromptSpec> Prompts, EvaluationPlan Plan, TokenizerSpec Tokenizer) : IWorkerRequest;
@@ -72,9 +80,9 @@ public static class WorkerProtocol
 
     public sealed record SftCompleted(RequestId RequestId, WeightsPublished Weights, double Seconds) : IWorkerReply;
 
-    /// <summary>One RL iteration's training on complete groups; the new weights are published before the reply.</summary>
+    /// <summary>One RL iteration's training on complete groups at <paramref name="LearningRate"/>; the new weights are published before the reply.</summary>
     public sealed record TrainIteration(RequestId RequestId, RunId RunId, int Iteration, IReadOnlyList<TrainingGroup> Groups,
-        PolicyOptimizationOptions Optimization, long CurrentVersion, long Seed) : IWorkerRequest;
+        PolicyOptimizationOptions Optimization, long CurrentVersion, long Seed, double LearningRate) : IWorkerRequest;
 
     /// <param name="Consumed">The trajectories that entered the loss, group by group: the trainer's own record of what it trained on.</param>
     /// <param name="Seconds">Time inside the training step, measured by the worker.</param>

@@ -16,7 +16,7 @@ public sealed class RolloutGeneratorActor : WorkerOwner
     private readonly RunId _runId;
     private readonly GeneratorSlot _slot;
 
-    public RolloutGeneratorActor(RunId runId, GeneratorSlot slot) : base($"{runId}-{slot}")
+    public RolloutGeneratorActor(RunId runId, GeneratorSlot slot) : base($"{runId}-{slot}", Faults.FaultTargets.RolloutGenerator)
     {
         _runId = runId;
         _slot = slot;

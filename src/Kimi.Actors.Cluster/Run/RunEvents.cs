@@ -7,4 +7,6 @@ public sealed record RunStarted(string ConfigHocon, int TargetIterations, DateTi
 public sealed record TargetExtended(int TargetIterations);
 
 /// <summary>A hyperparameter changed; it applies from iteration <paramref name="FromIteration"/> on.</summary>
-public sealed record HyperparameterChanged(string Key, string Value, int FromIteration);
+/// <param name="Value">The value as HOCON text (quoted where HOCON would misread it).</param>
+/// <param name="AtUtc">When it was accepted; null in journals written before changes were timed.</param>
+public sealed record HyperparameterChanged(string Key, string Value, int FromIteration, DateTime? AtUtc = null);

@@ -47,9 +47,9 @@ internal sealed class RunRoutes(ActorSystem system, IActorRef run, RunId runId, 
                     success: counts => new LocalInput(new PromptCountsLoaded(counts)),
                     failure: e => new LocalInput(new RunAborted("rebuilding the prompt index from the journal failed: " + e.Message)));
                 break;
-            case InitPolicy m: Trainer(new W.InitPolicy(m.Request, runId, m.Model.ToJson(), m.Seed, m.InitCheckpoint)); break;
+            case InitPolicy m: Trainer(new W.InitPolicy(m.Request, runId, m.Model.ToJson(), m.Seed, m.InitCheckpoint, m.Dtype)); break;
             case RunWarmupSft m: Trainer(new W.RunWarmupSft(m.Request, runId, m.Tasks, m.Sft, m.Seed, tokenizer)); break;
-            case TrainGroups m: Trainer(new W.TrainIteration(m.Request, runId, m.Iteration, [.. m.Groups], m.Optimization, m.CurrentVersion, m.Seed)); break;
+            case TrainGroups m: Trainer(new W.TrainIteration(m.Request, runId, m.Iteration, [.. m.Groups], m.Optimization, m.CurrentVersion, m.Seed, m.LearningRate)); break;
             case SaveCheckpoint m: Trainer(new W.SaveCheckpoint(m.Request, runId, m.Version)); break;
             case RestoreCheckpoint m: Trainer(new W.RestoreCheckpoint(m.Request, runId, m.Version, m.Checkpoint)); break;
             case ReleaseWeights m: Tell(_trainers, new TrainerProtocol.ReleaseWeights(runId, m.Below)); break;
@@ -76,9 +76,10 @@ internal sealed class RunRoutes(ActorSystem system, IActorRef run, RunId runId, 
         GeneratorProtocol.GeneratorUnavailable m => new GeneratorUnavailable(m.Slot, m.Reason),
         W.PolicyReady m => new PolicyReady(m.RequestId, m.Version, m.Parameters, m.Device),
         W.PolicyRestored m => new PolicyRestored(m.RequestId, m.Weights, m.Parameters, m.Device),
+        W.CheckpointUnusable m => new CheckpointUnusable(m.RequestId, m.Problem),
         W.SftProgress m => new SftStepDone(m.RequestId, m.Step),
         W.SftCompleted m => new SftDone(m.RequestId, m.Weights, m.Seconds),
-        W.BatchGenerated m => new BatchGenerated(m.RequestId, m.Trajectories, m.NewTokens, m.Seconds),
+        W.BatchGenerated m => new BatchGenerated(m.RequestId, m.Trajectories, m.NewTokens, m.Seconds, m.Decoding),
         W.HeldOutEvaluated m => new HeldOutEvaluated(m.RequestId, m.Evaluation, m.Seconds),
         W.IterationTrained m => new IterationTrained(m.RequestId, m.Stats, m.Weights, m.Consumed, m.Seconds),
         W.CheckpointSaved m => new CheckpointSaved(m.RequestId, m.Version, m.Checkpoint),

@@ -9,13 +9,18 @@ namespace Kimi.Actors.Cluster.Sharding;
 /// starts its region or proxy through it.
 /// </summary>
 /// <param name="Passivate">False for entities that own workers or drive a loop themselves: never stopped for idleness.</param>
-public sealed record EntityType(string TypeName, int Shards, Func<object, string?> EntityIdOf, bool Passivate = true)
+/// <param name="Remember">
+/// True: the region remembers its live entities (Akka's remember-entities, in distributed data) and starts them again
+/// wherever their shard goes after a node leaves or dies, without waiting for a message.
+/// </param>
+public sealed record EntityType(string TypeName, int Shards, Func<object, string?> EntityIdOf, bool Passivate = true, bool Remember = false)
 {
     /// <summary>Hosts the entities on this node (it must have <paramref name="role"/>); returns the shard region.</summary>
     public IActorRef Start(ActorSystem system, string role, Func<string, Props> props)
     {
         var settings = ClusterShardingSettings.Create(system).WithRole(role);
         if (!Passivate) settings = settings.WithPassivateIdleAfter(TimeSpan.Zero);
+        if (Remember) settings = settings.WithRememberEntities(true);
         return ClusterSharding.Get(system).Start(TypeName, props, settings, new Extractor(Shards, EntityIdOf));
     }
 

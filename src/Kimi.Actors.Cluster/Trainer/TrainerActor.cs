@@ -15,7 +15,7 @@ public sealed class TrainerActor : WorkerOwner
 {
     private readonly RunId _runId;
 
-    public TrainerActor(RunId runId) : base($"{runId}-trainer")
+    public TrainerActor(RunId runId) : base($"{runId}-trainer", Faults.FaultTargets.Trainer)
     {
         _runId = runId;
         Receive<AttachTrainer>(_ => Attach());

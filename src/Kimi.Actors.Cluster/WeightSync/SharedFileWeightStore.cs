@@ -5,33 +5,39 @@ using Kimi.Actors.Rl.Runs;
 namespace Kimi.Actors.Cluster.WeightSync;
 
 /// <summary>
-/// Weights as files <c>&lt;root&gt;/&lt;run&gt;/v&lt;version&gt;.safetensors</c>, for workers in other processes. The root is
-/// <c>/dev/shm/kimi</c> where /dev/shm exists (memory-backed, no disk traffic), else a configured folder, which may
-/// be a shared volume. A file is written under a temporary name and renamed, so a reader never sees a partial one;
-/// the location is the file's full path, so any reader that can see the folder can fetch it.
+/// Weights as files <c>&lt;root&gt;/&lt;run&gt;/v&lt;version&gt;.safetensors</c>, for workers in other processes. Transport shm:
+/// the root is <c>/dev/shm/kimi</c> where /dev/shm exists (memory-backed, no disk traffic), else a configured folder;
+/// transport folder: a configured folder, typically a volume every node mounts. A file is written under a temporary
+/// name and renamed, so a reader never sees a partial one, and read back verified by size and SHA-256; the location is
+/// the file's full path, so any reader that can see the folder can fetch it.
 /// </summary>
 public sealed class SharedFileWeightStore : IWeightStore
 {
     private const string Extension = ".safetensors";
     private readonly object _gate = new();
 
-    public SharedFileWeightStore(string root)
+    /// <param name="transport">The name it reports: shm, or folder for a shared volume.</param>
+    public SharedFileWeightStore(string root, string transport = "shm")
     {
         Root = Path.GetFullPath(root);
+        Transport = transport;
         Directory.CreateDirectory(Root);
     }
 
     public string Root { get; }
 
-    public string Transport => "shm";
+    public string Transport { get; }
 
     /// <summary><c>/dev/shm/kimi</c> when /dev/shm exists, else <paramref name="fallbackFolder"/> (or the temp folder's kimi-weights).</summary>
     public static string DefaultRoot(string? fallbackFolder = null) =>
         Directory.Exists("/dev/shm") ? "/dev/shm/kimi"
         : string.IsNullOrEmpty(fallbackFolder) ? Path.Combine(Path.GetTempPath(), "kimi-weights") : fallbackFolder;
 
-    public string PathOf(RunId runId, long version) =>
-        Path.Combine(Root, runId.Value, "v" + version.ToString(CultureInfo.InvariantCulture) + Extension);
+    public string PathOf(RunId runId, long version) => Path.Combine(Root, RelativePath(runId, version));
+
+    /// <summary><c>&lt;run&gt;/v&lt;version&gt;.safetensors</c>: the file's place under any root (and the HTTP transport's URL path).</summary>
+    public static string RelativePath(RunId runId, long version) =>
+        runId.Value + "/v" + version.ToString(CultureInfo.InvariantCulture) + Extension;
 
     public WeightsPublished Publish(RunId runId, long version, byte[] safetensors)
     {

@@ -48,6 +48,8 @@ public sealed class GpuWorkerActor : ReceiveActor
     private readonly IWeightStore _store;
     private readonly IActorRef? _readyTo;
     private readonly FaultInjector _faults;
+    // The rules in force, replaced by SetFaultPlan when faults are injected at run time.
+    private FaultPlan _plan;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CheckpointStore _checkpoints;
     private Device _device = TorchSharp.torch.CPU;
@@ -64,7 +66,10 @@ public sealed class GpuWorkerActor : ReceiveActor
         _store = store;
         _checkpoints = checkpoints;
         _readyTo = readyTo;
-        _faults = new FaultInjector(faults ?? FaultPlan.None, FaultTargets.GpuWorker, options.Incarnation, options.OwnsProcess, _log);
+        _plan = faults ?? FaultPlan.None;
+        var registry = FaultRegistry.Get(Context.System);
+        _faults = new FaultInjector(() => _plan, FaultTargets.GpuWorker, options.Incarnation, options.OwnsProcess, _log,
+            (rule, n) => registry.Record(rule, n, options.IncarnationId));
         Empty();
     }
 
@@ -128,8 +133,15 @@ public sealed class GpuWorkerActor : ReceiveActor
         _policy?.Dispose();
     }
 
-    protected override bool AroundReceive(Receive receive, object message) =>
-        message is not IWorkerRequest || _faults.Admit(message) ? base.AroundReceive(receive, message) : true;
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is FaultProtocol.SetFaultPlan set)
+        {
+            _plan = set.Plan;
+            return true;
+        }
+        return message is not IWorkerRequest || _faults.Admit(message) ? base.AroundReceive(receive, message) : true;
+    }
 
     /// <summary>No policy yet: only InitPolicy, LoadPolicy and RestoreCheckpoint are accepted.</summary>
     private void Empty()
@@ -159,16 +171,13 @@ public sealed class GpuWorkerActor : ReceiveActor
         LlamaForCausalLM policy;
         try
         {
-            if (m.InitCheckpoint is { } path) policy = PolicyCheckpoint.Load(path, _device);
-            else policy = new LlamaForCausalLM(ModelConfig.FromJson(m.ModelConfigJson, "InitPolicy.ModelConfigJson"), m.Seed);
+            policy = PolicyCheckpoint.Initial(ModelConfig.FromJson(m.ModelConfigJson, "InitPolicy.ModelConfigJson"), m.Seed, m.InitCheckpoint, m.Dtype, _device);
         }
         catch (Exception e) when (e is ArgumentException or CheckpointException or IOException)
         {
-            Reject(m.RequestId, m.InitCheckpoint is null ? e.Message : $"kimi.run.init-checkpoint = {m.InitCheckpoint}: {e.Message}");
+            Reject(m.RequestId, m.InitCheckpoint is null ? e.Message : $"initial weights {m.InitCheckpoint}: {e.Message}");
             return;
         }
-        policy.to(_device);
-        policy.eval();
         Replace(policy, m.RunId, 0, published: null);
         Sender.Tell(new PolicyReady(m.RequestId, 0, policy.ParameterCount(), DeviceName));
     }
@@ -179,26 +188,41 @@ public sealed class GpuWorkerActor : ReceiveActor
         byte[] bytes;
         try { bytes = _store.Fetch(w); }
         catch (WeightSyncException e) { Reject(m.RequestId, e.Message); return; }
-        if (!LoadBytes(m.RequestId, bytes, w.Run, w.Version, w.Location, w)) return;
+        if (LoadBytes(bytes, w.Run, w.Version, w.Location, w) is { } problem) { Reject(m.RequestId, problem); return; }
         Sender.Tell(new PolicyReady(m.RequestId, w.Version, _policy!.ParameterCount(), DeviceName));
     }
 
-    /// <summary>A continued run: the committed checkpoint (hash-checked) becomes the policy and is published as its version.</summary>
+    /// <summary>
+    /// A continued run: the committed checkpoint (hash-checked) becomes the policy and is published as the version asked
+    /// for. A checkpoint that is missing, unreadable or not the journaled bytes is answered with
+    /// <see cref="CheckpointUnusable"/> (the Run can fall back to an older one), and the worker keeps what it held.
+    /// </summary>
     private void Restore(RestoreCheckpoint m)
     {
         byte[] bytes;
         try { bytes = CheckpointStore.Load(m.Checkpoint); }
         catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
         {
-            Reject(m.RequestId, $"cannot restore run {m.RunId} from {m.Checkpoint.Directory}: {e.Message}");
+            Unusable(m, e.Message);
             return;
         }
-        if (!LoadBytes(m.RequestId, bytes, m.RunId, m.Version, m.Checkpoint.Directory, published: null)) return;
+        if (LoadBytes(bytes, m.RunId, m.Version, m.Checkpoint.Directory, published: null) is { } problem)
+        {
+            Unusable(m, problem);
+            return;
+        }
         var weights = PublishAs(m.Version, bytes);
         Sender.Tell(new PolicyRestored(m.RequestId, weights, _policy!.ParameterCount(), DeviceName));
     }
 
-    private bool LoadBytes(RequestId request, byte[] bytes, RunId runId, long version, string source, WeightsPublished? published)
+    private void Unusable(RestoreCheckpoint m, string problem)
+    {
+        _log.Warning("{0}: cannot restore run {1} from {2}: {3}", _options.IncarnationId, m.RunId, m.Checkpoint.Directory, problem);
+        Sender.Tell(new CheckpointUnusable(m.RequestId, m.Checkpoint.Directory, problem));
+    }
+
+    /// <summary>Loads <paramref name="bytes"/> as the policy; returns what is wrong with them, or null.</summary>
+    private string? LoadBytes(byte[] bytes, RunId runId, long version, string source, WeightsPublished? published)
     {
         try
         {
@@ -208,12 +232,11 @@ public sealed class GpuWorkerActor : ReceiveActor
                 Replace(_policy, runId, version, published);
             }
             else Replace(PolicyWeights.ToPolicy(bytes, _device, source), runId, version, published);
-            return true;
+            return null;
         }
         catch (CheckpointException e)
         {
-            Reject(request, e.Message);
-            return false;
+            return e.Message;
         }
     }
 
@@ -246,7 +269,7 @@ public sealed class GpuWorkerActor : ReceiveActor
 
         var sw = Stopwatch.StartNew();
         var (trajectories, stats) = RolloutWorker.Generate(policy, m.Requests, m.Settings, _version, m.Seed);
-        Sender.Tell(new BatchGenerated(m.RequestId, _version, trajectories, stats.NewTokens, sw.Elapsed.TotalSeconds));
+        Sender.Tell(new BatchGenerated(m.RequestId, _version, trajectories, stats.NewTokens, sw.Elapsed.TotalSeconds, stats.Decoding));
     }
 
     private void Evaluate(EvaluateHeldOut m)
@@ -258,11 +281,7 @@ public sealed class GpuWorkerActor : ReceiveActor
         {
             if (problem is not null) break;
             if (!p.Prompt.All(tokenizer.CanEncode)) problem = $"prompt {p.Id}: characters outside the tokenizer's alphabet";
-            else problem = CheckLength($"prompt {p.Id}", p.Prompt.Length + 1 + (p.Images?.Length ?? 0) * (_policy!.Config.Vision?.TokensPerImage ?? 0),
-                    Math.Max(m.Plan.Greedy.MaxResponseTokens, m.Plan.Sampled.MaxResponseTokens))
-                ?? (p.Images is { Length: > 0 } images && _policy!.Config.Vision is { } vision
-                    ? CheckImages($"prompt {p.Id}", [.. Enumerable.Repeat(vision.ImageTokenId, images.Length * vision.TokensPerImage)], images)
-                    : CheckImages($"prompt {p.Id}", [], p.Images));
+            else problem = CheckHeldOutPrompt(p, tokenizer, Math.Max(m.Plan.Greedy.MaxResponseTokens, m.Plan.Sampled.MaxResponseTokens));
         }
         if (problem is not null) { Reject(m.RequestId, problem); return; }
 
@@ -313,7 +332,7 @@ public sealed class GpuWorkerActor : ReceiveActor
         var sw = Stopwatch.StartNew();
         TrainStepStats stats;
         IReadOnlyList<TrainedGroup> consumed;
-        try { (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed); }
+        try { (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed, m.LearningRate); }
         catch (ArgumentException e) { Reject(m.RequestId, "optimization options: " + e.Message); return; }
         var weights = PublishNext(m.CurrentVersion + 1);
         Sender.Tell(new IterationTrained(m.RequestId, m.Iteration, stats, weights, consumed, sw.Elapsed.TotalSeconds));
@@ -382,6 +401,15 @@ public sealed class GpuWorkerActor : ReceiveActor
         foreach (int t in tokens)
             if (t < 0 || t >= vocab) return $"{what}: token id {t} is outside the vocabulary [0, {vocab})";
         return null;
+    }
+
+    /// <summary>A held-out prompt as the evaluation will encode it: its length with the response, and its images.</summary>
+    private string? CheckHeldOutPrompt(Protocol.PromptSpec p, ITokenizer tokenizer, int maxResponse)
+    {
+        int[] tokens;
+        try { tokens = PromptTokens.Encode(tokenizer, p.ToRecord(), _policy!.Config.Vision?.Layout); }
+        catch (ArgumentException e) { return $"prompt {p.Id}: {e.Message}"; }
+        return CheckLength($"prompt {p.Id}", tokens.Length, maxResponse) ?? CheckImages($"prompt {p.Id}", tokens, p.Images);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
+using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Cluster.WeightSync;
 using Kimi.Actors.Rl.Identity;
@@ -121,12 +122,20 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
         return Akka.Actor.Props.Create(() => new SupervisedWorker(options));
     }
 
+    /// <summary>The worker's rules: its configured ones (<see cref="WorkerSettings.Faults"/>) and those injected at run time.</summary>
+    private FaultPlan Faults => _settings.Faults.With(FaultRegistry.Get(Context.System).Runtime);
+
     private string IncarnationId => $"{_options.WorkerId}#{_incarnation.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>The supervisor's own request that restores a new incarnation's policy (session -1: never a run's).</summary>
     private RequestId RestoreId => new(-1, _incarnation);
 
-    protected override void PreStart() => StartIncarnation();
+    protected override void PreStart()
+    {
+        // Rules injected at run time reach the worker (in its process) as they change.
+        Context.System.EventStream.Subscribe(Self, typeof(FaultPlanChanged));
+        StartIncarnation();
+    }
 
     // Stopped by its entity (the run's session ended, the node shuts down): a healthy worker process is let go in order.
     protected override void PostStop() => StopIncarnation(graceful: true);
@@ -194,6 +203,7 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
     private void Common()
     {
         Receive<RestorePolicy>(m => _restore = (object?)m.Init ?? m.Weights);
+        Receive<FaultPlanChanged>(m => (_worker ?? _child)?.Tell(new FaultProtocol.SetFaultPlan(_settings.Faults.With(m.Runtime))));
         Receive<GetWorkerStats>(_ => Sender.Tell(new WorkerStats(_options.WorkerId, _state, _incarnation, _restarts, _resent, _dropped,
             _inFlight.Count, _processId, _device, _policyVersion)));
         Receive<Terminated>(t => t.ActorRef.Equals(_worker) || t.ActorRef.Equals(_child), _ =>
@@ -234,7 +244,8 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
             GpuWorkerActor.EnsureComputeDispatcher(Context.System);
             _store ??= _options.Store ?? _settings.Weights.Create();
             var options = new GpuWorkerOptions(_options.WorkerId, device, _incarnation);
-            _child = Context.ActorOf(GpuWorkerActor.Props(options, _store, _settings.Checkpoints(), _settings.Faults), "gpu-worker-" + _incarnation.ToString(CultureInfo.InvariantCulture));
+            _child = Context.ActorOf(GpuWorkerActor.Props(options, _store, _settings.Checkpoints(), Faults),
+                "gpu-worker-" + _incarnation.ToString(CultureInfo.InvariantCulture));
             Context.Watch(_child);
             return;
         }
@@ -247,11 +258,17 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
         var self = Self;
         int incarnation = _incarnation;
         var log = _log;
+        var faults = FaultRegistry.Get(Context.System);
         var args = new WorkerProcessArguments(Self.Path.ToStringWithAddress(address), _options.WorkerId, device, _settings.Threads, incarnation);
         try
         {
-            _process = WorkerProcessLauncher.Start(args, _options.ProcessConfig!, _settings,
-                line => log.Info("[{0}#{1}] {2}", args.WorkerId, incarnation, line),
+            _process = WorkerProcessLauncher.Start(args, _options.ProcessConfig!, _settings with { Faults = Faults },
+                line =>
+                {
+                    // The process may be killed by the very fault it reports: it is counted from its output.
+                    if (FaultRegistry.IsMarker(line)) faults.RecordReported(line);
+                    log.Info("[{0}#{1}] {2}", args.WorkerId, incarnation, line);
+                },
                 code => self.Tell(new ProcessExited(incarnation, code)));
             _processId = _process.ProcessId;
         }
@@ -337,7 +354,7 @@ public sealed class SupervisedWorker : ReceiveActor, IWithTimers
             Context.Unwatch(_child);
             Context.Stop(_child);
         }
-        if (graceful) _process?.StopGracefully(TimeSpan.FromSeconds(5));
+        if (graceful) _process?.StopGracefully(TimeSpan.FromSeconds(15)); // above the worker's own 10 s for an orderly exit
         else _process?.Dispose();
         if (_deviceRequested) _options.DevicePool?.Tell(new DevicePool.Release(IncarnationId));
         _worker = _child = null;

@@ -16,14 +16,26 @@ public sealed class WorkerEnvironment : IExtension
     public IWeightStore WeightStore { get; }
     public Config ProcessConfig { get; }
 
+    /// <summary>The node's weight server (transport http), serving what this node's trainer publishes; else null.</summary>
+    public HttpWeightServer? WeightServer { get; }
+
     public WorkerEnvironment(ExtendedActorSystem system)
     {
         var config = system.Settings.Config;
-        Settings = WorkerSettings.FromConfig(config);
+        var settings = WorkerSettings.FromConfig(config);
         GpuWorkerActor.EnsureComputeDispatcher(system);
-        DevicePool = system.StartDevicePool(Settings);
-        // In-process workers share the process-wide store; processes go through shared-memory files.
-        WeightStore = Settings.Weights.Transport == WeightTransport.Memory ? InMemoryWeightStore.Shared : Settings.Weights.Create();
+        DevicePool = system.StartDevicePool(settings);
+        if (settings.Weights.Transport == WeightTransport.Http)
+        {
+            // This node serves its local root; its worker processes publish there under the server's URL.
+            var http = settings.Weights.HttpSettings;
+            WeightServer = HttpWeightServer.Start(settings.Weights.LocalRoot, http.Host, http.Port, http.AdvertiseHost);
+            system.RegisterOnTermination(WeightServer.Dispose);
+            settings = settings with { Weights = settings.Weights with { Http = http with { AdvertiseUrl = WeightServer.BaseUrl } } };
+        }
+        Settings = settings;
+        // In-process workers share one store per process (memory: the process-wide one); processes get the same transport.
+        WeightStore = Settings.Weights.Create();
         ProcessConfig = WorkerProcessConfig(config);
     }
 

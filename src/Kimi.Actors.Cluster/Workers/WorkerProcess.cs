@@ -88,8 +88,9 @@ public static class WorkerProcess
         var (code, reason) = exit.Task.GetAwaiter().GetResult();
         stderr.WriteLine($"kimi worker {args.WorkerId}#{args.Incarnation}: exiting ({code}): {reason}");
         stderr.Flush();
-        // The compute thread may be inside a long native call; do not wait for it beyond a moment.
-        system.Terminate().Wait(TimeSpan.FromSeconds(2));
+        // An orderly exit (the parent closed our input, or went away) gives remoting time to say goodbye on a loaded
+        // machine, so the node logs no dropped association; a failed worker may sit in a long native call: a moment only.
+        system.Terminate().Wait(code == ExitParentGone ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(2));
         return code;
     }
 

@@ -106,16 +106,15 @@ public static class WorkerProcessLauncher
     }
 
     /// <summary>
-    /// The worker's configuration file: the caller's Akka configuration, the weight transport and frame size the
-    /// worker must share with its parent, and the fault plan.
+    /// The worker's configuration file: the caller's Akka configuration, the weight transport (with the node's weight
+    /// server for http) and frame size the worker must share with its parent, and the fault plan.
     /// </summary>
     public static string ConfigText(Config akkaConfig, WorkerSettings settings)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Written by the supervising node for one `kimi-worker` process; removed when the process ends.");
         sb.AppendLine($"kimi.workers.maximum-frame-size = {settings.MaximumFrameSize}b");
-        sb.AppendLine($"kimi.workers.weights.transport = {WeightSync.WeightStoreSettings.TransportName(settings.Weights.Transport)}");
-        sb.AppendLine($"kimi.workers.weights.folder = {JsonSerializer.Serialize(settings.Weights.Folder ?? "")}");
+        sb.AppendLine(settings.Weights.ToHocon(null));
         sb.AppendLine($"kimi.persistence.checkpoint-dir = {JsonSerializer.Serialize(settings.CheckpointDirectory)}");
         sb.AppendLine($"kimi.persistence.keep-checkpoints = {settings.KeepCheckpoints}");
         sb.AppendLine(settings.Faults.ToHocon());

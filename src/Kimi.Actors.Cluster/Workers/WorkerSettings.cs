@@ -104,9 +104,16 @@ public sealed record WorkerSettings
         long frame = c.GetByteSize(Key("maximum-frame-size")) ?? 0;
         if (frame < 32_000) throw new ArgumentException($"{Key("maximum-frame-size")} = {c.GetString(Key("maximum-frame-size"))}: expected at least 32000b");
 
-        var weights = new WeightStoreSettings(WeightStoreSettings.ParseTransport(c.GetString(Key("weights.transport"))), Optional("weights.folder"));
+        var http = new HttpWeightSettings(c.GetString(Key("weights.http.host"), "127.0.0.1"), Int("weights.http.port", 0),
+            Optional("weights.http.advertise-host"), Optional("weights.http.advertise-url"),
+            new WeightPullOptions(Duration("weights.http.deadline", TimeSpan.FromMilliseconds(1)), Duration("weights.http.stall-timeout", TimeSpan.FromMilliseconds(1)),
+                Duration("weights.http.retry-delay", TimeSpan.Zero)));
+        if (http.Port > 65535) throw new ArgumentException($"{Key("weights.http.port")} = {http.Port}: expected 0 (any free port) to 65535");
+        var weights = new WeightStoreSettings(WeightStoreSettings.ParseTransport(c.GetString(Key("weights.transport"))), Optional("weights.folder"), http);
         if (mode == WorkerMode.Process && !weights.CrossesProcesses)
             throw new ArgumentException($"{Key("weights.transport")} = memory: worker processes cannot read the node's memory; use shm with mode = process");
+        if (weights.Transport == WeightTransport.Folder && weights.Folder is null)
+            throw new ArgumentException($"{Key("weights.transport")} = folder needs {Key("weights.folder")}: a folder every node reads and writes (a shared volume)");
 
         return new WorkerSettings
         {

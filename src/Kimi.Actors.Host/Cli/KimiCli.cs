@@ -14,9 +14,15 @@ public static class KimiCli
     public static IReadOnlyList<Func<Command>> Commands { get; } =
     [
         TrainCommand.Create,
+        NodeCommand.Create,
+        ChaosCommand.Create,
         EvalCommand.Create,
+        JudgeCommand.Create,
+        CurateCommand.Create,
         RunsCommand.Create,
         ModelCommand.Create,
+        TasksCommand.Create,
+        Long2ShortCommand.Create,
         WorkerCommand.Create,
     ];
 
@@ -26,7 +32,8 @@ public static class KimiCli
         Commands)
     {
         Notes = """
-            Configuration: hocon/kimi.conf, then the node files hocon/{workers,akka,persistence,local-node}.conf (embedded)
+            Configuration: hocon/kimi.conf, then the node files hocon/{workers,akka,persistence,local-node}.conf (embedded; kimi node:
+              cluster-node.conf instead of local-node.conf)
               < --preset NAME < --config FILE (repeatable) < --set key=value (repeatable; a key without kimi. or akka. is under kimi.)
             Exit codes: 0 done, 1 the run failed (resume it), 2 a user error (one line naming what is wrong), 130/143 stopped by
               SIGINT/SIGTERM.
@@ -39,6 +46,6 @@ public static class KimiCli
 
     /// <summary>Errors caused by input (arguments, configuration, files), reported without a stack trace.</summary>
     private static bool IsUserError(Exception e) =>
-        e is ConfigException or DatabaseException or ClusterStartException or PromptSetException or CheckpointException
+        e is ConfigException or DatabaseException or ClusterStartException or PromptSetException or CheckpointException or SandboxUnavailableException
             or UnauthorizedAccessException;
 }

@@ -6,6 +6,7 @@ using Kimi.Actors.Model;
 using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
+using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Tasks;
 using static TorchSharp.torch;
 
@@ -39,18 +40,23 @@ public static class EvalCommand
         Device device;
         try { device = TorchRuntime.ResolveDevice(args.Device); }
         catch (ArgumentException e) { throw new UsageException($"eval: --device {args.Device}: {e.Message}"); }
-        var tokenizer = CharTokenizer.Instance;
+        // A Hugging Face folder (a run of kimi train --model) brings its tokenizer, chat template and stop ids.
+        bool hf = File.Exists(Path.Combine(checkpoint, HfTokenizer.TokenizerFile));
+        ITokenizer tokenizer;
+        try { tokenizer = hf ? TokenizerSpec.Hf(checkpoint).Create() : CharTokenizer.Instance; }
+        catch (ArgumentException e) { throw new UsageException($"eval: {checkpoint}: {e.Message}"); }
         var set = PromptSet.Load(prompts, new PromptSetLoadOptions(IsAllowedChar: tokenizer.CanEncode));
         if (set.Count == 0) throw new UsageException($"{prompts}: no prompts");
         using var policy = PolicyCheckpoint.Load(checkpoint, device);
-        if (policy.Config.VocabSize != tokenizer.VocabSize)
+        if (!hf && policy.Config.VocabSize != tokenizer.VocabSize)
             throw new UsageException($"{checkpoint}: vocab_size {policy.Config.VocabSize} does not match the character tokenizer ({tokenizer.VocabSize})");
-        int longest = set.Max(p => p.Prompt.Length) + 1;
+        int longest = set.Max(p => PromptTokens.Encode(tokenizer, p.Prompt).Length);
         if (longest + maxTokens > policy.Config.MaxPositionEmbeddings)
             maxTokens = Math.Max(1, policy.Config.MaxPositionEmbeddings - longest);
 
         EvaluationReport report;
-        try { report = Evaluator.Evaluate(policy, set, tokenizer, maxTokens); }
+        var settings = new EvalSettings { MaxResponseTokens = maxTokens, StopTokens = policy.Pretrained?.StopTokenIds is { Count: > 0 } stops ? stops : null };
+        try { report = Evaluator.Evaluate(policy, set, tokenizer, settings); }
         catch (ArgumentException e) { throw new UsageException($"{prompts}: {e.Message}"); }
 
         stdout.WriteLine($"{checkpoint} on {prompts}: greedy, max {maxTokens} response tokens");

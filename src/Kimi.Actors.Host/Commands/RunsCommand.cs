@@ -57,8 +57,10 @@ public static class RunsCommand
         {
             ["run_id"] = r.RunId.Value, ["committed_iterations"] = r.CommittedIterations, ["judged"] = r.Judged, ["trained"] = r.Trained,
             ["lost"] = r.Lost.Count, ["duplicated"] = r.Duplicated.Count, ["unjudged"] = r.Unjudged.Count, ["pending"] = r.Pending.Count,
+            ["superseded"] = r.Superseded.Count, ["rolled_back_commits"] = r.RolledBackCommits,
             ["exactly_once"] = r.ExactlyOnce,
             ["lost_ids"] = Ids(r.Lost), ["duplicated_ids"] = Ids(r.Duplicated), ["unjudged_ids"] = Ids(r.Unjudged), ["pending_ids"] = Ids(r.Pending),
+            ["superseded_ids"] = Ids(r.Superseded),
         };
     }
 
@@ -75,6 +77,9 @@ public static class RunsCommand
         Line("duplicated", r.Duplicated, "trained more than once");
         Line("unjudged", r.Unjudged, "trained without a journaled verdict");
         Line("pending", r.Pending, "judged in an iteration that never committed (trains when the run continues)");
+        if (r.RolledBackCommits > 0 || r.Superseded.Count > 0)
+            Line("superseded", r.Superseded,
+                $"judged in an iteration a fallback from a damaged checkpoint took back ({r.RolledBackCommits} commits taken back; it ran again)");
         w.WriteLine(r.ExactlyOnce ? "  exactly once: yes" : "  exactly once: NO");
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Kimi.Actors.Reporting;
 using Kimi.Actors.Rl.Evaluation;
+using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
 
 namespace Kimi.Actors.Host.Output;
@@ -36,9 +37,9 @@ public sealed class ConsoleProgress : ITrainingObserver, IDisposable
     {
         var detail = string.Create(CultureInfo.InvariantCulture,
             $"reward {m.RewardMean:F3}  acc {m.Accuracy:F3}  len {m.ResponseLengthMean:F1}  |log-ratio| {m.LogRatioAbsMean:F3}  {m.IterationSeconds:F1}s/it");
-        if (m.HeldOutAccuracy is { } h) detail += string.Create(CultureInfo.InvariantCulture, $"  held-out {h:F3}");
+        if (m.ValidationAccuracy is { } h) detail += string.Create(CultureInfo.InvariantCulture, $"  validation {h:F3}");
         // Counted within the phase: a resumed run's first iteration is not iteration 0.
-        _display.Update(++_stepsInPhase, detail, force: m.HeldOutAccuracy is not null);
+        _display.Update(++_stepsInPhase, detail, force: m.ValidationAccuracy is not null);
     }
 
     public void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation)
@@ -47,9 +48,21 @@ public sealed class ConsoleProgress : ITrainingObserver, IDisposable
         {
             var slices = string.Join("  ", report.ByDifficulty.Select(p => string.Create(CultureInfo.InvariantCulture, $"d{p.Key} {p.Value.Accuracy:F3}")));
             _display.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"held-out {report.Mode} after {label} (iteration {iteration}): {report.Accuracy:F3} on {report.Prompts} prompts  [{slices}]  {report.Elapsed.TotalSeconds:F1} s"));
+                $"{SetName(label)} {report.Mode} {When(label)} (iteration {iteration}): {report.Accuracy:F3} on {report.Prompts} prompts  [{slices}]  {report.Elapsed.TotalSeconds:F1} s"));
         }
     }
+
+    private static string SetName(string label) => label == LocalRunEngine.ValidationLabel ? "validation" : "test";
+
+    private static string When(string label) => label switch
+    {
+        LocalRunEngine.SftLabel => "after sft",
+        LocalRunEngine.FinalLabel => "after rl",
+        _ => "during rl",
+    };
+
+    /// <summary>Something the run says that does not stop it (a worker or session restarted, a fallback from a damaged checkpoint).</summary>
+    public void OnWarning(string message) => _display.WriteLine("warning: " + message);
 
     public void Dispose() => _display.Dispose();
 }

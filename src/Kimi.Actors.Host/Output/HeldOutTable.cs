@@ -16,7 +16,7 @@ public static class HeldOutTable
     {
         var console = ReportConsole.For(output, interactive);
         var (sft, rl) = (sftEval.Primary, rlEval.Primary);
-        var table = console.NewTable($"held-out {rl.Mode}", "prompts", "after SFT", "after RL", "change");
+        var table = console.NewTable($"test {rl.Mode}", "prompts", "after SFT", "after RL", "change");
 
         void Row(string label, SliceAccuracy? before, SliceAccuracy? after, bool total = false)
         {

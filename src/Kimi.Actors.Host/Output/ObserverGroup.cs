@@ -12,4 +12,5 @@ public sealed class ObserverGroup(params ITrainingObserver[] observers) : ITrain
     public void OnSftComplete(LlamaForCausalLM policy) { foreach (var o in observers) o.OnSftComplete(policy); }
     public void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation) { foreach (var o in observers) o.OnEvaluation(label, iteration, evaluation); }
     public void OnIteration(IterationMetrics metrics) { foreach (var o in observers) o.OnIteration(metrics); }
+    public void OnWarning(string message) { foreach (var o in observers) o.OnWarning(message); }
 }

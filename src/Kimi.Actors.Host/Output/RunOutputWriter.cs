@@ -2,6 +2,7 @@ using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Reporting;
+using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
 
 namespace Kimi.Actors.Host.Output;
@@ -17,9 +18,13 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     private readonly MetricsJsonlWriter _sft;
     private readonly TensorBoardWriter _tensorBoard;
     private readonly List<IReadOnlyDictionary<string, double>> _rows = [];
-    private readonly SortedDictionary<int, HeldOutPoint> _learningCurve = [];
-    private readonly SortedDictionary<int, HeldOutPoint> _modalityCurve = [];
-    private string _accuracyLabel = "held-out accuracy";
+    private readonly SortedDictionary<int, HeldOutPoint> _validationCurve = [];
+    private readonly SortedDictionary<int, HeldOutPoint> _testPoints = [];
+    // Image against text prompts, and per domain, of runs with image prompts: a curve per set, as the learning curve.
+    private readonly SortedDictionary<int, HeldOutPoint> _validationModality = [];
+    private readonly SortedDictionary<int, HeldOutPoint> _testModality = [];
+    private string _accuracyLabel = "accuracy";
+    private IReadOnlyDictionary<string, string>? _hyperparameters;
 
     /// <summary>Time in warm-up SFT steps and in RL iterations (excluding evaluations) seen by this writer.</summary>
     public double SftSeconds { get; private set; }
@@ -47,48 +52,72 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     public void OnSftComplete(LlamaForCausalLM policy) =>
         PolicyCheckpoint.Save(_folder.File("checkpoints/sft"), policy, new Dictionary<string, string> { ["stage"] = "sft" });
 
+    /// <summary>
+    /// TensorBoard scalars of an evaluation, under <c>test/</c> (after SFT and at the end) or <c>validation/</c> (during the
+    /// run), and a point on the learning curve of its set.
+    /// </summary>
     public void OnEvaluation(string label, int iteration, HeldOutEvaluation evaluation)
     {
         var report = evaluation.Primary;
+        bool validation = label == LocalRunEngine.ValidationLabel;
+        string set = validation ? "validation" : "test";
         var values = new Dictionary<string, double>
         {
-            ["heldout/accuracy"] = report.Accuracy,
-            ["heldout/greedy_accuracy"] = evaluation.Greedy.Accuracy,
-            ["heldout/sampled_accuracy"] = evaluation.Sampled.Accuracy,
+            [$"{set}/accuracy"] = report.Accuracy,
+            [$"{set}/greedy_accuracy"] = evaluation.Greedy.Accuracy,
+            [$"{set}/sampled_accuracy"] = evaluation.Sampled.Accuracy,
+            [$"{set}/mean_response_tokens"] = report.MeanResponseTokens,
         };
-        foreach (var (d, a) in report.ByDifficulty) values[$"heldout/accuracy_d{d}"] = a.Accuracy;
-        foreach (var (dom, a) in report.ByDomain) values[$"heldout/accuracy_{dom}"] = a.Accuracy;
-        foreach (var (modality, a) in report.ByModality) values[$"heldout/accuracy_{modality}_prompts"] = a.Accuracy;
+        foreach (var (d, a) in report.ByDifficulty) values[$"{set}/accuracy_d{d}"] = a.Accuracy;
+        foreach (var (dom, a) in report.ByDomain) values[$"{set}/accuracy_{dom}"] = a.Accuracy;
+        foreach (var (modality, a) in report.ByModality) values[$"{set}/accuracy_{modality}_prompts"] = a.Accuracy;
         _tensorBoard.WriteScalars(values, iteration);
-        _learningCurve[iteration] = new HeldOutPoint(iteration, report.Accuracy,
+        (validation ? _validationCurve : _testPoints)[iteration] = new HeldOutPoint(iteration, report.Accuracy,
             report.ByDifficulty.ToDictionary(p => $"d{p.Key}", p => p.Value.Accuracy));
-        _accuracyLabel = $"held-out {report.Mode}";
+        _accuracyLabel = report.Mode;
         if (report.ByModality.ContainsKey(EvaluationReport.Image))
-            _modalityCurve[iteration] = new HeldOutPoint(iteration, report.Accuracy, ModalitySlices(report));
+            (validation ? _validationModality : _testModality)[iteration] = new HeldOutPoint(iteration, report.Accuracy, ModalitySlices(report));
     }
 
     public void OnIteration(IterationMetrics m)
     {
         RlSeconds += m.IterationSeconds;
         var row = m.ToRow();
-        _metrics.Write(row);
+        if (m.Hyperparameters is { } hyperparameters)
+        {
+            // The values in force for this iteration, on its metrics line; TensorBoard gets them as text when they change.
+            _metrics.Write(new Dictionary<string, object>(row.Select(p => new KeyValuePair<string, object>(p.Key, p.Value)))
+            {
+                [HyperparameterLog.Tag] = HyperparameterLog.Typed(hyperparameters),
+            });
+            if (HyperparameterLog.Markdown(hyperparameters, _hyperparameters, m.Iteration) is { } text)
+                _tensorBoard.WriteText(HyperparameterLog.Tag, m.Iteration + 1, text);
+            _hyperparameters = hyperparameters;
+        }
+        else _metrics.Write(row);
         _rows.Add(row);
         _tensorBoard.WriteScalars(row.Where(p => p.Key != "iteration").Select(p => new KeyValuePair<string, double>("rl/" + p.Key, p.Value)), m.Iteration + 1);
     }
 
     /// <summary>
-    /// Charts of the whole run: the held-out learning curve (overall and per difficulty at every evaluation: after SFT,
-    /// every eval.every-iterations, final), and reward, response length and log ratio after each iteration.
+    /// Charts of the whole run: the learning curve (validation accuracy overall and per difficulty at every validation
+    /// evaluation, with the test set's overall accuracy after SFT and at the end beside it; the test set alone, per
+    /// difficulty, when the run had no periodic evaluations), and reward, response length and log ratio after each iteration.
     /// </summary>
     public IReadOnlyList<string> WriteCharts()
     {
         // Iteration i's metrics describe the policy after it, the one evaluated at step i + 1.
         var rows = _rows.Select(r => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>(r) { [RunCharts.IterationKey] = r["iteration"] + 1 })
             .ToList();
-        var written = RunCharts.WriteStandardCharts(_folder.Path, rows, _learningCurve.Values.ToList(), _accuracyLabel).ToList();
-        if (_modalityCurve.Count > 0)
-            written.Add(RunCharts.WriteLearningCurve(_folder.Path, ModalityChart, "Held-out accuracy: image vs text prompts",
-                _modalityCurve.Values.ToList(), _accuracyLabel, overall: null));
+        var written = (_validationCurve.Count > 0
+            ? RunCharts.WriteStandardCharts(_folder.Path, rows, _validationCurve.Values.ToList(), $"validation {_accuracyLabel}",
+                (TestSeries, _testPoints.Values.ToList()))
+            : RunCharts.WriteStandardCharts(_folder.Path, rows, _testPoints.Values.ToList(), $"test {_accuracyLabel}")).ToList();
+        // The test set has points after SFT and at the end only; the curve is the validation set's where there is one.
+        var modality = _validationModality.Count > 0 ? _validationModality : _testModality;
+        if (modality.Count > 0)
+            written.Add(RunCharts.WriteLearningCurve(_folder.Path, ModalityChart, "Accuracy: image vs text prompts", modality.Values.ToList(),
+                $"{(modality == _validationModality ? "validation" : "test")} {_accuracyLabel}", overall: null));
         return written;
     }
 
@@ -102,6 +131,9 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
         foreach (var (domain, a) in report.ByDomain) slices[domain] = a.Accuracy;
         return slices;
     }
+
+    /// <summary>The learning curve's name for the test set's points.</summary>
+    public const string TestSeries = "test";
 
     public void Dispose()
     {

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Kimi.Actors.Cluster.Management.Control;
+using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Rl.Evaluation;
 
 namespace Kimi.Actors.Host.Output;
@@ -32,11 +34,38 @@ public sealed record RunSummary
     [JsonPropertyName("heldout_count_by_modality")] public IReadOnlyDictionary<string, int> HeldOutByModality { get; init; } = new Dictionary<string, int>();
     [JsonPropertyName("parameters")] public long Parameters { get; init; }
     [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
+    /// <summary>How the rollouts' decoding steps ran: cuda-graph (replayed CUDA graphs) or eager.</summary>
+    [JsonPropertyName("decoding")] public string Decoding { get; init; } = "eager";
     [JsonPropertyName("wall_seconds")] public double WallSeconds { get; init; }
     [JsonPropertyName("sft_seconds")] public double SftSeconds { get; init; }
     [JsonPropertyName("rl_seconds")] public double RlSeconds { get; init; }
     [JsonPropertyName("actor_overhead_fraction")] public double? ActorOverheadFraction { get; init; }
     [JsonPropertyName("checkpoint")] public string? Checkpoint { get; init; }
+    /// <summary>
+    /// A run submitted to a cluster (<c>--cluster</c>): role → the nodes (host:port) that hosted its entities of that role
+    /// (run, trainer, rollout as the Run entity saw them, more than one after a failover; prompt, judge: the nodes holding
+    /// such entities at the end), and <c>workers</c>: trainer / rollout-N → its node in the last session.
+    /// </summary>
+    [JsonPropertyName("nodes")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ClusterNodes? Nodes { get; init; }
+
+    public sealed record ClusterNodes(
+        [property: JsonPropertyName("roles")] IReadOnlyDictionary<string, IReadOnlyList<string>> Roles,
+        [property: JsonPropertyName("workers")] IReadOnlyDictionary<string, string> Workers);
+
+    public static ClusterNodes NodesOf(PlacementProtocol.RunPlacement placement, ControlProtocol.ClusterView? view)
+    {
+        var roles = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { ["run"] = [placement.RunNode] };
+        foreach (var (role, nodes) in placement.Hosted) roles[role] = nodes;
+        foreach (var type in new[] { "prompt", "judge" })
+        {
+            var hosting = view?.Nodes.Where(n => n.Entities.GetValueOrDefault(type) > 0)
+                .Select(n => Akka.Actor.Address.Parse(n.Address)).Select(a => $"{a.Host}:{a.Port}").Order(StringComparer.Ordinal).ToList();
+            if (hosting is { Count: > 0 }) roles[type] = hosting;
+        }
+        return new ClusterNodes(roles, placement.Current);
+    }
 
     public static IReadOnlyDictionary<string, double> ByDifficulty(EvaluationReport r) =>
         r.ByDifficulty.ToDictionary(p => p.Key.ToString(), p => Math.Round(p.Value.Accuracy, 6));

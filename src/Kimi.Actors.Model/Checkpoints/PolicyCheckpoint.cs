@@ -66,6 +66,15 @@ public static class PolicyCheckpoint
             index["weight_map"] = weightMap;
             WriteAtomically(Path.Combine(directory, PretrainedFolder.IndexFile), index.ToJsonString(ConfigJsonOptions) + "\n");
         }
+        WriteCompanions(directory, source);
+    }
+
+    /// <summary>
+    /// What a Hugging Face folder holds beside its weights: the source's own config.json and its tokenizer and generation
+    /// files, copied unchanged (also for weights written elsewhere, e.g. a run's durable checkpoints).
+    /// </summary>
+    public static void WriteCompanions(string directory, PretrainedFolder source)
+    {
         WriteAtomically(Path.Combine(directory, ConfigFile), source.ConfigJson.ToJsonString(ConfigJsonOptions) + "\n");
         foreach (var file in PretrainedFolder.CompanionFiles)
         {
@@ -85,6 +94,26 @@ public static class PolicyCheckpoint
         SafeTensors.ToBytes(model.state_dict(), metadata);
 
     public static ModelConfig ReadConfig(string directory) => PretrainedFolder.Open(directory).Config;
+
+    /// <summary>
+    /// A run's starting policy on <paramref name="device"/>, in eval mode: the weights of <paramref name="checkpoint"/> (any
+    /// model folder; a Hugging Face one stays the policy's source) or fresh ones from <paramref name="config"/> and
+    /// <paramref name="seed"/>, in <paramref name="dtype"/> (float32, bfloat16, or auto: the stored dtype where the device
+    /// computes in it; fresh weights are float32).
+    /// </summary>
+    /// <exception cref="CheckpointException">The folder does not load.</exception>
+    /// <exception cref="ArgumentException">A bad config or dtype.</exception>
+    public static LlamaForCausalLM Initial(ModelConfig config, long seed, string? checkpoint, string dtype, Device device)
+    {
+        if (checkpoint is not null)
+            return Load(checkpoint, device, TorchRuntime.ResolveDtype(dtype, device, PretrainedFolder.Open(checkpoint).WeightsDtype));
+        var target = TorchRuntime.ResolveDtype(dtype, device, ScalarType.Float32);
+        var policy = new LlamaForCausalLM(config, seed);
+        if (target != ScalarType.Float32) policy.to(target);
+        policy.to(device);
+        policy.eval();
+        return policy;
+    }
 
     /// <summary>
     /// Loads a model folder (this project's checkpoints and Hugging Face Llama, Qwen2 and Qwen3 folders alike) onto

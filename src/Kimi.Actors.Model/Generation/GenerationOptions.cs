@@ -18,6 +18,10 @@ public sealed record GenerationOptions
     public IRepeatDetector? RepeatDetector { get; init; }
     /// <summary>Rows processed together; larger batches amortise per-step overhead.</summary>
     public int MaxBatchSize { get; init; } = 512;
+    /// <summary>Replay each decoding step as a CUDA graph where the device and the native shim allow (<see cref="CudaGraphs"/>).</summary>
+    public bool CudaGraphs { get; init; } = true;
+    /// <summary>Padded tokens one prefill pass may hold (bounds its activations).</summary>
+    public int MaxPrefillTokens { get; init; } = 32768;
 
     public GenerationOptions Validate()
     {
@@ -26,6 +30,7 @@ public sealed record GenerationOptions
         if (MaxResponseTokens <= 0) throw new ArgumentException($"max response tokens must be positive, got {MaxResponseTokens}");
         if (TokenBudget is < 0) throw new ArgumentException($"token budget must be >= 0, got {TokenBudget}");
         if (MaxBatchSize <= 0) throw new ArgumentException($"max batch size must be positive, got {MaxBatchSize}");
+        if (MaxPrefillTokens <= 0) throw new ArgumentException($"max prefill tokens must be positive, got {MaxPrefillTokens}");
         return this;
     }
 }

@@ -9,5 +9,8 @@ public sealed record GenerationResult(int[] Tokens, float[] LogProbs, StopReason
 /// <summary>Results in request order plus what the call cost.</summary>
 public sealed record GenerationBatchResult(IReadOnlyList<GenerationResult> Results, long NewTokens, TimeSpan Elapsed)
 {
+    /// <summary>How the steps ran: "cuda-graph" (replayed graphs) or "eager".</summary>
+    public string Decoding { get; init; } = "eager";
+
     public double TokensPerSecond => Elapsed.TotalSeconds > 0 ? NewTokens / Elapsed.TotalSeconds : 0;
 }

@@ -25,8 +25,7 @@ public static class ModelProbe
         var device = model.parameters().First().device;
         var input = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Count], device: device);
         var positions = arange(ids.Count, dtype: ScalarType.Int64, device: device).unsqueeze(0);
-        var valid = ones([1, ids.Count], dtype: ScalarType.Bool, device: device);
-        var logits = model.Forward(input, positions, AttentionMasks.Causal(valid));
+        var logits = model.Forward(input, positions, null);
         return logits[0, -1].to_type(ScalarType.Float32).cpu().data<float>().ToArray();
     }
 

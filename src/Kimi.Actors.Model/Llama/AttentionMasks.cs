@@ -20,12 +20,6 @@ public static class AttentionMasks
     }
 
     /// <summary>
-    /// Mask for one decoding step with a cache: the new token (last of <paramref name="keyValid"/> [B, S])
-    /// attends to every valid key so far.
-    /// </summary>
-    public static Tensor Step(Tensor keyValid) => keyValid.unsqueeze(1).unsqueeze(1);
-
-    /// <summary>
     /// Block-diagonal causal mask for packed sequences: <paramref name="segmentIds"/> [B, T], 0 for padding,
     /// 1, 2, ... for the documents packed into the row; a token sees only earlier tokens of its own document.
     /// </summary>

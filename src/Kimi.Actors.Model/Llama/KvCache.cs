@@ -3,17 +3,23 @@ using static TorchSharp.torch;
 namespace Kimi.Actors.Model.Llama;
 
 /// <summary>
-/// Pre-allocated key/value cache for incremental decoding: one [B, kv_heads, capacity, head_dim] pair per
-/// layer, written in place so a decoding step allocates nothing that grows with the sequence.
+/// Pre-allocated key/value cache of a decode batch: one [B, kv_heads, capacity, head_dim] pair per layer, row b holding
+/// its own sequence from position 0 (no left padding). Its shapes never change, so a decoding step can be replayed as a
+/// CUDA graph. Before each forward pass the caller says what the pass is:
+/// <see cref="ForPrefill"/> (whole sequences written into some rows from position 0; attention is causal over the new
+/// tokens alone) or <see cref="ForDecode"/> (one token per row written at that row's position; attention over the first
+/// <c>attendLength</c> positions under a mask the caller gives).
 /// </summary>
 public sealed class KvCache : IDisposable
 {
-    private Tensor[] _keys, _values;
-    private readonly int _capacity;
+    private readonly Tensor[] _keys, _values;
+    private Tensor? _slots, _writeIndex;
+    private int _attendLength;
 
     public KvCache(ModelConfig config, long batch, int capacity, Device device, ScalarType dtype)
     {
-        _capacity = capacity;
+        Capacity = capacity;
+        Batch = batch;
         _keys = new Tensor[config.NumHiddenLayers];
         _values = new Tensor[config.NumHiddenLayers];
         for (int l = 0; l < config.NumHiddenLayers; l++)
@@ -23,42 +29,59 @@ public sealed class KvCache : IDisposable
         }
     }
 
-    /// <summary>Positions filled so far (the same for every row: rows are left-padded to a common length).</summary>
-    public int Length { get; private set; }
-    public int Capacity => _capacity;
-    public long Batch => _keys[0].shape[0];
+    public int Capacity { get; }
+    public long Batch { get; }
+    public bool Decoding => _writeIndex is not null;
 
-    /// <summary>Writes this step's keys/values for layer <paramref name="layer"/>; returns views of everything cached.</summary>
-    public (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)
+    /// <summary>The next pass prefills whole sequences into cache rows <paramref name="slots"/> [n] (row i of the batch into slot i).</summary>
+    public void ForPrefill(Tensor slots)
     {
-        long t = keys.shape[2];
-        if (Length + t > _capacity)
-            throw new InvalidOperationException($"KV cache capacity {_capacity} exceeded (length {Length} + {t})");
-        _keys[layer].narrow(2, Length, t).copy_(keys);
-        _values[layer].narrow(2, Length, t).copy_(values);
-        return (_keys[layer].narrow(2, 0, Length + t), _values[layer].narrow(2, 0, Length + t));
+        _slots = slots;
+        _writeIndex = null;
     }
 
-    /// <summary>Called once per forward pass after every layer has appended.</summary>
-    public void Advance(int steps) => Length += steps;
-
-    /// <summary>Keeps only the given batch rows (drops finished sequences so later steps cost less).</summary>
-    public void Keep(Tensor rowIndices)
+    /// <summary>
+    /// The next pass decodes one token per cache row, written at <paramref name="positions"/> [B] (int64, on the cache's device),
+    /// attending to positions [0, <paramref name="attendLength"/>) under the pass's mask.
+    /// </summary>
+    public void ForDecode(Tensor positions, int attendLength)
     {
+        if (attendLength < 1 || attendLength > Capacity) throw new ArgumentOutOfRangeException(nameof(attendLength), attendLength, $"must be in [1, {Capacity}]");
+        var k = _keys[0];
+        // One index for every layer: [B, kv_heads, 1, head_dim] of each row's position.
+        _writeIndex = positions.view(-1, 1, 1, 1).expand(k.shape[0], k.shape[1], 1, k.shape[3]);
+        _attendLength = attendLength;
+        _slots = null;
+    }
+
+    /// <summary>Prefill: writes the new keys/values [n, kv_heads, T, head_dim] into their slots from position 0.</summary>
+    internal void WritePrefill(int layer, Tensor keys, Tensor values)
+    {
+        var slots = _slots ?? throw new InvalidOperationException("KvCache: ForPrefill was not called before the pass");
+        long t = keys.shape[2];
+        if (t > Capacity) throw new InvalidOperationException($"KV cache capacity {Capacity} exceeded by a prefill of {t} tokens");
+        _keys[layer].narrow(2, 0, t).index_copy_(0, slots, keys);
+        _values[layer].narrow(2, 0, t).index_copy_(0, slots, values);
+    }
+
+    /// <summary>Decode: writes this step's keys/values [B, kv_heads, 1, head_dim] at each row's position; returns what to attend to.</summary>
+    internal (Tensor Keys, Tensor Values) WriteStep(int layer, Tensor keys, Tensor values)
+    {
+        var index = _writeIndex ?? throw new InvalidOperationException("KvCache: ForDecode was not called before the pass");
+        _keys[layer].scatter_(2, index, keys);
+        _values[layer].scatter_(2, index, values);
+        return (_keys[layer].narrow(2, 0, _attendLength), _values[layer].narrow(2, 0, _attendLength));
+    }
+
+    /// <summary>Copies rows <paramref name="from"/> of <paramref name="source"/> into rows 0..n-1 of this cache (a smaller batch).</summary>
+    public void CopyRowsFrom(KvCache source, Tensor from)
+    {
+        long n = from.shape[0];
         for (int l = 0; l < _keys.Length; l++)
         {
-            var k = _keys[l].index_select(0, rowIndices);
-            var v = _values[l].index_select(0, rowIndices);
-            _keys[l].Dispose(); _values[l].Dispose();
-            _keys[l] = k; _values[l] = v;
+            _keys[l].narrow(0, 0, n).copy_(source._keys[l].index_select(0, from));
+            _values[l].narrow(0, 0, n).copy_(source._values[l].index_select(0, from));
         }
-    }
-
-    /// <summary>Moves the cache tensors out of any dispose scope that is active while they are replaced.</summary>
-    public void Detach()
-    {
-        foreach (var t in _keys) t.DetachFromDisposeScope();
-        foreach (var t in _values) t.DetachFromDisposeScope();
     }
 
     public void Dispose()

@@ -7,8 +7,8 @@ namespace Kimi.Actors.Model.Llama;
 public sealed class LlamaDecoderLayer : nn.Module
 {
 #pragma warning disable IDE1006 // Hugging Face parameter names
-    private readonly LlamaAttention self_attn;
-    private readonly LlamaMlp mlp;
+    internal readonly LlamaAttention self_attn;
+    internal readonly LlamaMlp mlp;
     private readonly RmsNorm input_layernorm, post_attention_layernorm;
 #pragma warning restore IDE1006
 
@@ -21,7 +21,7 @@ public sealed class LlamaDecoderLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache? cache)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache)
     {
         using var scope = NewDisposeScope();
         var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, cache);

@@ -4,17 +4,21 @@ using static TorchSharp.torch;
 
 namespace Kimi.Actors.Model.Llama;
 
-/// <summary>SwiGLU feed-forward: down(silu(gate(x)) * up(x)).</summary>
+/// <summary>
+/// SwiGLU feed-forward: down(silu(gate(x)) * up(x)), with gate and up as one fused projection (Hugging Face's gate_proj
+/// and up_proj stacked; <see cref="LlamaForCausalLM.state_dict"/> shows them under their own names).
+/// </summary>
 public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Hugging Face parameter names
-    private readonly Linear gate_proj, up_proj, down_proj;
+    private readonly Linear gate_up_proj, down_proj;
 #pragma warning restore IDE1006
+    private readonly long _intermediate;
 
     public LlamaMlp(ModelConfig config) : base(nameof(LlamaMlp))
     {
-        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
-        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
+        _intermediate = config.IntermediateSize;
+        gate_up_proj = nn.Linear(config.HiddenSize, 2 * config.IntermediateSize, hasBias: config.MlpBias);
         down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: config.MlpBias);
         RegisterComponents();
     }
@@ -22,6 +26,8 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+        var gateUp = gate_up_proj.forward(x);
+        var hidden = nn.functional.silu(gateUp.narrow(-1, 0, _intermediate)) * gateUp.narrow(-1, _intermediate, _intermediate);
+        return down_proj.forward(hidden).MoveToOuterDisposeScope();
     }
 }

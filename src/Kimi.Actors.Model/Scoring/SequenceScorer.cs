@@ -5,9 +5,10 @@ using static TorchSharp.torch;
 namespace Kimi.Actors.Model.Scoring;
 
 /// <summary>
-/// Log-probabilities of given responses under a policy, for training: prompt tokens and padding are
-/// masked out, and logits are normalised only at response positions. Differentiable unless the caller
-/// runs it under no_grad (as for the reference policy).
+/// Log-probabilities of given responses under a policy, for training: prompt tokens and padding are masked out, and the
+/// vocabulary projection runs only at response positions (the hidden states there are gathered first), so [B, T, vocab]
+/// never exists and [B, response, vocab] exists once in float32. Differentiable unless the caller runs it under no_grad
+/// (as for the reference policy).
 /// </summary>
 public static class SequenceScorer
 {
@@ -24,8 +25,8 @@ public static class SequenceScorer
         if (width > model.Config.MaxPositionEmbeddings)
             throw new ArgumentException($"sequence of {width} tokens exceeds max_position_embeddings ({model.Config.MaxPositionEmbeddings})");
 
+        int pad = model.Config.PaddingId;
         var ids = new long[b * width];
-        var valid = new bool[b * width];
         var gatherPos = new long[b * respWidth];
         var targets = new long[b * respWidth];
         var mask = new float[b * respWidth];
@@ -35,16 +36,12 @@ public static class SequenceScorer
             if (prompt.Length == 0) throw new ArgumentException($"item {r}: empty prompt");
             if (ImagePlaceholders.Check(model.Config, [.. prompt, .. response], images?[r]?.Count ?? 0) is { } imageProblem)
                 throw new ArgumentException($"item {r}: {imageProblem}");
-            for (int j = 0; j < prompt.Length; j++) { ids[r * width + j] = prompt[j]; valid[r * width + j] = true; }
-            for (int k = 0; k < response.Length; k++)
-            {
-                ids[r * width + prompt.Length + k] = response[k];
-                valid[r * width + prompt.Length + k] = true;
-            }
+            for (int j = 0; j < width; j++)
+                ids[r * width + j] = j < prompt.Length ? prompt[j] : j < prompt.Length + response.Length ? response[j - prompt.Length] : pad;
             for (int k = 0; k < respWidth; k++)
             {
                 bool real = k < response.Length;
-                // Response token k is predicted by the logits at position prompt.Length + k - 1.
+                // Response token k is predicted by the hidden state at position prompt.Length + k - 1.
                 gatherPos[r * respWidth + k] = real ? prompt.Length + k - 1 : 0;
                 targets[r * respWidth + k] = real ? response[k] : 0;
                 mask[r * respWidth + k] = real ? 1f : 0f;
@@ -53,15 +50,16 @@ public static class SequenceScorer
 
         using var scope = NewDisposeScope();
         var input = tensor(ids, [b, width], device: device);
-        var keyValid = tensor(valid, [b, width], device: device);
         var positions = arange(width, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, width);
         var all = images?.SelectMany(i => i ?? []).ToList() ?? [];
         using var imageBatch = all.Count == 0 ? null : ImageBatch.From(all, model.Config.Vision!, device, model.parameters().First().dtype);
-        var logits = model.Forward(input, positions, AttentionMasks.Causal(keyValid), images: imageBatch);
+        // Right-padded rows under a causal mask: padding comes after every real token, so no real token sees it.
+        var hidden = model.Hidden(input, positions, null, images: imageBatch);
         var pos = tensor(gatherPos, [b, respWidth], device: device);
-        var picked = logits.gather(1, pos.unsqueeze(-1).expand(b, respWidth, logits.shape[2]));
-        var logp = nn.functional.log_softmax(picked.to_type(ScalarType.Float32), -1)
-            .gather(-1, tensor(targets, [b, respWidth], device: device).unsqueeze(-1)).squeeze(-1);
+        var picked = hidden.gather(1, pos.unsqueeze(-1).expand(b, respWidth, hidden.shape[2]));
+        var logits = model.Logits(picked).to_type(ScalarType.Float32);
+        var target = tensor(targets, [b, respWidth], device: device).unsqueeze(-1);
+        var logp = logits.gather(-1, target).squeeze(-1) - logits.logsumexp(-1);
         var m = tensor(mask, [b, respWidth], device: device);
         return new ScoredTokens((logp * m).MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());
     }

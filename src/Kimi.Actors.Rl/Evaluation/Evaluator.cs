@@ -18,6 +18,8 @@ public sealed record EvalSettings
     public int MaxResponseTokens { get; init; } = 96;
     public int MaxBatchSize { get; init; } = 512;
     public long Seed { get; init; }
+    /// <summary>Tokens that end a response; null = the model's end-of-sequence token.</summary>
+    public IReadOnlyList<int>? StopTokens { get; init; }
 
     public string Mode => Temperature == 0 ? "greedy" : $"pass@1 (T={Temperature:0.##}, n={SamplesPerPrompt})";
 }
@@ -35,6 +37,7 @@ public static class Evaluator
         var rollout = new RolloutSettings
         {
             Temperature = settings.Temperature, MaxResponseTokens = settings.MaxResponseTokens, MaxBatchSize = settings.MaxBatchSize,
+            StopTokens = settings.StopTokens,
         };
         var (trajectories, _) = RolloutWorker.Generate(policy, requests, rollout, policyVersion: 0, seed: settings.Seed);
         var judged = trajectories.Select((t, i) => RewardJudging.Judge(t, prompts[i / n], tokenizer)).ToList();

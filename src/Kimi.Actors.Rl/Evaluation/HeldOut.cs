@@ -10,12 +10,12 @@ public sealed record EvaluationPlan(EvalSettings Greedy, EvalSettings Sampled, P
 {
     /// <summary>The plan of a run's options: the same seed before and after RL, so both draw from the same random stream.</summary>
     public static EvaluationPlan Of(RunOptions options) => new(
-        new EvalSettings { MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize },
+        new EvalSettings { MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize, StopTokens = options.StopTokens },
         new EvalSettings
         {
             Temperature = options.Rollout.Temperature, SamplesPerPrompt = options.Eval.SamplesPerPrompt,
             MaxResponseTokens = options.Eval.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize,
-            Seed = Seeds.Derive(options.Seed, Seeds.Evaluation),
+            Seed = Seeds.Derive(options.Seed, Seeds.Evaluation), StopTokens = options.StopTokens,
         },
         options.Eval.Primary);
 }

@@ -15,10 +15,12 @@ public sealed record RolloutSettings
     public PeriodicRepeatDetector? RepeatDetector { get; init; }
     /// <summary>Tokens that end a response; null = the model's end-of-sequence token.</summary>
     public IReadOnlyList<int>? StopTokens { get; init; }
+    /// <summary>Replay decoding steps as CUDA graphs where the device and the native shim allow.</summary>
+    public bool CudaGraphs { get; init; } = true;
 
     public GenerationOptions ToGenerationOptions(int eosId, long seed) => new()
     {
         Temperature = Temperature, TopP = TopP, MaxResponseTokens = MaxResponseTokens, StopTokens = StopTokens is { } stop ? [.. stop] : [eosId],
-        TokenBudget = TokenBudget, Seed = seed, RepeatDetector = RepeatDetector, MaxBatchSize = MaxBatchSize,
+        TokenBudget = TokenBudget, Seed = seed, RepeatDetector = RepeatDetector, MaxBatchSize = MaxBatchSize, CudaGraphs = CudaGraphs,
     };
 }

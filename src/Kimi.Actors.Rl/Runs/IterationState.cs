@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Judging;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Shaping;
 using Kimi.Actors.Rl.Training;
@@ -23,7 +24,7 @@ public enum IterationStage
 
 /// <summary>What an iteration step needs besides its own state: the run's fixed parts and where the run stands.</summary>
 internal sealed record IterationEnv(RunContext Context, RunOptions Options, IReadOnlyList<GeneratorSlot> Available, int GeneratorSlots,
-    int JudgeSlots, long WeightVersion, CheckpointRef Checkpoint, TimeSpan Now);
+    int JudgeSlots, long WeightVersion, CheckpointRef Checkpoint, TimeSpan Now, int TargetIterations);
 
 /// <summary>
 /// One RL iteration as data: the requests in flight, what came back, the replay buffer, the groups trained and the
@@ -170,7 +171,8 @@ public sealed record IterationState
         }
         RequestId? train = null;
         if (groups.Count > 0)
-            train = fx.Add(new TrainGroups(fx.NewRequest(), Iteration, groups, env.Options.Optimization, env.WeightVersion, env.Options.Seed)).Request;
+            train = fx.Add(new TrainGroups(fx.NewRequest(), Iteration, groups, env.Options.Optimization, env.WeightVersion, env.Options.Seed,
+                RlLearningRate.At(env.Options.Optimization, Iteration, env.TargetIterations))).Request;
         // Every response cut by the budget: nothing trains, the weights stay as they are.
         return (this with { Stage = IterationStage.Training, Buffer = rest, Groups = groups, Recording = recording.ToImmutable(), TrainRequest = train })
             .MaybePublish(env, fx);
@@ -249,7 +251,7 @@ public sealed record IterationState
             ResponseLengthMean = all.Count == 0 ? 0 : all.Average(s => s.Trajectory.Length),
             LengthPenaltyMean = w * Groups.SelectMany(g => g.LengthRewards).DefaultIfEmpty().Average(), LengthPenaltyWeight = w,
             Loss = trainStats.Loss, LogRatioMean = trainStats.MeanLogRatio, LogRatioAbsMean = trainStats.MeanAbsLogRatio,
-            GradNorm = trainStats.GradNorm, RolloutMismatch = trainStats.RolloutMismatch, LearningRate = trainStats.LearningRate,
+            GradNorm = trainStats.GradNorm, RolloutMismatch = trainStats.RolloutMismatch, LearningRate = trainStats.LearningRate, Tau = trainStats.Tau,
             RolloutTokensPerSecond = generation > 0 ? NewTokens / generation : 0,
             TrainTokensPerSecond = trainStats.TokensPerSecond,
             MaxEligibleDifficulty = env.Context.Sampler.MaxEligibleDifficulty,
@@ -260,6 +262,7 @@ public sealed record IterationState
             // The share of the iteration each generator slot was not generating, averaged over the run's slots.
             GeneratorIdleFraction = wall > 0 ? Math.Clamp(1 - GenerationSeconds.Values.Sum() / (slots * wall), 0, 1) : 0,
             TrainedTokens = trainedTokens, TrainedTokensPerSecond = wall > 0 ? trainedTokens / wall : 0,
+            Hyperparameters = Tunables.ValuesOf(options),
             // Iteration wall time not spent generating, judging or training: the cost of orchestration.
             OverheadFraction = wall > 0 ? Math.Max(0, wall - inside) / wall : 0,
         };
@@ -270,7 +273,7 @@ public sealed record IterationState
     {
         Temperature = options.Rollout.Temperature, TopP = options.Rollout.TopP,
         MaxResponseTokens = options.Rollout.MaxResponseTokens, MaxBatchSize = options.Rollout.MaxBatchSize,
-        TokenBudget = options.Rollout.TokenBudget,
+        TokenBudget = options.Rollout.TokenBudget, StopTokens = options.StopTokens, CudaGraphs = options.Rollout.CudaGraphs,
         RepeatDetector = options.Rollout.Repeat.Enabled
             ? new PeriodicRepeatDetector(options.Rollout.Repeat.MaxPeriod, options.Rollout.Repeat.MinSpan).Validate()
             : null,

@@ -159,7 +159,7 @@ public sealed class LocalRunEngine : IDisposable
                 var requests = _hooks.ShapeRequest is { } shape ? m.Requests.Select(shape).ToList() : m.Requests;
                 var settings = _hooks.Rollout is { } adjust ? adjust(m.Settings) : m.Settings;
                 var (trajectories, stats) = RolloutWorker.Generate(_policy, requests, settings, _version, m.Seed);
-                return new BatchGenerated(m.Request, trajectories, stats.NewTokens, stats.Elapsed.TotalSeconds);
+                return new BatchGenerated(m.Request, trajectories, stats.NewTokens, stats.Elapsed.TotalSeconds, stats.Decoding);
             }
             case Judge m:
             {
@@ -172,7 +172,7 @@ public sealed class LocalRunEngine : IDisposable
             {
                 _hooks.OnTrain?.Invoke(m);
                 var sw = Stopwatch.StartNew();
-                var (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed);
+                var (stats, consumed) = _trainer.Train(m.Groups, m.Optimization, m.Iteration, m.CurrentVersion, m.Seed, m.LearningRate);
                 return new IterationTrained(m.Request, stats, Published(++_version), consumed, sw.Elapsed.TotalSeconds);
             }
             case Evaluate m:
@@ -216,13 +216,15 @@ public sealed class LocalRunEngine : IDisposable
         }
     }
 
-    /// <summary>The label observers and metrics files use for an evaluation.</summary>
+    /// <summary>The label observers and metrics files use for an evaluation: "sft" and "final" are on the test set, "validation" on the validation set.</summary>
     public static string LabelText(EvaluationLabel label) => label switch
     {
-        EvaluationLabel.Sft => "sft",
-        EvaluationLabel.Periodic => "rl",
-        _ => "final",
+        EvaluationLabel.Sft => SftLabel,
+        EvaluationLabel.Periodic => ValidationLabel,
+        _ => FinalLabel,
     };
+
+    public const string SftLabel = "sft", ValidationLabel = "validation", FinalLabel = "final";
 
     private WeightsPublished Published(long version) => new(_context.RunId, version, "memory", "", 0);
 

@@ -30,15 +30,21 @@ public sealed record DetachWorkers(IReadOnlyList<GeneratorSlot> Generators) : IR
 /// <summary>Read every prompt's counts over iterations below <paramref name="UpToIteration"/> (answered with <see cref="PromptCountsLoaded"/>).</summary>
 public sealed record LoadPromptCounts(int UpToIteration) : IRunCommand;
 
-/// <summary>Fresh weights from <paramref name="Model"/> and <paramref name="Seed"/>, or the weights of <paramref name="InitCheckpoint"/>, as version 0.</summary>
-public sealed record InitPolicy(RequestId Request, ModelConfig Model, long Seed, string? InitCheckpoint) : IRunRequest;
+/// <summary>
+/// Fresh weights from <paramref name="Model"/> and <paramref name="Seed"/>, or the weights of <paramref name="InitCheckpoint"/>
+/// (a Hugging Face folder keeps its files), as version 0, in <paramref name="Dtype"/> (float32, bfloat16 or auto).
+/// </summary>
+public sealed record InitPolicy(RequestId Request, ModelConfig Model, long Seed, string? InitCheckpoint, string Dtype = "auto") : IRunRequest;
 
 /// <summary>Warm-up SFT on the suite's demonstrations (the worker rebuilds the deterministic suite from the options and seed).</summary>
 public sealed record RunWarmupSft(RequestId Request, TaskOptions Tasks, SftOptions Sft, long Seed) : IRunRequest;
 
-/// <summary>One iteration's training on complete groups; the new version is published before the reply.</summary>
+/// <summary>
+/// One iteration's training on complete groups at <paramref name="LearningRate"/> (the schedule's rate for this iteration);
+/// the new version is published before the reply.
+/// </summary>
 public sealed record TrainGroups(RequestId Request, int Iteration, IReadOnlyList<TrainingGroup> Groups, PolicyOptimizationOptions Optimization,
-    long CurrentVersion, long Seed) : IRunRequest;
+    long CurrentVersion, long Seed, double LearningRate) : IRunRequest;
 
 /// <summary>Write version <paramref name="Version"/> as a durable checkpoint.</summary>
 public sealed record SaveCheckpoint(RequestId Request, long Version) : IRunRequest;

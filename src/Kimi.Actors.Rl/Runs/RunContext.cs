@@ -11,8 +11,9 @@ namespace Kimi.Actors.Rl.Runs;
 /// <summary>
 /// What a run's machine reads but never replaces during a session: its prompts (deterministic from the options and
 /// seed), the tokenizer, and the prompt index (the sampler's sum tree). The sampler is the one mutable part: it is far
-/// too large to copy on every step (a million prompts), so the machine updates it in place at two defined points —
-/// drawing prompts when an iteration starts and recording a group's verdicts when its Prompt confirms them.
+/// too large to copy on every step (a million prompts), so the machine updates it in place at defined points — drawing
+/// prompts when an iteration starts, recording a group's verdicts when its Prompt confirms them — and replaces it (same
+/// counts, new options) at the iteration boundary where changed sampling options take effect.
 /// <see cref="Images"/> is how the policy's vision encoder lays out image prompts (null for a text-only policy).
 /// </summary>
 public sealed class RunContext
@@ -22,8 +23,11 @@ public sealed class RunContext
     public RunId RunId { get; }
     public TaskSuite Tasks { get; }
     public ITokenizer Tokenizer { get; }
-    public PromptSampler Sampler { get; }
-    public IReadOnlyList<PromptRecord> HeldOut => Tasks.HeldOut;
+    public PromptSampler Sampler { get; private set; }
+    /// <summary>What the run evaluates every <c>eval.every-iterations</c> (and after SFT and at the end, for a whole learning curve).</summary>
+    public IReadOnlyList<PromptRecord> Validation => Tasks.EvaluatedDuringRun;
+    /// <summary>The held-out test set: evaluated after SFT and at the end only, the run's headline.</summary>
+    public IReadOnlyList<PromptRecord> Test => Tasks.Test;
     public ImageLayout? Images { get; }
 
     public RunContext(RunId runId, TaskSuite tasks, ITokenizer tokenizer, SamplerOptions sampling, ImageLayout? images = null)
@@ -32,11 +36,17 @@ public sealed class RunContext
         Tasks = tasks;
         Tokenizer = tokenizer;
         Images = images;
-        if (images is null && tasks.Train.Concat(tasks.HeldOut).FirstOrDefault(p => p.HasImages) is { } image)
+        if (images is null && tasks.Train.Concat(tasks.Validation).Concat(tasks.Test).FirstOrDefault(p => p.HasImages) is { } image)
             throw new ArgumentException($"prompt {image.Id} has images but the policy has no vision encoder (set kimi.model.vision.enabled = on)");
         Sampler = new PromptSampler(tasks.Train.Select(p => p.Difficulty).ToList(), sampling);
         _indexOf = new Dictionary<PromptId, int>(tasks.Train.Count);
         for (int i = 0; i < tasks.Train.Count; i++) _indexOf[new PromptId(tasks.Train[i].Id)] = i;
+    }
+
+    /// <summary>The sampler under <paramref name="sampling"/> from now on, with every count it had (an iteration boundary only).</summary>
+    public void ChangeSampling(SamplerOptions sampling)
+    {
+        if (Sampler.Options != sampling) Sampler = Sampler.WithOptions(sampling);
     }
 
     public PromptRecord Prompt(PromptId id) => Tasks.Train[_indexOf[id]];
@@ -49,6 +59,12 @@ public sealed class RunContext
         (options.InitCheckpoint is { } init ? PolicyCheckpoint.ReadConfig(init) : options.Model).Vision?.Layout;
 
     public int? IndexOf(PromptId id) => _indexOf.TryGetValue(id, out int i) ? i : null;
+
+    /// <summary>
+    /// A fresh sampler under the same options: no counts, the curriculum at its start. A fallback to an earlier iteration
+    /// rebuilds from there, since counts and curriculum levels only ever grow in place.
+    /// </summary>
+    public void ResetSampler() => Sampler = new PromptSampler(Tasks.Train.Select(p => p.Difficulty).ToList(), Sampler.Options);
 
     /// <summary>Sets the counts the journal holds; returns the prompt ids the prompt set does not know, ordered.</summary>
     public IReadOnlyList<PromptId> RestoreCounts(IReadOnlyDictionary<PromptId, PromptCounts> counts)

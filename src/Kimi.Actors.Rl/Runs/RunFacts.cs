@@ -37,3 +37,15 @@ public sealed record RunPaused : IRunFact;
 public sealed record RunUnpaused : IRunFact;
 
 public sealed record RunCompleted(int EndIteration) : IRunFact;
+
+/// <summary>
+/// A continued run found its newest durable checkpoints damaged (hash mismatch, missing or unreadable file) and went back
+/// to the newest intact one: the run stands as it did after <paramref name="ToIteration"/> committed iterations, with the
+/// weights of <paramref name="Checkpoint"/> republished as <paramref name="WeightVersion"/> (above every version the run
+/// ever committed: versions never go backwards). The iterations from <paramref name="ToIteration"/> up to
+/// <paramref name="FromIteration"/> run again; their earlier commits no longer count (an audit reads this fact).
+/// </summary>
+/// <param name="FromIteration">Committed iterations before the fallback.</param>
+/// <param name="Damaged">What was wrong with each checkpoint skipped, newest first.</param>
+public sealed record RolledBack(int FromIteration, int ToIteration, long WeightVersion, CheckpointRef Checkpoint, IReadOnlyList<string> Damaged)
+    : IRunFact;

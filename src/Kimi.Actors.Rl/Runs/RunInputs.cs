@@ -38,8 +38,15 @@ public sealed record SftDone(RequestId Request, WeightsPublished Weights, double
 /// <summary>The trainer reloaded a durable checkpoint and published it as <paramref name="Weights"/>.</summary>
 public sealed record PolicyRestored(RequestId Request, WeightsPublished Weights, long Parameters, string Device) : IRunReply;
 
+/// <summary>
+/// The trainer could not restore a durable checkpoint: its weights file is missing, unreadable, or its SHA-256 differs
+/// from the one journaled when it was committed. A continued run falls back to an older one.
+/// </summary>
+public sealed record CheckpointUnusable(RequestId Request, string Problem) : IRunReply;
+
 /// <param name="Seconds">Time inside model generation, measured by the worker.</param>
-public sealed record BatchGenerated(RequestId Request, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds) : IRunReply;
+/// <param name="Decoding">How the generator's steps ran: cuda-graph or eager.</param>
+public sealed record BatchGenerated(RequestId Request, IReadOnlyList<Trajectory> Trajectories, long NewTokens, double Seconds, string Decoding = "") : IRunReply;
 
 /// <param name="Seconds">Time inside the verifiers, measured by the judge.</param>
 public sealed record TrajectoriesJudged(RequestId Request, IReadOnlyList<JudgedTrajectory> Judged, double Seconds) : IRunReply;

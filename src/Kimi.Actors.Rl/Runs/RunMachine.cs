@@ -32,6 +32,12 @@ public enum RunPhase
 /// <summary>How a generator slot stands in this session.</summary>
 public enum GeneratorState { Pending, Up, Down }
 
+/// <summary>
+/// The durable checkpoint a continued run is restoring (the point after <paramref name="Iterations"/> committed
+/// iterations), and what was wrong with the newer ones it skipped (empty: it is the newest).
+/// </summary>
+public sealed record RestoreAttempt(int Iterations, CheckpointRef Checkpoint, ImmutableList<string> Damaged);
+
 /// <summary>An evaluation in flight and what it is for.</summary>
 public sealed record PendingEvaluation(RequestId Request, GeneratorSlot Slot, EvaluationLabel Label, int Iteration);
 
@@ -62,6 +68,8 @@ public sealed record RunMachine
     /// <summary>The one trainer request of the current phase (init, SFT, restore).</summary>
     public RequestId? Pending { get; init; }
     public SftDone? Sft { get; init; }
+    /// <summary>A continued run's restore in flight (phase Restoring).</summary>
+    public RestoreAttempt? Restore { get; init; }
     public Publication? Publication { get; init; }
     public PendingEvaluation? Evaluation { get; init; }
     public IterationState? Iteration { get; init; }
@@ -71,6 +79,8 @@ public sealed record RunMachine
     public ImmutableList<double> Overheads { get; init; } = [];
     public long Parameters { get; init; }
     public string Device { get; init; } = "";
+    /// <summary>How the generators' decoding steps ran, as they last reported it (cuda-graph or eager).</summary>
+    public string Decoding { get; init; } = "";
     public string? FailureReason { get; init; }
     /// <summary>Worker restarts seen in this session (trainer and generators).</summary>
     public int WorkerRestarts { get; init; }
@@ -115,6 +125,8 @@ public sealed record RunMachine
 
     private RunMachine Step(RunContext ctx, IRunInput input, TimeSpan now, Effects fx)
     {
+        if (input is BatchGenerated { Decoding.Length: > 0 } generated && generated.Decoding != Decoding)
+            return (this with { Decoding = generated.Decoding }).Step(ctx, input, now, fx);
         if (input is TrainerAvailable { Incarnation: > 1 } or GeneratorAvailable { Incarnation: > 1 })
         {
             var (worker, incarnation, reason) = input is TrainerAvailable t ? ("trainer", t.Incarnation, t.RestartReason)
@@ -152,11 +164,9 @@ public sealed record RunMachine
                 Phase = RunPhase.PublishingSft, Pending = null, Sft = d, Publication = Publication.Start(fx, d.Weights, AvailableGenerators, save: true),
             },
             RunPhase.PublishingSft when input is IRunReply r && Publication?.On(r) is { } p => (this with { Publication = p }).AfterSftPublished(ctx, fx),
-            RunPhase.Restoring when input is PolicyRestored r && r.Request == Pending => this with
-            {
-                Pending = null, Parameters = r.Parameters, Device = r.Device,
-                Publication = Publication.Start(fx, r.Weights, AvailableGenerators, save: false),
-            },
+            RunPhase.Restoring when input is PolicyRestored r && r.Request == Pending => OnRestored(ctx, r, fx),
+            RunPhase.Restoring when input is CheckpointUnusable u && u.Request == Pending => FallBack(u, fx),
+            RunPhase.Restoring when input is PromptCountsLoaded m => Restored(ctx, m, fx).AfterRestored(ctx, now, fx),
             RunPhase.Restoring when input is IRunReply r && Publication?.On(r) is { } p => (this with { Publication = p }).AfterRestored(ctx, now, fx),
             RunPhase.Iterating => Iterating(ctx, input, now, fx),
             RunPhase.EvaluatingSft or RunPhase.EvaluatingIteration or RunPhase.Finishing when input is HeldOutEvaluated e && e.Request == Evaluation?.Request =>
@@ -196,12 +206,51 @@ public sealed record RunMachine
         if (!AvailableGenerators.Any()) return Fail(fx, "no rollout generator became available");
         if (!Progress.SftDone)
         {
-            var init = fx.Add(new InitPolicy(fx.NewRequest(), Options.Model, Options.Seed, Options.InitCheckpoint));
+            var init = fx.Add(new InitPolicy(fx.NewRequest(), Options.Model, Options.Seed, Options.InitCheckpoint, Options.Dtype));
             return this with { Phase = RunPhase.Initialising, Pending = init.Request };
         }
         if (Progress.Checkpoint is null) return Fail(fx, $"run {RunId} has finished warm-up SFT but its journal names no checkpoint");
         var restore = fx.Add(new RestoreCheckpoint(fx.NewRequest(), Progress.WeightVersion, Progress.Checkpoint));
-        return this with { Phase = RunPhase.Restoring, Pending = restore.Request };
+        return this with
+        {
+            Phase = RunPhase.Restoring, Pending = restore.Request, Restore = new RestoreAttempt(Progress.CommittedIterations, Progress.Checkpoint, []),
+        };
+    }
+
+    /// <summary>
+    /// The checkpoint being restored is damaged: try the newest older durable point (the fallback is reported once it
+    /// succeeds, with every checkpoint it skipped), republished above every
+    /// version the run made durable (versions never go backwards); with none left, the run cannot continue.
+    /// </summary>
+    private RunMachine FallBack(CheckpointUnusable m, Effects fx)
+    {
+        var attempt = Restore!;
+        var damaged = attempt.Damaged.Add($"the checkpoint of iteration {attempt.Iterations} ({attempt.Checkpoint.Directory}) is damaged: {m.Problem}");
+        var older = Progress.Durable.LastOrDefault(p => p.CommittedIterations < attempt.Iterations && p.Checkpoint.Directory != attempt.Checkpoint.Directory);
+        if (older is null)
+            return Fail(fx, $"run {RunId} cannot continue: {string.Join("; ", damaged)}; the journal records no older durable checkpoint " +
+                "(kimi.persistence.keep-checkpoints says how many are kept on disk)");
+        var restore = fx.Add(new RestoreCheckpoint(fx.NewRequest(), Progress.HighestVersion + 1, older.Checkpoint));
+        return this with { Pending = restore.Request, Restore = new RestoreAttempt(older.CommittedIterations, older.Checkpoint, damaged) };
+    }
+
+    /// <summary>
+    /// The trainer holds the restored weights: the generators load them. After a fallback the run first records where it
+    /// now stands (<see cref="RolledBack"/>) and rebuilds its sampler from the Prompt events before that point.
+    /// </summary>
+    private RunMachine OnRestored(RunContext ctx, PolicyRestored r, Effects fx)
+    {
+        var next = this with { Pending = null, Parameters = r.Parameters, Device = r.Device };
+        if (Restore is { Damaged.Count: > 0 } attempt)
+        {
+            var rolled = new RolledBack(Progress.CommittedIterations, attempt.Iterations, r.Weights.Version, attempt.Checkpoint, attempt.Damaged);
+            fx.Add(new Persist(rolled));
+            fx.Add(new Report(new RunRolledBack(rolled.FromIteration, rolled.ToIteration, rolled.WeightVersion, rolled.Checkpoint, rolled.Damaged)));
+            ctx.ResetSampler();
+            fx.Add(new LoadPromptCounts(attempt.Iterations));
+            next = next with { Progress = Progress.Apply(rolled), SessionStart = attempt.Iterations, CountsLoaded = false };
+        }
+        return next with { Publication = Publication.Start(fx, r.Weights, AvailableGenerators, save: false) };
     }
 
     private RunMachine OnGeneratorAvailable(GeneratorAvailable m, RunContext ctx, TimeSpan now, Effects fx)
@@ -258,12 +307,12 @@ public sealed record RunMachine
     }
 
     private RunMachine AfterRestored(RunContext ctx, TimeSpan now, Effects fx) =>
-        Publication is { Done: true } ? (this with { Publication = null }).Boundary(ctx, now, fx) : this;
+        Publication is { Done: true } && CountsLoaded ? (this with { Publication = null, Restore = null }).Boundary(ctx, now, fx) : this;
 
     // ------------------------------------------------------------------ iterations
 
     private IterationEnv Env(RunContext ctx, TimeSpan now) => new(ctx, Options, AvailableGenerators.ToList(), Generators.Count, JudgeSlots,
-        Progress.WeightVersion, Progress.Checkpoint ?? new CheckpointRef("", ""), now);
+        Progress.WeightVersion, Progress.Checkpoint ?? new CheckpointRef("", ""), now, Progress.TargetIterations);
 
     /// <summary>An iteration boundary: stop, pause, or take the pending options and start the next iteration.</summary>
     private RunMachine Boundary(RunContext ctx, TimeSpan now, Effects fx)
@@ -281,8 +330,13 @@ public sealed record RunMachine
             fx.Add(new Persist(new RunUnpaused()));
             next = next with { Progress = Progress.Apply(new RunUnpaused()) };
         }
-        // Hyperparameter changes take effect here, at an iteration boundary.
-        if (PendingOptions is { } pending) next = next with { Options = pending, PendingOptions = null };
+        // Hyperparameter changes take effect here, at an iteration boundary; a changed sampling strategy, floor or
+        // curriculum rebuilds the sampler with the counts it had.
+        if (PendingOptions is { } pending)
+        {
+            ctx.ChangeSampling(pending.Sampling);
+            next = next with { Options = pending, PendingOptions = null };
+        }
         var iteration = IterationState.Begin(next.Env(ctx, now), fx, next.Progress.CommittedIterations, next.Progress.Replay);
         return next.Continue(ctx, iteration, now, fx);
     }
@@ -309,18 +363,31 @@ public sealed record RunMachine
         return next.Boundary(ctx, now, fx);
     }
 
-    /// <summary>Whether the held-out set is evaluated after <paramref name="iteration"/> (not after the last: the final evaluation covers it).</summary>
+    /// <summary>Whether the validation set is evaluated after <paramref name="iteration"/> (not after the last: the end of the run evaluates it).</summary>
     public static bool EvaluateAfter(int iteration, int targetIterations, RunOptions options) =>
         options.Eval.EveryIterations > 0 && (iteration + 1) % options.Eval.EveryIterations == 0 && iteration + 1 < targetIterations;
 
+    /// <summary>
+    /// Whether the validation set is also evaluated after SFT and at the end, so the learning curve of periodic evaluations
+    /// spans the whole run: with periodic evaluations on and a validation set of its own (a suite without one evaluates
+    /// its test set then, which those two evaluations already cover).
+    /// </summary>
+    private bool CurveEnds(RunContext ctx) => Options.Eval.EveryIterations > 0 && ctx.Tasks.Validation.Count > 0;
+
     // ------------------------------------------------------------------ evaluations and the end
 
+    /// <summary>
+    /// Evaluates on a generator: the test set after SFT and at the end (<see cref="EvaluationLabel.Sft"/>,
+    /// <see cref="EvaluationLabel.Final"/>), the validation set otherwise (<see cref="EvaluationLabel.Periodic"/>), so
+    /// nothing a run is tuned or watched by is the set it reports.
+    /// </summary>
     private RunMachine StartEvaluation(RunContext ctx, Effects fx, EvaluationLabel label, int iteration, RunPhase phase)
     {
         var available = AvailableGenerators.ToList();
         if (available.Count == 0) return Fail(fx, "no rollout generator is available to evaluate on");
         var slot = available[0];
-        var evaluate = fx.Add(new Evaluate(fx.NewRequest(), slot, ctx.HeldOut, EvaluationPlan.Of(Options)));
+        var prompts = label == EvaluationLabel.Periodic ? ctx.Validation : ctx.Test;
+        var evaluate = fx.Add(new Evaluate(fx.NewRequest(), slot, prompts, EvaluationPlan.Of(Options)));
         return this with { Phase = phase, Evaluation = new PendingEvaluation(evaluate.Request, slot, label, iteration) };
     }
 
@@ -333,11 +400,16 @@ public sealed record RunMachine
         var next = this with { Evaluation = null, Progress = Progress.Apply(recorded) };
         switch (e.Label)
         {
-            case EvaluationLabel.Periodic:
-                fx.Add(new Report(new IterationReported(Unreported! with
+            case EvaluationLabel.Sft when next.CurveEnds(ctx):
+                // The learning curve's first point, on the validation set.
+                return next.StartEvaluation(ctx, fx, EvaluationLabel.Periodic, e.Iteration, RunPhase.EvaluatingSft);
+            case EvaluationLabel.Periodic when Phase == RunPhase.Finishing:
+                return next.StartEvaluation(ctx, fx, EvaluationLabel.Final, e.Iteration, RunPhase.Finishing);
+            case EvaluationLabel.Periodic when Unreported is { } metrics:
+                fx.Add(new Report(new IterationReported(metrics with
                 {
-                    HeldOutAccuracy = evaluation.Accuracy,
-                    HeldOutAccuracyByDifficulty = evaluation.Primary.ByDifficulty.ToDictionary(p => p.Key, p => p.Value.Accuracy),
+                    ValidationAccuracy = evaluation.Accuracy,
+                    ValidationAccuracyByDifficulty = evaluation.Primary.ByDifficulty.ToDictionary(p => p.Key, p => p.Value.Accuracy),
                 })));
                 return (next with { Unreported = null }).Boundary(ctx, now, fx);
             case EvaluationLabel.Final:
@@ -347,8 +419,9 @@ public sealed record RunMachine
         }
     }
 
+    /// <summary>The end: the validation set's last point (when there is a curve), then the test set.</summary>
     private RunMachine BeginFinish(RunContext ctx, Effects fx) =>
-        StartEvaluation(ctx, fx, EvaluationLabel.Final, Progress.CommittedIterations, RunPhase.Finishing);
+        StartEvaluation(ctx, fx, CurveEnds(ctx) ? EvaluationLabel.Periodic : EvaluationLabel.Final, Progress.CommittedIterations, RunPhase.Finishing);
 
     private RunMachine Complete(HeldOutEvaluation final, Effects fx)
     {
@@ -358,7 +431,7 @@ public sealed record RunMachine
         var checkpoint = progress.Checkpoint!;
         fx.Add(new Report(new CheckpointReported(CheckpointLabel.Final, progress.WeightVersion, checkpoint)));
         fx.Add(new Report(new RunFinished(SessionStart, progress.CommittedIterations, progress.WeightVersion, progress.SftEvaluation, final,
-            checkpoint, Overheads.DefaultIfEmpty().Average(), Parameters, Device, progress.SftSeconds)));
+            checkpoint, Overheads.DefaultIfEmpty().Average(), Parameters, Device, progress.SftSeconds, Decoding)));
         fx.Add(new SetResendTimer(false));
         fx.Add(new DetachWorkers(Generators.Keys.Select(s => new GeneratorSlot(s)).ToList()));
         return this with { Phase = RunPhase.Completed, Progress = progress };

@@ -19,7 +19,7 @@ public sealed record CheckpointReported(CheckpointLabel Label, long WeightVersio
 
 /// <summary>The run reached its target (or was stopped): the before/after evaluations and what this session ran.</summary>
 public sealed record RunFinished(int StartIteration, int EndIteration, long WeightVersion, HeldOutEvaluation? Sft, HeldOutEvaluation Final,
-    CheckpointRef Checkpoint, double MeanOverheadFraction, long Parameters, string Device, double SftSeconds) : IRunReport;
+    CheckpointRef Checkpoint, double MeanOverheadFraction, long Parameters, string Device, double SftSeconds, string Decoding = "") : IRunReport;
 
 public sealed record RunFailed(string Reason) : IRunReport;
 
@@ -29,3 +29,15 @@ public sealed record RunWarning(string Message) : IRunReport;
 /// <summary>A worker was replaced after a failure (its supervisor restored the policy and re-sent the work in flight).</summary>
 /// <param name="Worker"><c>trainer</c> or a generator slot (<c>rollout-N</c>).</param>
 public sealed record WorkerRestarted(string Worker, int Incarnation, string Reason) : IRunReport;
+
+/// <summary>
+/// A continued run fell back from a damaged newest checkpoint to the newest intact one (<see cref="RolledBack"/>): the
+/// iterations from <paramref name="ToIteration"/> on run again.
+/// </summary>
+public sealed record RunRolledBack(int FromIteration, int ToIteration, long WeightVersion, CheckpointRef Checkpoint, IReadOnlyList<string> Damaged)
+    : IRunReport
+{
+    public string Message =>
+        $"{string.Join("; ", Damaged)}; fell back to the checkpoint of iteration {ToIteration} ({Checkpoint.Directory}, republished as version " +
+        $"{WeightVersion}): iterations {ToIteration}..{FromIteration - 1} run again";
+}

@@ -5,7 +5,7 @@ namespace Kimi.Actors.Rl.Sampling;
 /// most <see cref="PromptSampler.MaxEligibleDifficulty"/>; the lowest difficulty of the prompt set is
 /// always eligible, and levels never go back. Immutable: the current level lives in the sampler.
 /// </summary>
-public sealed class CurriculumSchedule
+public sealed class CurriculumSchedule : IEquatable<CurriculumSchedule>
 {
     private readonly LevelThreshold[] _thresholds;
 
@@ -74,4 +74,14 @@ public sealed class CurriculumSchedule
     /// <summary>Success-rate mode: whether a level with these pooled counts has earned the next one.</summary>
     public bool PassesBar(long attempts, long successes) =>
         Mode == CurriculumMode.SuccessRate && attempts >= MinAttempts && (double)successes / attempts >= SuccessBar;
+
+    /// <summary>Same mode, bar and thresholds: a re-bound configuration that did not change the schedule equals the old one.</summary>
+    public bool Equals(CurriculumSchedule? other) =>
+        other is not null && Mode == other.Mode && SuccessBar.Equals(other.SuccessBar) && MinAttempts == other.MinAttempts
+        && _thresholds.OrderBy(t => t.Difficulty).ThenBy(t => t.FromIteration)
+            .SequenceEqual(other._thresholds.OrderBy(t => t.Difficulty).ThenBy(t => t.FromIteration));
+
+    public override bool Equals(object? obj) => Equals(obj as CurriculumSchedule);
+
+    public override int GetHashCode() => HashCode.Combine(Mode, SuccessBar, MinAttempts, _thresholds.Length);
 }

@@ -92,6 +92,8 @@ public sealed class PromptSampler
 
     public SamplingStrategy Strategy => _options.Strategy;
 
+    public SamplerOptions Options => _options;
+
     /// <summary>
     /// Prompts with difficulty ≤ this are eligible. Without a curriculum: the highest difficulty. In
     /// iteration mode it is the highest threshold reached, which may lie between (or above) the
@@ -163,6 +165,23 @@ public sealed class PromptSampler
     {
         CheckCounts(index, attempts, successes);
         SetCounts(index, attempts, successes);
+    }
+
+    /// <summary>
+    /// A sampler over the same prompts and counts with other options (a strategy, floor or curriculum changed mid-run). The
+    /// curriculum level reached is kept when both use a curriculum (levels never go back); a curriculum that starts anew
+    /// begins at the lowest difficulty and advances by its own schedule from the next <see cref="OnIterationStart"/>.
+    /// O(N + attempted prompts × log N).
+    /// </summary>
+    public PromptSampler WithOptions(SamplerOptions options)
+    {
+        var difficulties = new int[Count];
+        for (int i = 0; i < Count; i++) difficulties[i] = _levels[_levelOf[i]];
+        var next = new PromptSampler(difficulties, options);
+        for (int i = 0; i < Count; i++)
+            if (_attempts[i] > 0) next.Restore(i, _attempts[i], _successes[i]);
+        if (_curriculum is not null) next.AdvanceCurriculumTo(_maxEligibleDifficulty);
+        return next;
     }
 
     /// <summary>

@@ -20,6 +20,8 @@ public sealed record IterationMetrics
     public double GradNorm { get; init; }
     public double RolloutMismatch { get; init; }
     public double LearningRate { get; init; }
+    /// <summary>The τ the trainer's loss used this iteration.</summary>
+    public double Tau { get; init; }
     public double RolloutTokensPerSecond { get; init; }
     public double TrainTokensPerSecond { get; init; }
     public int MaxEligibleDifficulty { get; init; }
@@ -50,9 +52,14 @@ public sealed record IterationMetrics
     /// system, or the local engine's loop) costs.
     /// </summary>
     public double OverheadFraction { get; init; }
-    /// <summary>Held-out greedy accuracy when this iteration was evaluated, with per-difficulty slices.</summary>
-    public double? HeldOutAccuracy { get; init; }
-    public IReadOnlyDictionary<int, double>? HeldOutAccuracyByDifficulty { get; init; }
+    /// <summary>Validation accuracy (the run's primary metric) when this iteration was evaluated, with per-difficulty slices.</summary>
+    public double? ValidationAccuracy { get; init; }
+    public IReadOnlyDictionary<int, double>? ValidationAccuracyByDifficulty { get; init; }
+    /// <summary>
+    /// The hyperparameters in force for this iteration (<see cref="Tunables"/>: name → value), so a curve can be read
+    /// against the change that bent it. Not part of <see cref="ToRow"/>: the row is numbers.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Hyperparameters { get; init; }
 
     /// <summary>
     /// Every numeric field with its snake_case key, in the order metrics.jsonl writes them: the one list that the row,
@@ -75,6 +82,7 @@ public sealed record IterationMetrics
         ("grad_norm", m => m.GradNorm, (m, v) => m with { GradNorm = v }),
         ("rollout_mismatch", m => m.RolloutMismatch, (m, v) => m with { RolloutMismatch = v }),
         ("learning_rate", m => m.LearningRate, (m, v) => m with { LearningRate = v }),
+        ("tau", m => m.Tau, (m, v) => m with { Tau = v }),
         ("rollout_tokens_per_s", m => m.RolloutTokensPerSecond, (m, v) => m with { RolloutTokensPerSecond = v }),
         ("train_tokens_per_s", m => m.TrainTokensPerSecond, (m, v) => m with { TrainTokensPerSecond = v }),
         ("max_eligible_difficulty", m => m.MaxEligibleDifficulty, (m, v) => m with { MaxEligibleDifficulty = (int)v }),
@@ -95,16 +103,18 @@ public sealed record IterationMetrics
         ("actor_overhead_fraction", m => m.OverheadFraction, (m, v) => m with { OverheadFraction = v }),
     ];
 
-    private const string HeldOutKey = "heldout_accuracy", HeldOutDifficultyPrefix = "heldout_accuracy_d";
+    // Periodic evaluations are on the validation set; rows written before there was one call them held-out.
+    private const string ValidationKey = "validation_accuracy", ValidationDifficultyPrefix = "validation_accuracy_d";
+    private const string LegacyKey = "heldout_accuracy", LegacyDifficultyPrefix = "heldout_accuracy_d";
 
     /// <summary>Flat snake_case row for JSONL, TensorBoard and charts.</summary>
     public IReadOnlyDictionary<string, double> ToRow()
     {
         var row = new Dictionary<string, double>(Fields.Length + 8);
         foreach (var (key, get, _) in Fields) row[key] = get(this);
-        if (HeldOutAccuracy is { } h) row[HeldOutKey] = h;
-        if (HeldOutAccuracyByDifficulty is { } byD)
-            foreach (var (d, a) in byD) row[HeldOutDifficultyPrefix + d.ToString(System.Globalization.CultureInfo.InvariantCulture)] = a;
+        if (ValidationAccuracy is { } h) row[ValidationKey] = h;
+        if (ValidationAccuracyByDifficulty is { } byD)
+            foreach (var (d, a) in byD) row[ValidationDifficultyPrefix + d.ToString(System.Globalization.CultureInfo.InvariantCulture)] = a;
         return row;
     }
 
@@ -114,11 +124,12 @@ public sealed record IterationMetrics
         var m = new IterationMetrics();
         foreach (var (key, _, set) in Fields)
             if (row.TryGetValue(key, out double v)) m = set(m, v);
-        if (row.TryGetValue(HeldOutKey, out double h)) m = m with { HeldOutAccuracy = h };
-        var byDifficulty = row.Where(p => p.Key.StartsWith(HeldOutDifficultyPrefix, StringComparison.Ordinal))
-            .Select(p => (Ok: int.TryParse(p.Key.AsSpan(HeldOutDifficultyPrefix.Length), System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture, out int d), d, p.Value))
-            .Where(x => x.Ok).ToDictionary(x => x.d, x => x.Value);
-        return byDifficulty.Count > 0 ? m with { HeldOutAccuracyByDifficulty = byDifficulty } : m;
+        if (row.TryGetValue(ValidationKey, out double h) || row.TryGetValue(LegacyKey, out h)) m = m with { ValidationAccuracy = h };
+        var byDifficulty = new Dictionary<int, double>();
+        foreach (var prefix in new[] { LegacyDifficultyPrefix, ValidationDifficultyPrefix })
+            foreach (var (key, value) in row.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)))
+                if (int.TryParse(key.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int d))
+                    byDifficulty[d] = value;
+        return byDifficulty.Count > 0 ? m with { ValidationAccuracyByDifficulty = byDifficulty } : m;
     }
 }

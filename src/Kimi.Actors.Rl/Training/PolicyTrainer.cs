@@ -30,18 +30,31 @@ public sealed class PolicyTrainer : IDisposable
     private readonly LlamaForCausalLM _policy;
     private readonly PolicyOptimizationOptions _options;
     private PolicyOptimizer? _optimizer;
+    private readonly TrainableWeights _weights;
 
     public PolicyTrainer(LlamaForCausalLM policy, PolicyOptimizationOptions options)
     {
         if (options.Epochs < 1) throw new ArgumentException($"epochs must be >= 1, got {options.Epochs}");
         if (options.MiniBatches < 1) throw new ArgumentException($"mini-batches must be >= 1, got {options.MiniBatches}");
         if (options.MicroBatchSamples < 1) throw new ArgumentException($"micro-batch samples must be >= 1, got {options.MicroBatchSamples}");
+        if (options.MicroBatchTokens < 0) throw new ArgumentException($"micro-batch tokens must be >= 0, got {options.MicroBatchTokens}");
+        if (options.ReferenceBatchTokens < 0) throw new ArgumentException($"reference batch tokens must be >= 0, got {options.ReferenceBatchTokens}");
         if (options.LearningRate < 0) throw new ArgumentException($"learning rate must be >= 0, got {options.LearningRate}");
         _policy = policy;
         _options = options;
+        _weights = new TrainableWeights(policy, options.MasterWeights);
     }
 
+    /// <summary>Whether the optimizer steps on float32 masters of the policy's parameters.</summary>
+    public bool UsesMasterWeights => _weights.UsesMasters;
+
     public LlamaForCausalLM Policy => _policy;
+
+    /// <summary>What one micro-batch fed the loss: its samples (indices in the iteration), and their reference and policy sequence log-probs.</summary>
+    internal sealed record LossBatch(int Epoch, int Step, int[] Samples, float[] Reference, float[] Policy);
+
+    /// <summary>Sees every micro-batch the loss is computed on (tests of what the loss is given).</summary>
+    internal Action<LossBatch>? OnLossBatch { get; set; }
 
     private sealed record Sample(int Index, int[] Prompt, int[] Response, double Reward, float[] RolloutLogProbs, float[] LossMask, int Group,
         IReadOnlyList<ImagePixels>? Images);
@@ -75,12 +88,13 @@ public sealed class PolicyTrainer : IDisposable
         {
             _optimizer?.Dispose();
             _optimizer = _options.Optimizer == OptimizerKind.Sgd
-                ? PolicyOptimizer.Sgd(_policy.parameters(), lr, _options.Momentum, _options.WeightDecay)
-                : PolicyOptimizer.AdamW(_policy.parameters(), lr, _options.Beta1, _options.Beta2, weightDecay: _options.WeightDecay);
+                ? PolicyOptimizer.Sgd(_weights.Parameters, lr, _options.Momentum, _options.WeightDecay)
+                : PolicyOptimizer.AdamW(_weights.Parameters, lr, _options.Beta1, _options.Beta2, weightDecay: _options.WeightDecay);
         }
         _optimizer.LearningRate = lr;
 
         _policy.train();
+        _policy.ActivationCheckpointing = _options.ActivationCheckpointing;
         double lossSum = 0, logRatioSum = 0, absLogRatioSum = 0, gradNormSum = 0, clipSum = 0;
         int steps = 0, measured = 0, skipped = 0;
         long trainedTokens = 0;
@@ -103,6 +117,8 @@ public sealed class PolicyTrainer : IDisposable
                     var sizes = micro.GroupBy(s => s.Group).Select(gr => gr.Count()).ToArray();
                     var output = PolicyLoss.Compute(_options.Objective,
                         new LossInputs(scored.LogProbs, refLp, mask, rewards, sizes), _options.Tau, _options.Reduction, _options.Clip);
+                    OnLossBatch?.Invoke(new LossBatch(epoch, steps, micro.Select(s => s.Index).ToArray(),
+                        (refLp * mask).sum(1).cpu().data<float>().ToArray(), (scored.LogProbs * mask).sum(1).detach().cpu().data<float>().ToArray()));
                     // Each micro-batch's loss is a mean over its groups; weight it by its share of the mini-batch.
                     using var share = (sizes.Length / (double)mini.Length).ToScalar();
                     var weighted = output.Loss.mul(share);
@@ -112,12 +128,14 @@ public sealed class PolicyTrainer : IDisposable
                     measured++;
                     trainedTokens += (long)mask.sum().item<float>();
                 }
+                _weights.GradientsReady();
                 double norm = _options.GradClip > 0
-                    ? nn.utils.clip_grad_norm_(_policy.parameters(), _options.GradClip)
+                    ? nn.utils.clip_grad_norm_(_weights.Parameters, _options.GradClip)
                     : GradNorm();
                 if (double.IsFinite(norm))
                 {
                     _optimizer.Step();
+                    _weights.Stepped();
                     gradNormSum += norm;
                 }
                 else
@@ -129,9 +147,10 @@ public sealed class PolicyTrainer : IDisposable
             }
         }
         _policy.eval();
+        _policy.ActivationCheckpointing = false;
         return new TrainStepStats(lossSum / steps, logRatioSum / measured, absLogRatioSum / measured,
             steps > skipped ? gradNormSum / (steps - skipped) : double.NaN,
-            clipSum / measured, mismatch, trainedTokens, steps, lr, sw.Elapsed) { SkippedSteps = skipped };
+            clipSum / measured, mismatch, trainedTokens, steps, lr, sw.Elapsed) { SkippedSteps = skipped, Tau = _options.Tau };
     }
 
     private IEnumerable<List<Sample>> MicroBatches(List<Sample> samples)
@@ -139,15 +158,47 @@ public sealed class PolicyTrainer : IDisposable
         // Whole groups per micro-batch, so each group's baseline stays inside one loss computation; groups of
         // similar length go together, so little compute is spent on padding.
         var current = new List<Sample>();
-        foreach (var group in samples.GroupBy(s => s.Group).OrderBy(g => g.Max(s => s.Prompt.Length + s.Response.Length)))
+        int longest = 0;
+        foreach (var group in samples.GroupBy(s => s.Group).OrderBy(g => g.Max(Length)))
         {
             var members = group.ToList();
-            if (current.Count > 0 && current.Count + members.Count > _options.MicroBatchSamples)
+            int width = Math.Max(longest, members.Max(Length));
+            bool full = _options.MicroBatchTokens > 0
+                ? (long)(current.Count + members.Count) * width > _options.MicroBatchTokens
+                : current.Count + members.Count > _options.MicroBatchSamples;
+            if (current.Count > 0 && full)
+            {
+                yield return current;
+                current = [];
+                width = members.Max(Length);
+            }
+            current.AddRange(members);
+            longest = width;
+        }
+        if (current.Count > 0) yield return current;
+    }
+
+    private static int Length(Sample s) => s.Prompt.Length + s.Response.Length;
+
+    /// <summary>Length-sorted chunks for the reference pass: by padded tokens when set, else by the micro-batch size.</summary>
+    private IEnumerable<List<Sample>> ReferenceChunks(List<Sample> byLength)
+    {
+        int tokens = _options.ReferenceBatchTokens > 0 ? _options.ReferenceBatchTokens : _options.MicroBatchTokens;
+        if (tokens == 0)
+        {
+            foreach (var chunk in byLength.Chunk(_options.MicroBatchSamples)) yield return [.. chunk];
+            yield break;
+        }
+        var current = new List<Sample>();
+        foreach (var s in byLength)
+        {
+            // Sorted by length: the newest sample is the longest of the chunk.
+            if (current.Count > 0 && (long)(current.Count + 1) * Length(s) > tokens)
             {
                 yield return current;
                 current = [];
             }
-            current.AddRange(members);
+            current.Add(s);
         }
         if (current.Count > 0) yield return current;
     }
@@ -158,15 +209,15 @@ public sealed class PolicyTrainer : IDisposable
         using var noGrad = no_grad();
         _policy.eval();
         // Length-sorted chunks: padding to the longest of similar lengths wastes little compute.
-        var byLength = samples.OrderBy(s => s.Prompt.Length + s.Response.Length).ToList();
-        foreach (var chunk in byLength.Chunk(_options.MicroBatchSamples))
+        var byLength = samples.OrderBy(Length).ToList();
+        foreach (var chunk in ReferenceChunks(byLength))
         {
             using var scope = NewDisposeScope();
             using var scored = Score(chunk);
             var lp = scored.LogProbs.cpu();
             long width = lp.shape[1];
             var flat = lp.data<float>().ToArray();
-            for (int i = 0; i < chunk.Length; i++)
+            for (int i = 0; i < chunk.Count; i++)
                 result[chunk[i].Index] = flat.AsSpan(i * (int)width, chunk[i].Response.Length).ToArray();
         }
         return result;
@@ -212,11 +263,16 @@ public sealed class PolicyTrainer : IDisposable
 
     private double GradNorm()
     {
-        double sq = 0;
-        foreach (var p in _policy.parameters())
-            if (p.grad is { } g) sq += g.square().sum().item<float>();
-        return Math.Sqrt(sq);
+        // One reduction and one read for all parameters (a read per parameter syncs a GPU hundreds of times), in float32
+        // whatever the parameters' dtype.
+        using var scope = NewDisposeScope();
+        var squares = _weights.Parameters.Where(p => p.grad is not null).Select(p => p.grad!.to_type(ScalarType.Float32).square().sum()).ToArray();
+        return squares.Length == 0 ? 0 : Math.Sqrt(stack(squares).sum().item<float>());
     }
 
-    public void Dispose() => _optimizer?.Dispose();
+    public void Dispose()
+    {
+        _optimizer?.Dispose();
+        _weights.Dispose();
+    }
 }

@@ -18,5 +18,5 @@ public static class Seeds
     public static Random Random(long seed, long purpose, long index = 0) => new((int)(Derive(seed, purpose, index) & int.MaxValue));
 
     // Purposes: one constant per consumer so streams never overlap.
-    public const long Demonstrations = 1, Sampler = 2, Rollouts = 3, Shuffle = 4, Evaluation = 5;
+    public const long Demonstrations = 1, Sampler = 2, Rollouts = 3, Shuffle = 4, Evaluation = 5, Long2Short = 6, HeldOutSplit = 7;
 }

@@ -1,3 +1,5 @@
+using Kimi.Actors.Rl.Optimization;
+
 namespace Kimi.Actors.Rl.Training;
 
 /// <summary>Warm-up supervised fine-tuning on long-CoT demonstrations, with sequence packing.</summary>
@@ -14,6 +16,8 @@ public sealed record SftOptions
     public double GradClip { get; init; } = 1.0;
     /// <summary>Fraction of demonstrations that carry one mistake, so RL has something to fix.</summary>
     public double FlawRate { get; init; } = 0.2;
+    /// <summary>float32 master weights for the optimizer (auto: when the policy is bf16 or fp16).</summary>
+    public MasterWeightsMode MasterWeights { get; init; } = MasterWeightsMode.Auto;
 
     /// <summary>The one check of SFT options (configuration binding, workers and the trainer all call it).</summary>
     /// <exception cref="ArgumentException">Names the first option out of range.</exception>

@@ -24,7 +24,8 @@ public static class SftTrainer
         if (options.Steps == 0) return stats;
         // A warm-up longer than the whole run is cut to the run (a 10-step smoke SFT with the default 20-step warm-up).
         var schedule = new WarmupCosineSchedule(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps), options.Steps, options.MinLrRatio);
-        using var optimizer = PolicyOptimizer.AdamW(model.parameters(), options.LearningRate, weightDecay: options.WeightDecay);
+        using var weights = new TrainableWeights(model, options.MasterWeights);
+        using var optimizer = PolicyOptimizer.AdamW(weights.Parameters, options.LearningRate, weightDecay: options.WeightDecay);
         model.train();
         for (int step = 0; step < options.Steps; step++)
         {
@@ -41,8 +42,13 @@ public static class SftTrainer
             optimizer.ZeroGrad();
             var loss = batch.Loss(model);
             loss.backward();
-            double norm = options.GradClip > 0 ? nn.utils.clip_grad_norm_(model.parameters(), options.GradClip) : 0;
-            if (double.IsFinite(norm)) optimizer.Step();
+            weights.GradientsReady();
+            double norm = options.GradClip > 0 ? nn.utils.clip_grad_norm_(weights.Parameters, options.GradClip) : 0;
+            if (double.IsFinite(norm))
+            {
+                optimizer.Step();
+                weights.Stepped();
+            }
             var s = new SftStepStats(step, loss.item<float>(), lr, batch.Documents, batch.Rows, batch.TargetTokens, sw.Elapsed);
             stats.Add(s);
             onStep?.Invoke(s);

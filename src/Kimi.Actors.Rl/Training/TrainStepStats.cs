@@ -17,6 +17,9 @@ public sealed record TrainStepStats(
     /// <summary>Optimizer steps skipped because the gradient was not finite.</summary>
     public int SkippedSteps { get; init; }
 
+    /// <summary>The τ the loss was computed with (the trainer's record of it, so a change can be checked where it acts).</summary>
+    public double Tau { get; init; }
+
     /// <summary>An iteration that trained nothing (no group was complete).</summary>
     public static readonly TrainStepStats Idle = new(0, 0, 0, 0, 0, 0, 0, 0, 0, TimeSpan.Zero);
 

@@ -4,7 +4,7 @@ namespace Kimi.Actors.Tasks;
 public static class BuiltinTasks
 {
     public static IReadOnlyList<ITaskFamily> All { get; } =
-        [new SumTask(), new CountdownTask(), new ShapeCountTask(), new RenderedSumTask(), new SceneCountTask()];
+        [new SumTask(), new CountdownTask(), new CodeTask(), new ShapeCountTask(), new RenderedSumTask(), new SceneCountTask()];
 
     /// <exception cref="ArgumentException">No built-in family has that name; the message lists them.</exception>
     public static ITaskFamily ByName(string name)

@@ -11,7 +11,9 @@ namespace Kimi.Actors.Tasks;
 /// and always reachable. Dead ends beyond what fits in <see cref="MaxResponseChars"/> are left out (the
 /// first ones in search order are kept). Flawed demonstrations either claim "ok" on a dead end through an
 /// arithmetic slip (its last step written as equal to the target) or give up after the dead ends with the
-/// last one's expression; both answer with an expression whose value is not the target.
+/// last one's expression; both answer with an expression whose value is not the target. Canonical form: the
+/// multiset of numbers, ascending, and the target (<c>2 4 7&gt;15:</c>): the same puzzle with its numbers in another
+/// order is the same question.
 /// </summary>
 public sealed class CountdownTask : ITaskFamily
 {
@@ -34,6 +36,14 @@ public sealed class CountdownTask : ITaskFamily
     public int MaxResponseChars => 110;
 
     public IVerifier Verifier => CountdownVerifier.Instance;
+
+    public string Canonical(PromptRecord prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        return CountdownPuzzle.TryFrom(prompt, out var puzzle)
+            ? new CountdownPuzzle(puzzle.Numbers.Order().ToArray(), puzzle.Target).ToPrompt()
+            : PromptCanonical.Text(prompt.Prompt);
+    }
 
     public PromptRecord Generate(Random rng, int difficulty, string id)
     {

@@ -37,4 +37,13 @@ public interface ITaskFamily
     string Demonstrate(PromptRecord prompt, Random rng, bool flawed);
 
     IVerifier Verifier { get; }
+
+    /// <summary>
+    /// The prompt's identity for keeping train, validation and test sets apart: prompts with equal canonical forms are
+    /// the same question asked twice (the terms of a running sum in another order, a countdown puzzle with its numbers
+    /// reordered). The default, the normalised text (with an image prompt's image hashes, <see cref="PromptCanonical.Of"/>), suits families whose prompts
+    /// are ordered; a family whose prompts are unordered collections overrides it. Never throws: a prompt the family
+    /// cannot parse falls back to its normalised text.
+    /// </summary>
+    string Canonical(PromptRecord prompt) => PromptCanonical.Of(prompt);
 }

@@ -6,7 +6,8 @@ namespace Kimi.Actors.Tasks;
 /// "sum": add single digits. Prompt <c>3+5+2+7=</c>; response: the running totals, then the answer,
 /// <c>3,8,10,17#17</c>. Difficulty 1: 2-3 terms, 2: 4-5, 3: 6-8. Digits are 0..9.
 /// A flawed demonstration gets one running total (never the first, which is only copied) off by 1..3 and
-/// carries the error to the end.
+/// carries the error to the end. Canonical form: the multiset of terms, ascending (<c>2+3+5+7=</c> for
+/// <c>3+5+2+7=</c>): addition does not care about order, so a reordering is the same question.
 /// </summary>
 public sealed class SumTask : ITaskFamily
 {
@@ -69,13 +70,24 @@ public sealed class SumTask : ITaskFamily
         return text.Append(FinalAnswer.Marker).Append(total).ToString();
     }
 
-    private static int[] ParseTerms(string prompt)
+    public string Canonical(PromptRecord prompt)
     {
-        if (prompt is null || prompt.Length < 2 || prompt.Length > 2 * MaxTerms || prompt[^1] != '=')
-            throw new ArgumentException($"not a sum prompt: '{prompt}'", nameof(prompt));
+        ArgumentNullException.ThrowIfNull(prompt);
+        return TryParseTerms(prompt.Prompt, out var terms)
+            ? PromptCanonical.Multiset(terms, "+") + "="
+            : PromptCanonical.Text(prompt.Prompt);
+    }
+
+    private static int[] ParseTerms(string prompt) =>
+        TryParseTerms(prompt, out var terms) ? terms : throw new ArgumentException($"not a sum prompt: '{prompt}'", nameof(prompt));
+
+    private static bool TryParseTerms(string? prompt, out int[] terms)
+    {
+        terms = [];
+        if (prompt is null || prompt.Length < 2 || prompt.Length > 2 * MaxTerms || prompt[^1] != '=') return false;
         var parts = prompt[..^1].Split('+');
-        if (parts.Length < 2 || parts.Any(p => p.Length != 1 || p[0] < '0' || p[0] > '9'))
-            throw new ArgumentException($"not a sum prompt: '{prompt}'", nameof(prompt));
-        return parts.Select(p => p[0] - '0').ToArray();
+        if (parts.Length < 2 || parts.Any(p => p.Length != 1 || p[0] < '0' || p[0] > '9')) return false;
+        terms = parts.Select(p => p[0] - '0').ToArray();
+        return true;
     }
 }

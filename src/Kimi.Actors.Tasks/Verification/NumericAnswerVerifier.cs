@@ -2,7 +2,7 @@ namespace Kimi.Actors.Tasks;
 
 /// <summary>
 /// Numeric answer equivalence against <see cref="PromptRecord.Answer"/> (see <see cref="NumericAnswer"/>
-/// for the accepted spellings). Used for the "arithmetic" and "math" domains.
+/// for the accepted spellings). Used for the "arithmetic" domain, whose answers are plain numbers after '#'.
 /// </summary>
 public sealed class NumericAnswerVerifier : IVerifier
 {

@@ -1,9 +1,10 @@
 namespace Kimi.Actors.Tasks;
 
 /// <summary>
-/// The registry from a prompt's domain to its verifier. Built in: "arithmetic" and "math" (numeric answer
-/// equivalence), "search" (countdown expressions) and the visual families' numeric domains "visual-counting",
-/// "visual-arithmetic" and "visual-scenes". Other layers add theirs (sandboxed code, model
+/// The registry from a prompt's domain to its verifier. Built in: "arithmetic" (strict numeric answers after
+/// '#'), "math" (<see cref="MathAnswerVerifier"/>: boxed/answer-line/marker extraction, LaTeX, exact equivalence)
+/// "search" (countdown expressions), "code" (<see cref="CodeVerifier"/>: programs run against tests in the sandbox) and
+/// the visual families' numeric domains "visual-counting", "visual-arithmetic" and "visual-scenes". Other layers add theirs (sandboxed code, model
 /// judges) with <see cref="Register"/> at start-up. Domains are case-sensitive.
 /// </summary>
 public static class Verifiers
@@ -11,6 +12,7 @@ public static class Verifiers
     public const string Arithmetic = "arithmetic";
     public const string Math = "math";
     public const string Search = "search";
+    public const string Code = "code";
     public const string VisualCounting = "visual-counting";
     public const string VisualArithmetic = "visual-arithmetic";
     public const string VisualScenes = "visual-scenes";
@@ -19,8 +21,9 @@ public static class Verifiers
     private static readonly Dictionary<string, IVerifier> Registry = new(StringComparer.Ordinal)
     {
         [Arithmetic] = NumericAnswerVerifier.Instance,
-        [Math] = NumericAnswerVerifier.Instance,
+        [Math] = MathAnswerVerifier.Instance,
         [Search] = CountdownVerifier.Instance,
+        [Code] = CodeVerifier.Shared,
         [VisualCounting] = NumericAnswerVerifier.Instance,
         [VisualArithmetic] = NumericAnswerVerifier.Instance,
         [VisualScenes] = NumericAnswerVerifier.Instance,
@@ -49,6 +52,20 @@ public static class Verifiers
         {
             if (!Registry.TryAdd(domain, verifier))
                 throw new ArgumentException($"domain '{domain}' already has a verifier", nameof(domain));
+        }
+    }
+
+    /// <summary>
+    /// Replaces the verifier of a domain that is already registered (the built-in math verifier with the node's
+    /// configured options, at start-up). Unlike <see cref="Register"/> it never adds a domain.
+    /// </summary>
+    public static void Configure(string domain, IVerifier verifier)
+    {
+        ArgumentNullException.ThrowIfNull(verifier);
+        lock (Gate)
+        {
+            if (!Registry.ContainsKey(domain)) throw new ArgumentException($"unknown domain '{domain}'", nameof(domain));
+            Registry[domain] = verifier;
         }
     }
 

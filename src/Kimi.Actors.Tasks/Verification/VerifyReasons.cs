@@ -16,4 +16,25 @@ public static class VerifyReasons
     public const string NestingTooDeep = "nesting too deep";
     public const string NumberNotInList = "number not in list";
     public const string UsesNumberTwice = "uses a number twice";
+    public const string NoAnswerFound = "no answer found";
+    public const string NoBoxedAnswer = "no boxed answer";
+    public const string NoAnswerLine = "no answer line";
+    public const string NoNumber = "no number";
+    public const string WrongForm = "wrong form";
+    public const string Unsupported = "unsupported expression";
+    public const string WrongOutput = "wrong output";
+    public const string RuntimeError = "runtime error";
+    public const string CompileError = "compile error";
+    public const string WallTimeLimit = "wall time limit";
+    public const string CpuTimeLimit = "cpu time limit";
+    public const string MemoryLimit = "memory limit";
+    public const string ProcessLimit = "process limit";
+    public const string OutputLimit = "output limit";
+    public const string SandboxFailure = "sandbox failure";
+    public const string SandboxUnavailable = "sandbox unavailable";
+    public const string JudgeFailed = "judge failed";
+    public const string JudgeTimedOut = "judge timed out";
+    public const string UnknownLanguage = "unknown language";
+    public const string NoTests = "no tests";
+    public const string NoProgram = "no program";
 }

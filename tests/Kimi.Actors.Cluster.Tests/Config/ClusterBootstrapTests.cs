@@ -89,8 +89,8 @@ public sealed class ClusterBootstrapTests : IDisposable
         Assert.Equal("Data Source=/elsewhere/snapshots.db", config.GetString("akka.persistence.snapshot-store.sql.connection-string"));
         Assert.Equal([Path.GetFullPath(relative), "/elsewhere/snapshots.db"], ClusterBootstrap.SqliteFiles(config));
         Assert.Equal("Kimi.Actors.Cluster.Configuration.KimiHyperionSerializer, Kimi.Actors.Cluster", config.GetString("akka.actor.serializers.hyperion"));
-        // The libraries' defaults are there as fallbacks.
-        Assert.Equal("Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql", config.GetString("akka.persistence.journal.sql.class"));
+        // The libraries' defaults are there as fallbacks (the journal's class is hocon/persistence.conf's timed subclass).
+        Assert.Equal("Kimi.Actors.Cluster.Management.TimedSqlJournal, Kimi.Actors.Cluster", config.GetString("akka.persistence.journal.sql.class"));
         Assert.Equal("TagTable", config.GetString("akka.persistence.journal.sql.tag-write-mode"));
         Assert.Equal("ddata", config.GetString("akka.cluster.sharding.state-store-mode"));
         Assert.Equal(4L << 20, config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));

@@ -10,15 +10,19 @@ public class RunOptionsBinderTests
 {
     private static RunOptions Bind(string overrides) =>
         RunOptionsBinder.Bind(ConfigurationFactory.ParseString(overrides)
-            .WithFallback(ConfigurationFactory.ParseString(KimiConfigLoader.ReadEmbedded("hocon/kimi.conf"))), CharTokenizer.Instance);
+            .WithFallback(ConfigurationFactory.ParseString(KimiConfigLoader.ReadEmbedded("hocon/kimi.conf"))));
 
     [Fact]
     public void Partial_rollouts_repeat_detection_and_segment_selection_bind_from_hocon()
     {
+        // The method is on by default (hocon/kimi.conf): a token budget of 32 x 8 x 32 tokens and repeat detection.
         var defaults = Bind("");
-        Assert.Null(defaults.Rollout.TokenBudget);
-        Assert.False(defaults.Rollout.Repeat.Enabled);
+        Assert.Equal(8192, defaults.Rollout.TokenBudget);
+        Assert.True(defaults.Rollout.Repeat.Enabled);
         Assert.Equal(SegmentSelection.All, defaults.Optimization.Segments);
+        var off = Bind("kimi.rollout { token-budget = 0, repeat.enabled = off }");
+        Assert.Null(off.Rollout.TokenBudget);
+        Assert.False(off.Rollout.Repeat.Enabled);
 
         var set = Bind("""
             kimi.rollout { token-budget = 20000, repeat { enabled = on, max-period = 8, min-span = 40, penalty = 0.5 } }
@@ -29,6 +33,33 @@ public class RunOptionsBinderTests
         Assert.Equal(SegmentSelection.CurrentPolicy, set.Optimization.Segments);
         var settings = Kimi.Actors.Rl.Runs.IterationState.RolloutSettingsOf(set);
         Assert.Equal((20000L, 8, 40), (settings.TokenBudget!.Value, settings.RepeatDetector!.MaxPeriod, settings.RepeatDetector.MinSpan));
+    }
+
+    private static RunOptions Preset(string name) => RunOptionsBinder.Bind(KimiConfigLoader.Load(name, [], []));
+
+    [Fact]
+    public void The_method_is_on_by_default_and_the_presets_say_what_they_keep_or_add()
+    {
+        var defaults = Bind("");
+        Assert.Equal(new LengthPenaltyOptions { Weight = 0.5, WarmupIterations = 20 }, defaults.LengthPenalty);
+        Assert.Equal(Kimi.Actors.Rl.Sampling.SamplingStrategy.CurriculumPrioritized, defaults.Sampling.Strategy);
+        Assert.NotNull(defaults.Sampling.Curriculum);   // used, not ignored: the strategy is a curriculum one
+        Assert.False(defaults.Optimization.ResetOptimizerEachIteration);
+        Assert.Equal(Kimi.Actors.Rl.Optimization.LearningRateSchedule.Constant, defaults.Optimization.LrSchedule);
+
+        // The smoke presets keep the method off, explicitly, until they are measured with it.
+        foreach (var name in new[] { "smoke", "code-smoke" })
+        {
+            var smoke = Preset(name);
+            Assert.Equal((0.0, Kimi.Actors.Rl.Sampling.SamplingStrategy.Prioritized, (long?)null, false),
+                (smoke.LengthPenalty.Weight, smoke.Sampling.Strategy, smoke.Rollout.TokenBudget, smoke.Rollout.Repeat.Enabled));
+        }
+
+        // k15-full adds what the defaults leave off: the optimizer reset, the report's weight, a cosine schedule.
+        var full = Preset("k15-full");
+        Assert.True(full.Optimization.ResetOptimizerEachIteration);
+        Assert.Equal(1.0, full.LengthPenalty.Weight);
+        Assert.Equal((Kimi.Actors.Rl.Optimization.LearningRateSchedule.Cosine, 5), (full.Optimization.LrSchedule, full.Optimization.LrWarmupIterations));
     }
 
     [Theory]

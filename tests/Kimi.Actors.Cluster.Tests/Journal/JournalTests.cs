@@ -42,11 +42,11 @@ public sealed class JournalTests() : TestKit(ClusterBootstrap.Setup(NodeConfig.F
         var metrics = new IterationMetrics
         {
             Iteration = 3, WeightVersion = 5, Prompts = 2, Samples = 16, RewardMean = 0.5, Accuracy = 0.5, GradNorm = double.NaN,
-            OverheadFraction = 0.02, HeldOutAccuracy = 0.7, HeldOutAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 },
+            OverheadFraction = 0.02, ValidationAccuracy = 0.7, ValidationAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 },
         };
         yield return new RunStarted("kimi.run { seed = 1 }\nkimi.tasks { families = [\"sum\"] }", 10, new DateTime(2026, 11, 28, 12, 0, 0, DateTimeKind.Utc));
         yield return new TargetExtended(15);
-        yield return new HyperparameterChanged("kimi.optimization.tau", "2", 4);
+        yield return new HyperparameterChanged("kimi.optimization.tau", "2", 4, new DateTime(2026, 11, 28, 12, 30, 5, DateTimeKind.Utc));
         yield return new SftFinished(1, new CheckpointRef("/data/checkpoints/run-1/v000001", new string('c', 64)), 120.5);
         foreach (var label in Enum.GetValues<EvaluationLabel>()) yield return new HeldOutRecorded(label, 10, evaluation);
         yield return new IterationCommitted(3, 5, new CheckpointRef("/data/checkpoints/run-1/v000005", new string('d', 64)), metrics,
@@ -56,6 +56,8 @@ public sealed class JournalTests() : TestKit(ClusterBootstrap.Setup(NodeConfig.F
         yield return new RunPaused();
         yield return new RunUnpaused();
         yield return new RunCompleted(10);
+        yield return new RolledBack(4, 3, 6, new CheckpointRef("/data/checkpoints/run-1/v000005", new string('d', 64)),
+            ["the checkpoint of iteration 4 (/data/checkpoints/run-1/v000006) is damaged: SHA-256 differs"]);
         yield return new GroupJudged(RunId.Parse("run-1"), new PromptId("p-1"), 3, 2, [0, 1], [true, false]);
         yield return new PromptSnapshot(RunId.Parse("run-1"), new PromptId("p-1"), 2, 10, 4, 3, new Dictionary<int, int[]> { [2] = [0, 1, 2], [3] = [0] });
     }
@@ -76,9 +78,24 @@ public sealed class JournalTests() : TestKit(ClusterBootstrap.Setup(NodeConfig.F
             DeepEquality.AssertEqual(domain, back, domain.GetType().Name, exactCollections: false);
             // Plain JSON with its schema version first: readable without this build.
             var json = JsonNode.Parse(bytes)!.AsObject();
-            Assert.Equal(1, json["v"]!.GetValue<int>());
+            Assert.Equal(JournalSchema.Events[journal.Manifest(stored)].Version, json["v"]!.GetValue<int>());
             Assert.Equal("v", json.First().Key);
         }
+    }
+
+    [Fact]
+    public void A_version_1_hyperparameter_change_is_read_and_upgraded_without_a_time()
+    {
+        var serializer = new KimiJournalSerializer((ExtendedActorSystem)Sys);
+        // As builds before timed changes wrote it.
+        var v1 = """{"v":1,"key":"kimi.optimization.tau","value":"0.5","from_iteration":3}""";
+        var read = Assert.IsType<HyperparameterChangedV1>(serializer.FromBinary(Encoding.UTF8.GetBytes(v1), "hyperparameter-changed"));
+        Assert.Equal(new HyperparameterChanged("kimi.optimization.tau", "0.5", 3, null), JournalMapper.FromJournal(read));
+        // This build writes version 2, with the time.
+        var at = new DateTime(2026, 12, 1, 9, 0, 0, DateTimeKind.Utc);
+        var json = JsonNode.Parse(serializer.ToBinary(JournalMapper.ToJournal(new HyperparameterChanged("kimi.optimization.tau", "0.5", 3, at))))!.AsObject();
+        Assert.Equal(2, json["v"]!.GetValue<int>());
+        Assert.Equal(at, json["at_utc"]!.GetValue<DateTime>().ToUniversalTime());
     }
 
     [Fact]

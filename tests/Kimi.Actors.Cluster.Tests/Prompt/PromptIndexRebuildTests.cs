@@ -10,14 +10,16 @@ using static Kimi.Actors.Cluster.Tests.Prompt.PromptStateTests;
 
 namespace Kimi.Actors.Cluster.Tests.Prompt;
 
-public sealed class PromptIndexRebuildTests : IDisposable
+/// <summary>The Run's sampler rebuilt from the Prompt entities' tagged events, on SQLite and on PostgreSQL.</summary>
+public sealed class PromptIndexRebuildTests
 {
-    private readonly TempDatabase _database = new();
-
-    [Fact]
-    public async Task The_run_tag_query_returns_its_events_up_to_the_cut_off_and_restores_the_sampler()
+    [SkippableTheory]
+    [InlineData(TempDatabase.Sqlite)]
+    [InlineData(TempDatabase.Postgres)]
+    public async Task The_run_tag_query_returns_its_events_up_to_the_cut_off_and_restores_the_sampler(string provider)
     {
-        await using (var node = new PromptNode(_database.File))
+        using var _database = TempDatabase.For(provider);
+        await using (var node = new PromptNode(_database))
         {
             for (int iteration = 0; iteration < 3; iteration++)
             {
@@ -29,7 +31,7 @@ public sealed class PromptIndexRebuildTests : IDisposable
         }
 
         // A fresh system, as a Run recovering after a restart would see the journal.
-        await using (var node = new PromptNode(_database.File))
+        await using (var node = new PromptNode(_database))
         {
             var all = await PromptIndexRebuild.LoadAsync(node.System, Ids.Run("run-1"), upToIteration: 3);
             Assert.Equal(new PromptCounts(7, 4), all[Ids.Prompt("p-a")]);
@@ -45,13 +47,11 @@ public sealed class PromptIndexRebuildTests : IDisposable
 
             // The run's prompt set no longer has p-b: its counts are reported, the others restored into the sampler.
             PromptRecord Prompt(string id, int difficulty) => new(id, id + "?", "0", "arithmetic", difficulty, []);
-            var context = new RunContext(Ids.Run("run-1"), TaskSuite.Of([Prompt("p-a", 1), Prompt("p-x", 1), Prompt("p-c", 2)], [Prompt("h", 1)], []),
+            var context = new RunContext(Ids.Run("run-1"), TaskSuite.Of([Prompt("p-a", 1), Prompt("p-x", 1), Prompt("p-c", 2)], [], [Prompt("h", 1)], []),
                 Kimi.Actors.Model.Tokenization.CharTokenizer.Instance, new SamplerOptions());
             Assert.Equal([Ids.Prompt("p-b")], context.RestoreCounts(committed));
             Assert.Equal((5L, 3L), context.Sampler.Counts(0));
             Assert.Equal((0L, 0L), context.Sampler.Counts(2));
         }
     }
-
-    public void Dispose() => _database.Dispose();
 }

@@ -50,4 +50,34 @@ public class RunAuditTests
         Assert.Equal(["d#2.0"], report.Pending.Select(t => t.ToString()));
         Assert.Equal((2, 5), (report.CommittedIterations, report.Trained));
     }
+
+    private EventEnvelope RolledBackTo(int to, int from) =>
+        Envelope(new RolledBack(from, to, 9, new CheckpointRef("/c", ""), ["damaged"]), "run-run-audit");
+
+    [Fact]
+    public void After_a_fallback_only_the_commits_that_survive_count_and_the_taken_back_iterations_verdicts_are_superseded()
+    {
+        // Iterations 0 and 1 commit; the checkpoint of 1 is damaged, the run falls back to 1 committed iteration and runs
+        // iteration 1 again: prompt a is drawn again (its samples de-duplicated by the Prompt entity: no new event),
+        // prompt c is new; b's verdicts belong to the taken-back attempt only.
+        var events = new List<EventEnvelope>
+        {
+            Judged("x", 0, 0, 1), Committed(0, ("x", 0, [0, 1])),
+            Judged("a", 1, 0, 1), Judged("b", 1, 0, 1), Committed(1, ("a", 1, [0, 1]), ("b", 1, [0, 1])),
+            RolledBackTo(1, from: 2),
+            Judged("c", 1, 0, 1), Committed(1, ("a", 1, [0, 1]), ("c", 1, [0, 1])),
+        };
+        var run = events.Where(e => e.PersistenceId == "run-run-audit").ToList();
+        var prompts = events.Where(e => e.PersistenceId != "run-run-audit").ToList();
+        var report = RunAuditReport.Compare(Run, run, prompts);
+        Assert.True(report.ExactlyOnce, string.Join(", ", report.Duplicated.Concat(report.Lost)));
+        Assert.Equal((2, 8, 6), (report.CommittedIterations, report.Judged, report.Trained));
+        Assert.Equal(["b#1.0", "b#1.1"], report.Superseded.Select(t => t.ToString()));
+        Assert.Equal(1, report.RolledBackCommits);
+        Assert.Equal(["a#1.0", "a#1.1", "c#1.0", "c#1.1"], report.TrainedByIteration[1].Select(t => t.ToString()).Order());
+
+        // Without the fallback fact the same journal is not exactly-once: a trained twice, b counted as trained.
+        var unexplained = RunAuditReport.Compare(Run, run.Where(e => e.Event is not RolledBackV1).ToList(), prompts);
+        Assert.Equal(["a#1.0", "a#1.1"], unexplained.Duplicated.Select(t => t.ToString()));
+    }
 }

@@ -12,8 +12,8 @@ using static Kimi.Actors.Cluster.Protocol.RunProtocol;
 namespace Kimi.Actors.Cluster.Tests.Run;
 
 /// <summary>
-/// The Run entity on a real one-node cluster (sharding, SQLite journal, serialize-messages on), driven through its
-/// protocol with TestKit probes: lifecycle and state transitions, persistence across a fresh ActorSystem, control
+/// The Run entity on a real one-node cluster (sharding, a SQLite journal or, for the lifecycle and the resume, also a
+/// PostgreSQL one, serialize-messages on), driven through its protocol with TestKit probes: lifecycle and state transitions, persistence across a fresh ActorSystem, control
 /// commands, and faults in the GPU workers under it. Exactly-once is checked by trajectory id: what the Prompt
 /// entities journaled as judged against what the trainer reported it consumed (<see cref="RunAuditReport"/>).
 /// </summary>
@@ -26,10 +26,12 @@ public class RunEntityTests
 
     private static TestProbe Probe(RunNode node) => new Akka.TestKit.Xunit2.TestKit(node.System).CreateTestProbe();
 
-    [Fact]
-    public async Task A_run_goes_through_sft_iterations_and_finishes_with_its_progress_in_order()
+    [SkippableTheory]
+    [InlineData(TempDatabase.Sqlite)]
+    [InlineData(TempDatabase.Postgres)]
+    public async Task A_run_goes_through_sft_iterations_and_finishes_with_its_progress_in_order(string provider)
     {
-        using var db = new TempDatabase();
+        using var db = TempDatabase.For(provider);
         await using var node = await RunNode.StartAsync(db);
         var runId = NewRunId();
         var (recorder, seen, done) = ProgressRecorders.Start(node.System);
@@ -69,8 +71,12 @@ public class RunEntityTests
         // The durable checkpoint is the hash the journal recorded.
         var weightsFile = Path.Combine(finished.Checkpoint.Directory, "model.safetensors");
         Assert.Equal(finished.Checkpoint.Sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(weightsFile))));
-        // The published weights are released with the workers; the durable checkpoint is what a continuation uses.
-        Assert.Null(Kimi.Actors.Cluster.Workers.WorkerEnvironment.Get(node.System).WeightStore.LatestVersion(runId));
+        // The published weights are released with the workers (the Run tells the Trainer as it finishes, so shortly
+        // after RunFinished); the durable checkpoint is what a continuation uses.
+        var store = Kimi.Actors.Cluster.Workers.WorkerEnvironment.Get(node.System).WeightStore;
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); store.LatestVersion(runId) is not null && DateTime.UtcNow < deadline;)
+            await Task.Delay(50);
+        Assert.Null(store.LatestVersion(runId));
 
         // The requester hears how its run ended even without subscribing.
         Assert.IsType<RunFinished>(probe.FishForMessage<RunReported>(_ => true).Report);
@@ -86,10 +92,12 @@ public class RunEntityTests
         Assert.Equal(3 * 16, audit.Trained);
     }
 
-    [Fact]
-    public async Task A_continued_run_resumes_from_the_journal_of_a_fresh_actor_system()
+    [SkippableTheory]
+    [InlineData(TempDatabase.Sqlite)]
+    [InlineData(TempDatabase.Postgres)]
+    public async Task A_continued_run_resumes_from_the_journal_of_a_fresh_actor_system(string provider)
     {
-        using var db = new TempDatabase();
+        using var db = TempDatabase.For(provider);
         var runId = NewRunId();
         IReadOnlyDictionary<PromptId, PromptCounts> before;
         await using (var first = await RunNode.StartAsync(db))

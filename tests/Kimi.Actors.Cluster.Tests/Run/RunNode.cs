@@ -11,7 +11,7 @@ using static Kimi.Actors.Cluster.Protocol.RunProtocol;
 namespace Kimi.Actors.Cluster.Tests.Run;
 
 /// <summary>
-/// A one-node cluster with every entity type, in-process or process workers, its own SQLite file and checkpoint
+/// A one-node cluster with every entity type, in-process or process workers, its own database (SQLite or PostgreSQL) and checkpoint
 /// folder, and a tiny run configuration (a 2-layer model, a few prompts) so a whole run takes seconds.
 /// </summary>
 internal sealed class RunNode : IAsyncDisposable
@@ -35,7 +35,7 @@ internal sealed class RunNode : IAsyncDisposable
             kimi.persistence.checkpoint-dir = {{JsonSerializer.Serialize(Path.Combine(db.Folder, "checkpoints"))}}
             {{extraNode}}
             """)
-            .WithFallback(NodeConfig.For(db.File, cluster: true))
+            .WithFallback(NodeConfig.For(db, cluster: true))
             .WithFallback(ConfigurationFactory.ParseString(KimiConfigLoader.ReadEmbedded("hocon/workers.conf")));
         return new RunNode(await KimiNode.StartAsync(config));
     }

@@ -1,10 +1,14 @@
 using Akka.Actor;
+using Kimi.Actors.Cluster.Management.Control;
+using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.Protocol;
+using Kimi.Actors.Cluster.Run;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Objectives;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
@@ -15,6 +19,7 @@ using InitPolicy = Kimi.Actors.Cluster.Protocol.WorkerProtocol.InitPolicy;
 using IterationTrained = Kimi.Actors.Cluster.Protocol.WorkerProtocol.IterationTrained;
 using PolicyReady = Kimi.Actors.Cluster.Protocol.WorkerProtocol.PolicyReady;
 using PolicyRestored = Kimi.Actors.Cluster.Protocol.WorkerProtocol.PolicyRestored;
+using CheckpointUnusable = Kimi.Actors.Cluster.Protocol.WorkerProtocol.CheckpointUnusable;
 using RestoreCheckpoint = Kimi.Actors.Cluster.Protocol.WorkerProtocol.RestoreCheckpoint;
 using RunWarmupSft = Kimi.Actors.Cluster.Protocol.WorkerProtocol.RunWarmupSft;
 using SaveCheckpoint = Kimi.Actors.Cluster.Protocol.WorkerProtocol.SaveCheckpoint;
@@ -69,6 +74,7 @@ internal static class ProtocolSamples
         yield return new PolicyReady(request, 7, 1_000_000, "cpu");
         yield return new RestoreCheckpoint(request, Run, 7, checkpoint);
         yield return new PolicyRestored(request, weights, 1_000_000, "cuda:0");
+        yield return new CheckpointUnusable(request, "/data/checkpoints/run-1/v000007", "model.safetensors: SHA-256 differs");
         yield return new GenerateBatch(request,
             [
                 new RolloutRequest(group.Sample(0), [1, 2, 3]),
@@ -100,8 +106,8 @@ internal static class ProtocolSamples
             new PolicyOptimizationOptions
             {
                 Objective = ObjectiveKind.Grpo, Optimizer = OptimizerKind.Sgd, Reduction = LogProbReduction.TokenMean, Epochs = 2,
-                Segments = SegmentSelection.CurrentPolicy,
-            }, 6, 15);
+                Segments = SegmentSelection.CurrentPolicy, LrSchedule = LearningRateSchedule.Cosine, LrWarmupIterations = 3, LrMinRatio = 0.2,
+            }, 6, 15, 2.5e-5);
         yield return new IterationTrained(request, 3,
             new TrainStepStats(0.5, 0.01, 0.02, 1.5, 0.1, 0.003, 2048, 8, 5e-5, TimeSpan.FromSeconds(3)) { SkippedSteps = 1 }, weights,
             [new TrainedGroup(group, [group.Sample(0), group.Sample(1)])], 3.0);
@@ -112,8 +118,8 @@ internal static class ProtocolSamples
         // Run entity
         var metrics = new IterationMetrics
         {
-            Iteration = 3, WeightVersion = 5, Prompts = 2, Samples = 16, RewardMean = 0.5, Accuracy = 0.5, HeldOutAccuracy = 0.7,
-            HeldOutAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 }, OverheadFraction = 0.02,
+            Iteration = 3, WeightVersion = 5, Prompts = 2, Samples = 16, RewardMean = 0.5, Accuracy = 0.5, ValidationAccuracy = 0.7,
+            ValidationAccuracyByDifficulty = new Dictionary<int, double> { [1] = 0.8, [2] = 0.6 }, OverheadFraction = 0.02,
         };
         yield return new RunProtocol.StartRun(Run, "kimi.run { seed = 1 }");
         yield return new RunProtocol.ContinueRun(Run, 5);
@@ -128,6 +134,44 @@ internal static class ProtocolSamples
         yield return new RunProtocol.RunRejected(Run, "no such run");
         yield return new RunProtocol.RunStatus(Run, RunStatusKind.Active, RunPhase.Iterating, 3, 5, 10, 0.7);
         yield return new RunProtocol.RunStatus(Run, RunStatusKind.New, null, 0, 0, 0, null);
+
+        // Run control (the console)
+        var status = new RunProtocol.RunStatus(Run, RunStatusKind.Active, RunPhase.Iterating, 3, 5, 10, 0.7);
+        var pending = new RunControlProtocol.PendingChange("tau", "kimi.optimization.tau", "0.5", 4);
+        yield return new RunControlProtocol.GetRunDetails(Run);
+        yield return new RunControlProtocol.RunDetails(status, new Dictionary<string, string> { ["tau"] = "1", ["top-p"] = "1" }, [pending], metrics, 2,
+            null, new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc));
+        yield return new RunControlProtocol.RunDetails(status with { State = RunStatusKind.Failed }, new Dictionary<string, string>(), [], null, 0,
+            "the trainer's worker is unavailable", null);
+        yield return new RunControlProtocol.GetHyperparameter(Run, "tau");
+        yield return new RunControlProtocol.HyperparameterValue(Run, "tau", "kimi.optimization.tau", "1", "a number > 0", "the KL weight", pending);
+        yield return new RunControlProtocol.HyperparameterValue(Run, "top-p", "kimi.rollout.top-p", "1", "a number in (0, 1]", null, null);
+        yield return new RunControlProtocol.GetHyperparameterHistory(Run, "tau");
+        yield return new RunControlProtocol.GetHyperparameterHistory(Run, null);
+        yield return new RunControlProtocol.HyperparameterHistory(Run,
+            [new RunControlProtocol.HyperparameterChangeEntry("tau", "kimi.optimization.tau", "1", "0.5", 4, new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc)),
+             new RunControlProtocol.HyperparameterChangeEntry("top-p", "kimi.rollout.top-p", "1", "0.9", 2, null)]);
+        yield return new RunControlProtocol.GetWeakestPrompts(Run, 5, "sum", null);
+        yield return new RunControlProtocol.WeakestPrompts(Run,
+            [new RunControlProtocol.PromptSuccess("p-1", "arithmetic", 2, ["sum"], 16, 4, 0.25)], 10, 40);
+        yield return new RunControlProtocol.PinCheckpoint(Run);
+        yield return new RunControlProtocol.CheckpointPinned(Run, 3, 5, "/data/checkpoints/run-1/iter-000003", new string('a', 64), true, "");
+
+        // Placement (summary.json's nodes)
+        yield return new PlacementProtocol.GetRunPlacement(Run);
+        yield return new PlacementProtocol.RunPlacement(Run, "akka.tcp://kimi@10.0.0.1:4053",
+            new Dictionary<string, IReadOnlyList<string>> { ["trainer"] = ["akka.tcp://kimi@10.0.0.2:4053"], ["rollout"] = new List<string> { "a", "b" } },
+            new Dictionary<string, string> { ["trainer"] = "akka.tcp://kimi@10.0.0.2:4053" });
+
+        // Fault injection at run time
+        var rule = new FaultRule("GenerateBatch", FaultAction.Throw, Every: 3);
+        yield return new FaultProtocol.InjectFaults([rule, new FaultRule("TrainIteration", FaultAction.Delay, Nth: 2, Delay: TimeSpan.FromMilliseconds(250), Incarnation: 1)]);
+        yield return new FaultProtocol.ClearFaults();
+        yield return new FaultProtocol.FaultsInjected("akka.tcp://kimi@10.0.0.1:4053", [rule]);
+        yield return new FaultProtocol.FaultsRefused("akka.tcp://kimi@10.0.0.1:4053", "fault injection is not enabled on this node");
+        yield return new FaultProtocol.GetFaultCounts();
+        yield return new FaultProtocol.FaultCounts("akka.tcp://kimi@10.0.0.1:4053", true, 3, new Dictionary<string, int> { [rule.ToString()] = 3 });
+        yield return new FaultProtocol.SetFaultPlan(new FaultPlan([rule]));
         yield return new RunProtocol.HyperparameterAccepted(Run, "kimi.rollout.temperature", "0.8", 4);
         yield return new RunProtocol.RunReported(Run, new SftStepReported(new SftStepStats(3, 1.25, 1e-3, 64, 12, 3000, TimeSpan.FromSeconds(2))));
         yield return new RunProtocol.RunReported(Run, new EvaluationReported(EvaluationLabel.Sft, 0, evaluation));
@@ -167,5 +211,20 @@ internal static class ProtocolSamples
         yield return new JudgeProtocol.JudgeTrajectories(new JudgeSlot(0), Run, request,
             [new JudgeProtocol.JudgeItem(trajectory, new PromptSpec("p-1", "1+1=", "2", "arithmetic", 1, ["sum"], null))], TokenizerSpec.Char);
         yield return new JudgeProtocol.TrajectoriesJudged(Run, request, [new JudgedTrajectory(trajectory, 1, true, "ok")], 0.001);
+
+        // Run gateway (clients outside the cluster)
+        yield return new ControlProtocol.Ping();
+        yield return new ControlProtocol.Pong("akka.tcp://kimi@127.0.0.1:4053", ["rollout", "run"], true);
+        yield return new ControlProtocol.ListRuns();
+        yield return new ControlProtocol.RunList([new RunProtocol.RunStatus(Run, RunStatusKind.Paused, RunPhase.Paused, 3, 5, 10, 0.7)], [RunId.Parse("run-2")]);
+        yield return new ControlProtocol.RunList([], []);
+        yield return new ControlProtocol.GetClusterView();
+        yield return new ControlProtocol.ClusterView(
+            [new ControlProtocol.NodeView("akka.tcp://kimi@127.0.0.1:4053", "up", true, ["run", "trainer"], new Dictionary<string, int> { ["run"] = 1, ["prompt"] = 20 })],
+            null);
+        yield return new ControlProtocol.ClusterView([], "entity counts incomplete: prompt: timeout");
+        yield return new ControlProtocol.WatchRun(Run);
+        yield return new ControlProtocol.UnwatchRun(Run);
+        yield return new ControlProtocol.WatchAlive(Run);
     }
 }

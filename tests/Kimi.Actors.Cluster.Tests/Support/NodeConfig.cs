@@ -27,6 +27,10 @@ internal static class NodeConfig
         }
         """;
 
+    /// <summary>A node whose journal is <paramref name="database"/> (SQLite or PostgreSQL).</summary>
+    public static AkkaConfig For(TempDatabase database, bool cluster = false, string extra = "") =>
+        For((string?)null, cluster, database.Hocon + "\n" + extra);
+
     /// <param name="sqliteFile">The node's database; null for tests that persist nothing.</param>
     /// <param name="cluster">false: provider local (single-actor tests start faster); true: a one-node cluster (local-node.conf).</param>
     /// <param name="extra">HOCON over everything else.</param>
@@ -44,6 +48,8 @@ internal static class NodeConfig
             akka.actor.serialize-creators = off
             # The first write of a fresh journal creates its tables and warms up linq2db: seconds on a loaded 2-core machine.
             akka.test.single-expect-default = 10s
+            # Test nodes serve no management endpoint unless a test asks (it would take port 8558 from the next test).
+            kimi.management.enabled = off
             {InProcessBindings}
             {(cluster ? "" : "akka.actor.provider = local")}
             {(sqliteFile is null ? "" : $"kimi.persistence.sqlite-file = {JsonSerializer.Serialize(sqliteFile)}")}

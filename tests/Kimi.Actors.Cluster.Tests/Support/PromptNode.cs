@@ -8,18 +8,19 @@ using static Kimi.Actors.Cluster.Protocol.PromptProtocol;
 namespace Kimi.Actors.Cluster.Tests.Support;
 
 /// <summary>
-/// A single-process node (provider local) on a given SQLite file that hosts Prompt entities directly, without
+/// A single-process node (provider local) on a given database (SQLite or PostgreSQL) that hosts Prompt entities directly, without
 /// sharding; disposing it terminates the system, so the next node on the same file starts from the journal alone.
 /// </summary>
 internal sealed class PromptNode : IAsyncDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    // Generous: the first write to a fresh journal creates its tables, and the machine may be shared with other builds.
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly Dictionary<string, IActorRef> _prompts = [];
     private readonly PromptSettings _settings;
 
-    public PromptNode(string sqliteFile, PromptSettings? settings = null, string extraHocon = "")
+    public PromptNode(TempDatabase database, PromptSettings? settings = null, string extraHocon = "")
     {
-        System = ClusterBootstrap.Create("prompt-node", NodeConfig.For(sqliteFile, extra: extraHocon));
+        System = ClusterBootstrap.Create("prompt-node", NodeConfig.For(database, extra: extraHocon));
         _settings = settings ?? PromptSettings.FromConfig(System.Settings.Config);
     }
 

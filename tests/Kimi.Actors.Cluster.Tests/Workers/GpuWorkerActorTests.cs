@@ -110,11 +110,12 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
             [0.5, -0.5], [0, 0])).ToList();
         var options = new PolicyOptimizationOptions { Epochs = 1, LearningRate = 1e-3 };
 
-        worker.Tell(new TrainIteration(Req.Of("t-wrong"), _run, 0, groups, options, CurrentVersion: 7, Seed: 1));
+        worker.Tell(new TrainIteration(Req.Of("t-wrong"), _run, 0, groups, options, CurrentVersion: 7, Seed: 1, LearningRate: 1e-3));
         Assert.Contains("expects version 7", ExpectMsg<WorkRejected>().Reason);
 
-        worker.Tell(new TrainIteration(Req.Of("t0"), _run, 0, groups, options, CurrentVersion: 0, Seed: 1));
+        worker.Tell(new TrainIteration(Req.Of("t0"), _run, 0, groups, options, CurrentVersion: 0, Seed: 1, LearningRate: 4e-4));
         var trained = ExpectMsg<IterationTrained>(TimeSpan.FromSeconds(10));
+        Assert.Equal(4e-4, trained.Stats.LearningRate);   // the iteration's scheduled rate, not the options' base rate
         Assert.Equal((1L, _run), (trained.Weights.Version, trained.Weights.Run));
         Assert.Equal(1, _store.LatestVersion(_run));
         Assert.True(double.IsFinite(trained.Stats.Loss));
@@ -156,7 +157,7 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
         var meta = SafeTensors.ReadHeader(file).Metadata;
         Assert.Equal(("1", _run.Value), (meta[PolicyWeights.VersionKey], meta[PolicyWeights.RunIdKey]));
 
-        // A fresh worker restores it (and publishes it again as version 1); a damaged copy is refused, naming the file.
+        // A fresh worker restores it (and publishes it again as version 1); a damaged copy is answered unusable, naming the file.
         var restorer = StartWorker();
         _store.Prune(_run, long.MaxValue);
         restorer.Tell(new RestoreCheckpoint(Req.Of("restore"), _run, 1, saved));
@@ -167,9 +168,11 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
         File.WriteAllBytes(file, bytes);
         var other = StartWorker();
         other.Tell(new RestoreCheckpoint(Req.Of("restore-damaged"), _run, 1, saved));
-        var refused = ExpectMsg<WorkRejected>().Reason;
-        Assert.Contains(file, refused);
-        Assert.Contains("SHA-256", refused);
+        // Answered as unusable (not rejected work), so the Run can fall back to an older checkpoint.
+        var unusable = ExpectMsg<CheckpointUnusable>();
+        Assert.Equal(Req.Of("restore-damaged"), unusable.RequestId);
+        Assert.Contains(file, unusable.Problem);
+        Assert.Contains("SHA-256", unusable.Problem);
     }
 
     [Fact]

@@ -40,6 +40,30 @@ public sealed class WorkerSettingsTests
     }
 
     [Fact]
+    public void The_folder_and_http_transports_read_their_keys_and_a_worker_process_gets_its_nodes_server()
+    {
+        var folder = Read("kimi.workers.weights { transport = folder, folder = \"/mnt/shared/kimi\" }");
+        Assert.Equal((WeightTransport.Folder, "/mnt/shared/kimi"), (folder.Weights.Transport, folder.Weights.LocalRoot));
+        Assert.Equal("folder", folder.Weights.Create().Transport);
+        Assert.StartsWith("kimi.workers.weights.transport = folder needs kimi.workers.weights.folder",
+            Assert.Throws<ArgumentException>(() => Read("kimi.workers.weights.transport = folder")).Message);
+        Assert.StartsWith("kimi.workers.weights.transport = smoke-signals: expected memory, shm, folder or http",
+            Assert.Throws<ArgumentException>(() => Read("kimi.workers.weights.transport = smoke-signals")).Message);
+
+        var http = Read("kimi.workers.weights { transport = http, http { host = \"0.0.0.0\", port = 7070, deadline = 5s, stall-timeout = 2s } }");
+        Assert.Equal(new HttpWeightSettings("0.0.0.0", 7070, null, null,
+            new WeightPullOptions(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(200))), http.Weights.Http);
+        Assert.StartsWith("kimi.workers.weights.http.port = 70000",
+            Assert.Throws<ArgumentException>(() => Read("kimi.workers.weights { transport = http, http.port = 70000 }")).Message);
+        // What a node writes for its worker processes: the same transport, and its own server's URL to publish under.
+        var child = WorkerSettings.FromConfig(ConfigurationFactory.ParseString(http.Weights.ToHocon("http://trainer-0:7070")));
+        Assert.Equal((WeightTransport.Http, "http://trainer-0:7070", TimeSpan.FromSeconds(5)),
+            (child.Weights.Transport, child.Weights.HttpSettings.AdvertiseUrl, child.Weights.HttpSettings.Pull.Deadline));
+        var store = Assert.IsType<HttpWeightStore>(child.Weights.Create());
+        Assert.Equal("http://trainer-0:7070/weights/run-a/v3.safetensors", store.UrlOf(Kimi.Actors.Rl.Identity.RunId.Parse("run-a"), 3));
+    }
+
+    [Fact]
     public void Backoff_doubles_per_failure_up_to_the_maximum()
     {
         var b = new BackoffSettings(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), 0);

@@ -170,6 +170,78 @@ public class PolicyLossGradientTests
     }
 
     [Fact]
+    public void Grpo_gradient_is_the_clipped_surrogate_gradient_token_by_token()
+    {
+        var (policy, refTokens, mask) = Setup();
+        const double eps = 0.1;
+        var rewards = Data.Select(d => d.Reward).ToArray();
+
+        // The formula, from plain numbers: advantage A_j = (r_j − r̄_g) / (σ_g + 1e-4) (population σ of the group), ratio
+        // ρ_jt = exp(log π_jt − log π_i,jt). Per token the surrogate is −min(ρ A, clip(ρ, 1 ± ε) A); its gradient is
+        // −A ρ ∇log π_jt, or 0 where the clipped branch is the smaller one (A > 0 and ρ > 1 + ε, A < 0 and ρ < 1 − ε).
+        // Each response averages over its |y_j| tokens, each group over its k responses, the loss over the G groups.
+        float[,] lp, rp, m;
+        using (no_grad())
+        using (var scored = SequenceScorer.Score(policy, Items()))
+        {
+            lp = To2D(scored.LogProbs);
+            rp = To2D(refTokens);
+            m = To2D(mask);
+        }
+        int n = Data.Length, width = lp.GetLength(1);
+        var coefficient = new float[n * width];
+        int clippedHigh = 0, clippedLow = 0, active = 0, start = 0;
+        foreach (int k in Groups)
+        {
+            double mean = rewards.Skip(start).Take(k).Average();
+            double std = Math.Sqrt(rewards.Skip(start).Take(k).Average(r => (r - mean) * (r - mean)));
+            for (int j = start; j < start + k; j++)
+            {
+                double a = (rewards[j] - mean) / (std + 1e-4);
+                double length = Enumerable.Range(0, width).Sum(t => m[j, t]);
+                for (int t = 0; t < width; t++)
+                {
+                    if (m[j, t] == 0) continue;
+                    double rho = Math.Exp(lp[j, t] - rp[j, t]);
+                    bool clipped = (a > 0 && rho > 1 + eps) || (a < 0 && rho < 1 - eps);
+                    if (clipped) { if (rho > 1) clippedHigh++; else clippedLow++; continue; }
+                    active++;
+                    coefficient[j * width + t] = (float)(-a * rho / length / k / Groups.Length);
+                }
+            }
+            start += k;
+        }
+        Assert.True(clippedHigh > 0 && clippedLow > 0 && active > 0, $"clipped above {clippedHigh}, below {clippedLow}, active {active}");
+
+        // Σ_jt c_jt ∇log π_jt: the gradient of the weighted sum of token log-probs with the coefficients as constants.
+        policy.zero_grad();
+        using (var scored = SequenceScorer.Score(policy, Items()))
+            (scored.LogProbs * tensor(coefficient, [n, width])).sum().backward();
+        var expected = Grads(policy);
+
+        policy.zero_grad();
+        using (var scored = SequenceScorer.Score(policy, Items()))
+        {
+            var output = PolicyLoss.Compute(ObjectiveKind.Grpo, new LossInputs(scored.LogProbs, refTokens, mask, tensor(rewards), Groups), 1.0, clip: eps);
+            output.Loss.backward();
+            // The reported clip fraction counts every token outside 1 ± ε, a superset of those whose clipped branch is active.
+            Assert.InRange(output.ClipFraction, (clippedHigh + clippedLow) / (double)(clippedHigh + clippedLow + active) - 1e-6, 1);
+        }
+        AssertClose(expected, Grads(policy));
+    }
+
+    private static float[,] To2D(Tensor t)
+    {
+        var c = t.cpu().to_type(ScalarType.Float32);
+        int rows = (int)c.shape[0], cols = (int)c.shape[1];
+        var flat = c.data<float>().ToArray();
+        var result = new float[rows, cols];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) result[i, j] = flat[i * cols + j];
+        return result;
+    }
+
+    [Fact]
     public void Per_token_reduction_is_only_used_when_asked()
     {
         var (policy, refTokens, mask) = Setup();

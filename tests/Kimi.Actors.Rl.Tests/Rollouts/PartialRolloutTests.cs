@@ -43,7 +43,7 @@ public class PartialRolloutTests
         {
             foreach (var s in m.Groups.SelectMany(g => g.Samples)) trained.Add(s.Trajectory.Id, s.Trajectory);
         });
-        using var engine = new LocalRunEngine(options, TaskSuite.Of(prompts, prompts.Take(1).ToList(), []), Tokenizer, policy, hooks: hooks);
+        using var engine = new LocalRunEngine(options, TaskSuite.Of(prompts, [], prompts.Take(1).ToList(), []), Tokenizer, policy, hooks: hooks);
         var metrics = engine.RunIterations(done => done.Count >= iterations);
         return (trained, metrics);
     }

@@ -38,14 +38,16 @@ internal sealed class MachineHarness
     /// <summary>How a generated response ends: by default every response finishes with 3 tokens.</summary>
     public Func<RolloutRequest, (int NewTokens, StopReason Stop)> Decode { get; set; } = _ => (3, StopReason.Stop);
 
+    /// <param name="validation">Whether the suite has a validation set of its own (one prompt, "v0"); the test set is "h0".</param>
     /// <param name="train">Training prompts instead of <paramref name="prompts"/> generated text ones; <paramref name="images"/> lays out their images.</param>
     public MachineHarness(RunOptions? options = null, RunProgress? progress = null, int generators = 2, int judges = 1, int prompts = 10,
-        IReadOnlyList<PromptRecord>? train = null, Kimi.Actors.Model.Vision.ImageLayout? images = null)
+        bool validation = true, IReadOnlyList<PromptRecord>? train = null, Kimi.Actors.Model.Vision.ImageLayout? images = null)
     {
         options ??= Options();
         train ??= Enumerable.Range(0, prompts).Select(i => new PromptRecord($"p{i}", $"{i}+1=", $"{i + 1}", "arithmetic", 1 + i % 2, [])).ToList();
-        var heldOut = new List<PromptRecord> { new("h0", "5+5=", "10", "arithmetic", 1, []) };
-        Context = new RunContext(Run, TaskSuite.Of(train, heldOut, []), CharTokenizer.Instance, options.Sampling, images);
+        List<PromptRecord> validationSet = validation ? [new("v0", "4+4=", "8", "arithmetic", 1, [])] : [];
+        var test = new List<PromptRecord> { new("h0", "5+5=", "10", "arithmetic", 1, []) };
+        Context = new RunContext(Run, TaskSuite.Of(train, validationSet, test, []), CharTokenizer.Instance, options.Sampling, images);
         Answer = DefaultAnswer;
         var start = RunMachine.Start(Context, Run, options, progress ?? RunProgress.New.Apply(new TargetSet(options.Iterations)), generators, judges,
             session: 42);
@@ -103,7 +105,8 @@ internal sealed class MachineHarness
         Judge m => new TrajectoriesJudged(m.Request, m.Items.Select(i => new JudgedTrajectory(i.Trajectory, i.Trajectory.Sample % 2 == 0 ? 1 : 0,
             i.Trajectory.Sample % 2 == 0, "test")).ToList(), 0.01),
         RecordGroup m => new GroupRecorded(m.Group, m.Samples.Count, m.Samples.Count(s => s.Correct)),
-        TrainGroups m => new IterationTrained(m.Request, Stats, Published(++_version),
+        // As the trainer does: the version after the one it trained from.
+        TrainGroups m => new IterationTrained(m.Request, Stats, Published(_version = m.CurrentVersion + 1),
             m.Groups.Select(g => new TrainedGroup(g.Group, g.Samples.Select(s => s.Trajectory.Id).ToList())).ToList(), 0.2),
         Evaluate m => new HeldOutEvaluated(m.Request, Evaluation(0.5), 0.1),
         _ => null,

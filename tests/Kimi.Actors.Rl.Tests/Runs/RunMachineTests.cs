@@ -1,7 +1,10 @@
+using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Optimization;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Runs;
+using Kimi.Actors.Rl.Training;
 
 namespace Kimi.Actors.Rl.Tests.Runs;
 
@@ -49,7 +52,7 @@ public class RunMachineTests
         Assert.Equal(CheckpointLabel.Sft, Assert.IsType<CheckpointReported>(Assert.IsType<Report>(afterLast[1]).Progress).Label);
         var evaluate = Assert.IsType<Evaluate>(afterLast[2]);
         Assert.Equal((RunPhase.EvaluatingSft, 0), (h.Machine.Phase, evaluate.Slot.Index));
-        Assert.Same(h.Context.HeldOut, evaluate.Prompts);
+        Assert.Same(h.Context.Test, evaluate.Prompts);
 
         // The SFT evaluation is recorded, then the first iteration's rollouts go out: whole groups per generator.
         var first = h.Feed(new HeldOutEvaluated(evaluate.Request, MachineHarness.Evaluation(0.3), 1));
@@ -124,6 +127,54 @@ public class RunMachineTests
         Assert.Equal((2, 3L, true), (h.Machine.Progress.CommittedIterations, h.Machine.Progress.WeightVersion, h.Machine.Progress.Completed));
         // Nothing more happens once it is over.
         Assert.Empty(h.Feed(new StopRequested()));
+    }
+
+    [Fact]
+    public void Each_iteration_trains_at_its_scheduled_learning_rate()
+    {
+        // Cosine over 4 iterations with 2 of warm-up from 1e-3 to 1e-4: 1e-3 · 1/2, 1e-3, then cos from the peak, 1e-4 + 9e-4 · (1 + cos(π/2)) / 2.
+        var options = MachineHarness.Options(iterations: 4) with
+        {
+            Optimization = new PolicyOptimizationOptions { LearningRate = 1e-3, LrSchedule = LearningRateSchedule.Cosine, LrWarmupIterations = 2, LrMinRatio = 0.1 },
+        };
+        var h = new MachineHarness(options);
+        h.DriveToEnd();
+        var rates = h.Of<TrainGroups>().Select(t => (t.Iteration, t.LearningRate)).ToList();
+        Assert.Equal([0, 1, 2, 3], rates.Select(r => r.Iteration));
+        Assert.Equal([5e-4, 1e-3, 1e-3, 5.5e-4], rates.Select(r => r.LearningRate), (a, b) => Math.Abs(a - b) < 1e-12);
+        // A constant schedule (the default of a journaled schema-1 run) trains every iteration at the configured rate.
+        var constant = new MachineHarness(MachineHarness.Options(iterations: 3));
+        constant.DriveToEnd();
+        Assert.All(constant.Of<TrainGroups>(), t => Assert.Equal(new PolicyOptimizationOptions().LearningRate, t.LearningRate));
+    }
+
+    [Fact]
+    public void Periodic_evaluations_use_the_validation_set_and_only_sft_and_final_use_the_test_set()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 4) with { Eval = new EvalOptions { EveryIterations = 2 } });
+        h.DriveToEnd();
+        Assert.Equal(RunPhase.Completed, h.Machine.Phase);
+        // Which set each evaluation decoded, in order, with the label it was recorded under.
+        var evaluated = h.Of<Evaluate>().Select(e => e.Prompts.Single().Id).ToList();
+        var recorded = h.Facts.OfType<HeldOutRecorded>().Select(r => (r.Label, r.Iteration)).ToList();
+        Assert.Equal(["h0", "v0", "v0", "v0", "h0"], evaluated);
+        Assert.Equal([(EvaluationLabel.Sft, 0), (EvaluationLabel.Periodic, 0), (EvaluationLabel.Periodic, 2), (EvaluationLabel.Periodic, 4),
+            (EvaluationLabel.Final, 4)], recorded);
+        // The iteration evaluated in between carries its validation accuracy; the finished run reports the test set's.
+        Assert.Equal([1], h.Reports.OfType<IterationReported>().Where(r => r.Metrics.ValidationAccuracy is not null).Select(r => r.Metrics.Iteration));
+        var finished = Assert.Single(h.Reports.OfType<RunFinished>());
+        Assert.Same(h.Facts.OfType<HeldOutRecorded>().First().Evaluation, finished.Sft);
+        Assert.Same(h.Facts.OfType<HeldOutRecorded>().Last().Evaluation, finished.Final);
+    }
+
+    [Fact]
+    public void A_suite_without_a_validation_set_evaluates_its_test_set_as_schema_1_runs_did()
+    {
+        var options = MachineHarness.Options(iterations: 2) with { Eval = new EvalOptions { EveryIterations = 1 } };
+        var h = new MachineHarness(options, validation: false);
+        h.DriveToEnd();
+        Assert.Equal(["h0", "h0", "h0"], h.Of<Evaluate>().Select(e => e.Prompts.Single().Id));
+        Assert.Equal([EvaluationLabel.Sft, EvaluationLabel.Periodic, EvaluationLabel.Final], h.Facts.OfType<HeldOutRecorded>().Select(r => r.Label));
     }
 
     [Fact]
@@ -244,6 +295,55 @@ public class RunMachineTests
     }
 
     [Fact]
+    public void A_changed_sampling_strategy_draws_by_the_new_rule_from_the_next_iteration_with_the_counts_it_had()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 3));
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        // A curriculum without thresholds admits only the lowest difficulty (1: the even prompts).
+        var curriculum = MachineHarness.Options(iterations: 3) with
+        {
+            Sampling = new SamplerOptions { Strategy = SamplingStrategy.Curriculum, Curriculum = CurriculumSchedule.ByIteration() },
+        };
+        h.Feed(new OptionsChanged(curriculum));
+        h.Drive(m => m.Facts.OfType<IterationCommitted>().Count() == 1);
+        var attempted = Enumerable.Range(0, h.Context.Sampler.Count).Where(i => h.Context.Sampler.Counts(i).Attempts > 0).ToList();
+        Assert.NotEmpty(attempted);
+        h.DriveToEnd();
+
+        Assert.Equal(SamplingStrategy.Curriculum, h.Context.Sampler.Strategy);
+        // The counts of iteration 0 survived the new sampler.
+        Assert.All(attempted, i => Assert.True(h.Context.Sampler.Counts(i).Attempts > 0));
+        var later = h.Of<Generate>().SelectMany(g => g.Requests).Where(r => r.Iteration >= 1).ToList();
+        Assert.NotEmpty(later);
+        Assert.All(later, r => Assert.Equal(1, h.Context.Prompt(r.Id.Prompt).Difficulty));
+        // Each iteration's metrics say what was in force.
+        var metrics = h.Facts.OfType<IterationCommitted>().Select(c => c.Metrics).ToList();
+        Assert.Equal(["uniform", "curriculum", "curriculum"], metrics.Select(m => m.Hyperparameters!["sampling-strategy"]));
+        Assert.Equal(["1", "1", "1"], metrics.Select(m => m.Hyperparameters!["tau"]));
+        Assert.Equal([2, 1, 1], metrics.Select(m => m.MaxEligibleDifficulty));
+    }
+
+    [Fact]
+    public void An_unchanged_sampling_configuration_bound_again_keeps_the_sampler()
+    {
+        var options = MachineHarness.Options(iterations: 2) with
+        {
+            Sampling = new SamplerOptions { Strategy = SamplingStrategy.Curriculum, Curriculum = CurriculumSchedule.ByIteration(new LevelThreshold(2, 1)) },
+        };
+        var h = new MachineHarness(options);
+        var sampler = h.Context.Sampler;
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+        // Equal but not the same objects, as a hyperparameter change binds them afresh.
+        h.Feed(new OptionsChanged(options with
+        {
+            Optimization = options.Optimization with { Tau = 0.5 },
+            Sampling = new SamplerOptions { Strategy = SamplingStrategy.Curriculum, Curriculum = CurriculumSchedule.ByIteration(new LevelThreshold(2, 1)) },
+        }));
+        h.DriveToEnd();
+        Assert.Same(sampler, h.Context.Sampler);
+    }
+
+    [Fact]
     public void A_continued_run_rebuilds_its_index_restores_its_checkpoint_and_goes_on_from_its_last_commit()
     {
         var replay = new ReplaySnapshot([new OpenGroup(new GroupKey(new PromptId("p3"), 1), 2, [1, 4],
@@ -271,6 +371,113 @@ public class RunMachineTests
         Assert.DoesNotContain(generate.Requests, r => r.PromptId == new PromptId("p3") && r.Iteration == 2);
         h.DriveToEnd();
         Assert.Equal([2, 3], h.Facts.OfType<IterationCommitted>().Select(c => c.Iteration));
+    }
+
+    /// <summary>
+    /// SFT (version 1) and three commits (versions 2..4, checkpoints /ck/v2../ck/v4) of a run aiming at 5 iterations,
+    /// at curriculum levels <paramref name="levels"/> (none: 0).
+    /// </summary>
+    private static RunProgress ThreeCommitted(params int[] levels)
+    {
+        var progress = RunProgress.New.Apply(new TargetSet(5)).Apply(new SftFinished(1, new CheckpointRef("/ck/v1", "s1"), 2));
+        for (int i = 0; i < 3; i++)
+            progress = progress.Apply(new IterationCommitted(i, i + 2, new CheckpointRef($"/ck/v{i + 2}", $"s{i + 2}"),
+                new Kimi.Actors.Rl.Training.IterationMetrics { MaxEligibleDifficulty = levels.Length > i ? levels[i] : 0 }, ReplaySnapshot.Empty, []));
+        return progress;
+    }
+
+    [Fact]
+    public void A_damaged_newest_checkpoint_falls_back_to_the_newest_intact_one_and_runs_the_later_iterations_again()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 5), ThreeCommitted(), generators: 1);
+        var damaged = new[] { "/ck/v4", "/ck/v3" };
+        var counts = new List<int>();
+        h.Answer = c => c switch
+        {
+            RestoreCheckpoint r when damaged.Contains(r.Checkpoint.Directory) => new CheckpointUnusable(r.Request, $"{r.Checkpoint.Directory}/model.safetensors: SHA-256 differs"),
+            LoadPromptCounts l => new PromptCountsLoaded(l.UpToIteration == 3
+                ? new Dictionary<PromptId, Kimi.Actors.Rl.Sampling.PromptCounts> { [new PromptId("p0")] = new(6, 6), [new PromptId("p1")] = new(4, 0) }
+                : new Dictionary<PromptId, Kimi.Actors.Rl.Sampling.PromptCounts> { [new PromptId("p0")] = new(2, 2) }),
+            _ => h.DefaultAnswer(c),
+        };
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+
+        // Newest first, each damaged one skipped, the older one republished above every version the run made durable.
+        Assert.Equal([("/ck/v4", 4L), ("/ck/v3", 5L), ("/ck/v2", 5L)], h.Of<RestoreCheckpoint>().Select(r => (r.Checkpoint.Directory, r.Version)));
+        var rolled = Assert.Single(h.Facts.OfType<RolledBack>());
+        Assert.Equal((3, 1, 5L, "/ck/v2"), (rolled.FromIteration, rolled.ToIteration, rolled.WeightVersion, rolled.Checkpoint.Directory));
+        Assert.Equal(2, rolled.Damaged.Count);
+        Assert.Contains("iteration 3 (/ck/v4)", rolled.Damaged[0]);
+        Assert.Contains("iteration 2 (/ck/v3)", rolled.Damaged[1]);
+        var said = Assert.Single(h.Reports.OfType<RunRolledBack>());
+        Assert.Contains("fell back to the checkpoint of iteration 1 (/ck/v2", said.Message);
+        Assert.Contains("iterations 1..2 run again", said.Message);
+        // The sampler is rebuilt from the events before the point it fell back to: p1's later counts are gone.
+        Assert.Equal([3, 1], h.Of<LoadPromptCounts>().Select(l => l.UpToIteration));
+        Assert.Equal(((2L, 2L), (0L, 0L)), (h.Context.Sampler.Counts(0), h.Context.Sampler.Counts(1)));
+        // The generators load the republished version; the first iteration trains from it.
+        Assert.Equal(5, Assert.Single(h.Of<LoadWeights>()).Weights.Version);
+        Assert.Equal((1, 5L), (h.Machine.Progress.CommittedIterations, h.Machine.Progress.WeightVersion));
+
+        h.DriveToEnd();
+        Assert.Equal(RunPhase.Completed, h.Machine.Phase);
+        Assert.Equal([1, 2, 3, 4], h.Facts.OfType<IterationCommitted>().Select(c => c.Iteration));
+        Assert.Equal([5L, 6L, 7L, 8L], h.Of<TrainGroups>().Select(t => t.CurrentVersion));
+        Assert.Equal(1, Assert.Single(h.Reports.OfType<RunFinished>()).StartIteration);
+    }
+
+    [Fact]
+    public void A_fallback_takes_the_curriculum_back_to_the_level_of_the_point_it_restored()
+    {
+        // Commits of iterations 0..2 at levels 1, 1, 2; a success-rate curriculum that cannot advance by itself here.
+        var progress = ThreeCommitted(1, 1, 2);
+        var options = MachineHarness.Options(iterations: 5) with
+        {
+            Sampling = new Kimi.Actors.Rl.Sampling.SamplerOptions
+            {
+                Strategy = Kimi.Actors.Rl.Sampling.SamplingStrategy.Curriculum,
+                Curriculum = Kimi.Actors.Rl.Sampling.CurriculumSchedule.BySuccessRate(1.0, 1_000_000),
+            },
+        };
+        var h = new MachineHarness(options, progress, generators: 1);
+        Assert.Equal(2, h.Context.Sampler.MaxEligibleDifficulty);
+        h.Answer = c => c is RestoreCheckpoint { Checkpoint.Directory: "/ck/v4" } r ? new CheckpointUnusable(r.Request, "truncated") : h.DefaultAnswer(c);
+        h.Drive(m => m.Machine.Phase == RunPhase.Iterating);
+
+        Assert.Equal(2, h.Machine.Progress.CommittedIterations);
+        // The point after iteration 1 stood at level 1: difficulty-2 prompts are not drawn again until the curriculum admits them.
+        Assert.Equal(1, h.Context.Sampler.MaxEligibleDifficulty);
+        var drawn = h.Of<Generate>().SelectMany(g => g.Requests).Select(r => h.Context.Prompt(r.PromptId).Difficulty).ToList();
+        Assert.NotEmpty(drawn);
+        Assert.All(drawn, d => Assert.Equal(1, d));
+    }
+
+    [Fact]
+    public void A_fallback_recorded_in_the_facts_is_where_a_recovered_run_stands()
+    {
+        var progress = ThreeCommitted().Apply(new RolledBack(3, 1, 5, new CheckpointRef("/ck/v2", "s2"), ["v4 damaged", "v3 damaged"]));
+        Assert.Equal((1, 5L, "/ck/v2", "s2"), (progress.CommittedIterations, progress.WeightVersion, progress.Checkpoint!.Directory, progress.Checkpoint.Sha256));
+        Assert.Equal([0, 1], progress.Durable.Select(p => p.CommittedIterations));
+        Assert.Equal(5, progress.HighestVersion);
+        // The next commit after it goes on from the republished version; a second fallback would republish above it.
+        var after = progress.Apply(new IterationCommitted(1, 6, new CheckpointRef("/ck/v6", "s6"), new Kimi.Actors.Rl.Training.IterationMetrics(), ReplaySnapshot.Empty, []));
+        Assert.Equal([0, 1, 2], after.Durable.Select(p => p.CommittedIterations));
+        Assert.Equal(6, after.HighestVersion);
+        Assert.Throws<ArgumentException>(() => ThreeCommitted().Apply(new RolledBack(3, 1, 5, new CheckpointRef("/elsewhere", "x"), [])));
+    }
+
+    [Fact]
+    public void With_every_kept_checkpoint_damaged_the_run_fails_naming_each_of_them()
+    {
+        var h = new MachineHarness(MachineHarness.Options(iterations: 5), ThreeCommitted(), generators: 1);
+        h.Answer = c => c is RestoreCheckpoint r ? new CheckpointUnusable(r.Request, "missing") : h.DefaultAnswer(c);
+        h.DriveToEnd();
+        Assert.Equal(RunPhase.Failed, h.Machine.Phase);
+        Assert.Equal(["/ck/v4", "/ck/v3", "/ck/v2", "/ck/v1"], h.Of<RestoreCheckpoint>().Select(r => r.Checkpoint.Directory));
+        var reason = Assert.Single(h.Reports.OfType<RunFailed>()).Reason;
+        Assert.Contains("/ck/v1", reason);
+        Assert.Contains("no older durable checkpoint", reason);
+        Assert.Empty(h.Facts.OfType<RolledBack>());
     }
 
     [Fact]

@@ -26,6 +26,32 @@ public class PromptSamplerTests
     }
 
     [Fact]
+    public void Other_options_keep_every_count_and_the_curriculum_level_reached()
+    {
+        var curriculum = new SamplerOptions { Strategy = SamplingStrategy.Curriculum, Curriculum = CurriculumSchedule.ByIteration(new LevelThreshold(2, 1)) };
+        var sampler = new PromptSampler([1, 1, 2, 3], curriculum);
+        sampler.Restore(0, 10, 9);
+        sampler.Restore(2, 4, 1);
+        sampler.OnIterationStart(1);
+        Assert.Equal(2, sampler.MaxEligibleDifficulty);
+
+        // Prioritised within the same curriculum: weights 1 - s, the level stays at 2 (difficulty 3 still out).
+        var prioritized = sampler.WithOptions(curriculum with { Strategy = SamplingStrategy.CurriculumPrioritized });
+        Assert.Equal(((long)10, (long)9), prioritized.Counts(0));
+        Assert.Equal(((long)4, (long)1), prioritized.Counts(2));
+        Assert.Equal(2, prioritized.MaxEligibleDifficulty);
+        double total = 0.1 + 1.0 + 0.75;
+        Assert.Equal(0.1 / total, prioritized.Probability(0), 12);
+        Assert.Equal(0.75 / total, prioritized.Probability(2), 12);
+        Assert.Equal(0, prioritized.Probability(3));
+
+        // Uniform: every prompt, equally.
+        var uniform = sampler.WithOptions(new SamplerOptions());
+        Assert.All(Enumerable.Range(0, 4), i => Assert.Equal(0.25, uniform.Probability(i), 12));
+        Assert.Equal(((long)10, (long)9), uniform.Counts(0));
+    }
+
+    [Fact]
     public void Floor_keeps_mastered_prompts_reachable_and_zero_floor_excludes_them()
     {
         foreach (double floor in new[] { 0.0, 0.1 })

@@ -38,7 +38,7 @@ public sealed class ImagePromptTests
     [Fact]
     public void A_run_of_image_prompts_needs_a_vision_encoder()
     {
-        var suite = TaskSuite.Of([Shapes(1)], [Shapes(2, "h")], []);
+        var suite = TaskSuite.Of([Shapes(1)], [], [Shapes(2, "h")], []);
         var e = Assert.Throws<ArgumentException>(() => new RunContext(MachineHarness.Run, suite, Tok, new Kimi.Actors.Rl.Sampling.SamplerOptions()));
         Assert.Contains("set kimi.model.vision.enabled = on", e.Message);
     }

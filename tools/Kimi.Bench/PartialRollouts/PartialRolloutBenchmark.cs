@@ -174,7 +174,7 @@ public static class PartialRolloutBenchmark
             ShapeRequest: r => r with { MaxResponseTokens = workload.LengthOf(r.PromptId, r.Sample) },
             Rollout: settings => settings with { StopTokens = [-1] });
         // The same iterations `kimi train --set kimi.run.engine=local` runs, without SFT or evaluations.
-        using var engine = new LocalRunEngine(options, TaskSuite.Of(prompts, prompts.Take(1).ToList(), []), tokenizer, policy, hooks: hooks);
+        using var engine = new LocalRunEngine(options, TaskSuite.Of(prompts, [], prompts.Take(1).ToList(), []), tokenizer, policy, hooks: hooks);
         var wall = Stopwatch.StartNew();
         var metrics = engine.RunIterations(done => done.Sum(m => m.TrainedTokens) >= targetTokens);
         long trained = metrics.Sum(m => m.TrainedTokens);

@@ -16,16 +16,31 @@ public static class JournalSchema
     {
         ["run-started"] = (typeof(RunStartedV1), 1),
         ["target-extended"] = (typeof(TargetExtendedV1), 1),
-        ["hyperparameter-changed"] = (typeof(HyperparameterChangedV1), 1),
+        ["hyperparameter-changed"] = (typeof(HyperparameterChangedV2), 2),
         ["sft-finished"] = (typeof(SftFinishedV1), 1),
         ["heldout-recorded"] = (typeof(HeldOutRecordedV1), 1),
         ["iteration-committed"] = (typeof(IterationCommittedV1), 1),
         ["run-paused"] = (typeof(RunPausedV1), 1),
         ["run-unpaused"] = (typeof(RunUnpausedV1), 1),
         ["run-completed"] = (typeof(RunCompletedV1), 1),
+        ["rolled-back"] = (typeof(RolledBackV1), 1),
         ["group-judged"] = (typeof(GroupJudgedV1), 1),
         ["prompt-snapshot"] = (typeof(PromptSnapshotV1), 1),
     };
+
+    /// <summary>
+    /// The DTO types of older versions still read (manifest, version → type); <see cref="JournalMapper.FromJournal"/>
+    /// upgrades each to the domain event.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<(string Manifest, int Version), Type> Older = new Dictionary<(string, int), Type>
+    {
+        [("hyperparameter-changed", 1)] = typeof(HyperparameterChangedV1),
+    };
+
+    /// <summary>The DTO type that holds version <paramref name="version"/> of <paramref name="manifest"/> (null: none).</summary>
+    public static Type? TypeOf(string manifest, int version) =>
+        Events.TryGetValue(manifest, out var newest) && newest.Version == version ? newest.Type
+        : Older.TryGetValue((manifest, version), out var older) ? older : null;
 
     public static string ManifestOf(Type type) =>
         Events.FirstOrDefault(p => p.Value.Type == type).Key ?? throw new ArgumentException($"{type.Name} is not a journal event type");
@@ -37,7 +52,11 @@ public sealed record RunStartedV1(string Config, int TargetIterations, DateTime 
 
 public sealed record TargetExtendedV1(int TargetIterations) : IJournalEvent;
 
+/// <summary>Version 1: no time (journals written before changes were timed); read and upgraded, never written.</summary>
 public sealed record HyperparameterChangedV1(string Key, string Value, int FromIteration) : IJournalEvent;
+
+/// <param name="AtUtc">When the change was accepted.</param>
+public sealed record HyperparameterChangedV2(string Key, string Value, int FromIteration, DateTime AtUtc) : IJournalEvent;
 
 public sealed record SftFinishedV1(long WeightVersion, CheckpointDto Checkpoint, double Seconds) : IJournalEvent;
 
@@ -54,6 +73,12 @@ public sealed record RunPausedV1 : IJournalEvent;
 public sealed record RunUnpausedV1 : IJournalEvent;
 
 public sealed record RunCompletedV1(int EndIteration) : IJournalEvent;
+
+/// <summary>A resume fell back from damaged checkpoints: the run stands after <paramref name="ToIteration"/> iterations again.</summary>
+/// <param name="WeightVersion">The version the restored checkpoint was republished as.</param>
+/// <param name="Damaged">What was wrong with each checkpoint skipped, newest first.</param>
+public sealed record RolledBackV1(int FromIteration, int ToIteration, long WeightVersion, CheckpointDto Checkpoint, IReadOnlyList<string> Damaged)
+    : IJournalEvent;
 
 // ---- the Prompt entity's events and snapshot ----
 

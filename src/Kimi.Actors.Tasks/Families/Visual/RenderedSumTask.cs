@@ -51,6 +51,12 @@ public sealed class RenderedSumTask : ITaskFamily
             rng, flawed);
     }
 
+    /// <summary>
+    /// The text family's canonical form of the drawn expression: a sum-image prompt is the same question as the sum
+    /// prompt it draws (and as any reordering of its terms), so sets keep them apart exactly as they keep sums apart.
+    /// </summary>
+    public string Canonical(PromptRecord prompt) => TextForm(prompt) is { } text ? Text.Canonical(text) : PromptCanonical.Of(prompt);
+
     /// <summary>The same prompt written as text (the text family's prompt), or null when it is not one of this family's.</summary>
     public PromptRecord? TextForm(PromptRecord prompt) =>
         prompt.Extra is { } extra && extra.TryGetValue(ExpressionKey, out var e) && e.ValueKind == JsonValueKind.String

@@ -1,0 +1,230 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kimi.Actors.CommandLine;
+using Kimi.Actors.Host.Cli;
+using Kimi.Actors.Model;
+using Kimi.Actors.Model.Generation;
+using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Reporting;
+using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Rl.Rollouts;
+using Kimi.Actors.Rl.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Kimi.Bench.Engine;
+
+/// <summary>
+/// The rollout and training engine on a Qwen2-0.5B-shaped model with random weights: decode tokens/s through
+/// <see cref="BatchGenerator"/> (greedy and sampled, eager and CUDA-graph steps) and k1.5 training tokens/s through
+/// <see cref="PolicyTrainer"/>. The PyTorch baseline (tools/gpu-baselines) runs in the same job on the same card and
+/// writes its JSON; given <c>--baseline</c>, the ratios against it are reported beside the figures.
+/// </summary>
+public static class EngineBenchmark
+{
+    /// <summary>An H200's HBM3e bandwidth (bytes/s), for the fraction of the bandwidth limit at batch 1.</summary>
+    private const double H200Bandwidth = 4.8e12;
+
+    public static Command Create()
+    {
+        var device = CliOptions.Device("cpu, cuda, cuda:N or auto", defaultValue: "cpu", allowAuto: true);
+        var shape = CliOptions.Text("--shape", "NAME", "qwen2-0.5b (494 M parameters) or tiny (the baseline script's CPU shape)", "qwen2-0.5b",
+            v => v is "qwen2-0.5b" or "tiny" ? null : "expected qwen2-0.5b or tiny");
+        var batches = CliOptions.Text("--batches", "LIST", "decode batch sizes, comma-separated", "1,16,64");
+        var prompt = CliOptions.Int("--prompt-tokens", "N", "prompt length", min: 1, defaultValue: 128);
+        var newTokens = CliOptions.Int("--new-tokens", "N", "new tokens per row", min: 1, defaultValue: 512);
+        var graphs = CliOptions.Text("--graphs", "MODE", "decode steps: on (CUDA graphs where the shim loads), off, or both", "both",
+            v => v is "on" or "off" or "both" ? null : "expected on, off or both");
+        var train = CliOptions.Text("--train", "LIST", "training batches SAMPLESxTOKENS, comma-separated, or none", "8x640,32x640");
+        var trainSteps = CliOptions.Int("--train-steps", "N", "measured training steps per batch", min: 1, defaultValue: 3);
+        var microTokens = CliOptions.Int("--micro-batch-tokens", "N", "padded tokens per forward/backward pass", min: 1, defaultValue: 16384);
+        var baseline = CliOptions.Text("--baseline", "FILE", "the PyTorch baseline's JSON (graph_baseline.json, train_baseline.json merged or either)");
+        var trainBaseline = CliOptions.Text("--train-baseline", "FILE", "the PyTorch training baseline's JSON (train_baseline.json)");
+        var json = CliOptions.Text("--json", "FILE", "also write the results as JSON");
+        var command = new Command("engine", "decode and training tokens/s of the engine on a Qwen2-0.5B-shaped model, with ratios to the PyTorch baseline")
+        {
+            device, shape, batches, prompt, newTokens, graphs, train, trainSteps, microTokens, baseline, trainBaseline, json,
+        };
+        command.SetAction(r => Run(new Settings(r.GetValue(device)!, r.GetValue(shape)!, ParseList(r.GetValue(batches)!, "--batches"),
+            r.GetValue(prompt), r.GetValue(newTokens), r.GetValue(graphs)!, ParseTrain(r.GetValue(train)!), r.GetValue(trainSteps),
+            r.GetValue(microTokens), r.GetValue(baseline), r.GetValue(trainBaseline), r.GetValue(json))));
+        return command;
+    }
+
+    private sealed record Settings(string Device, string Shape, int[] Batches, int PromptTokens, int NewTokens, string Graphs,
+        (int Samples, int Tokens)[] Train, int TrainSteps, int MicroBatchTokens, string? Baseline, string? TrainBaseline, string? JsonPath);
+
+    private static int[] ParseList(string text, string option) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 ? v
+                : throw new UsageException($"engine: {option} {text}: '{s}' is not a positive integer")).ToArray();
+
+    private static (int, int)[] ParseTrain(string text) => text == "none" ? [] :
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
+        {
+            var parts = s.Split('x');
+            return parts.Length == 2 && int.TryParse(parts[0], out int b) && int.TryParse(parts[1], out int t) && b > 0 && t > 1 && b % 8 == 0
+                ? (b, t) : throw new UsageException($"engine: --train {text}: '{s}' is not SAMPLESxTOKENS (samples a multiple of 8, tokens above 1)");
+        }).ToArray();
+
+    /// <summary>The baseline script's model: Qwen2-0.5B (fused shapes, tied embeddings) or its small CPU shape.</summary>
+    private static ModelConfig Shape(string name, int positions) => name == "tiny"
+        ? new ModelConfig
+        {
+            ModelType = "qwen2", Architectures = ["Qwen2ForCausalLM"], VocabSize = 1000, HiddenSize = 64, IntermediateSize = 128,
+            NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = positions, RopeTheta = 1e6,
+        }
+        : new ModelConfig
+        {
+            ModelType = "qwen2", Architectures = ["Qwen2ForCausalLM"], VocabSize = 151936, HiddenSize = 896, IntermediateSize = 4864,
+            NumHiddenLayers = 24, NumAttentionHeads = 14, NumKeyValueHeads = 2, MaxPositionEmbeddings = positions, RopeTheta = 1e6,
+        };
+
+    private static int Run(Settings s)
+    {
+        Device device;
+        try { device = TorchRuntime.ResolveDevice(s.Device); }
+        catch (ArgumentException e) { throw new UsageException($"engine: --device {s.Device}: {e.Message}"); }
+        var c = CultureInfo.InvariantCulture;
+        int positions = Math.Max(s.PromptTokens + s.NewTokens, s.Train.Select(t => t.Tokens).DefaultIfEmpty(0).Max()) + 64;
+        var config = Shape(s.Shape, positions).Validate();
+        var dtype = device.type == DeviceType.CUDA && TorchRuntime.SupportsBFloat16(device) ? ScalarType.BFloat16 : ScalarType.Float32;
+        using var model = new LlamaForCausalLM(config, seed: 1);
+        model.to(dtype);
+        model.to(device);
+        model.eval();
+        long parameters = model.ParameterCount();
+        long weightBytes = model.parameters().Sum(p => p.NumberOfElements * p.ElementSize);
+        Console.WriteLine(string.Create(c, $"engine: {s.Shape}, {parameters:N0} parameters, {dtype}, {device}; CUDA graphs: {CudaGraphs.Status}"));
+
+        var baseline = ReadRuns(s.Baseline);
+        var results = new JsonArray();
+        var console = ReportConsole.For(Console.Out);
+        var table = console.NewTable("decode", "batch", "tokens/s", "ms/step", "steps ran", "PyTorch eager", "PyTorch graph", "× eager", "× graph");
+        var modes = s.Graphs switch { "on" => new[] { true }, "off" => [false], _ => [false, true] };
+        if (device.type != DeviceType.CUDA || !CudaGraphs.Available) modes = [false];
+        var rng = new Random(7);
+        foreach (int b in s.Batches)
+        {
+            var requests = Enumerable.Range(0, b)
+                .Select(_ => new GenerationRequest(Enumerable.Range(0, s.PromptTokens).Select(_ => rng.Next(3, config.VocabSize)).ToArray()))
+                .ToList();
+            foreach (bool sampled in new[] { false, true })
+                foreach (bool graphs in modes)
+                {
+                    // No stop token: every row decodes exactly NewTokens, as the baseline's loop does.
+                    var options = new GenerationOptions
+                    {
+                        Temperature = sampled ? 1.0 : 0.0, MaxResponseTokens = s.NewTokens, StopTokens = [-1], MaxBatchSize = b, CudaGraphs = graphs, Seed = 3,
+                    };
+                    // Warm-up (kernels, allocator, graph capture at the measured capacity): a budget of a few steps.
+                    BatchGenerator.Generate(model, requests, options with { TokenBudget = 8L * b });
+                    if (device.type == DeviceType.CUDA) cuda.synchronize();
+                    var run = BatchGenerator.Generate(model, requests, options);
+                    if (device.type == DeviceType.CUDA) cuda.synchronize();
+                    double tps = run.NewTokens / run.Elapsed.TotalSeconds, ms = 1000 * run.Elapsed.TotalSeconds / s.NewTokens;
+                    string mode = sampled ? "sampled" : "greedy";
+                    double? eager = Lookup(baseline, $"eager_{mode}_b{b}"), graph = Lookup(baseline, $"graph_{mode}_b{b}");
+                    string label = $"{mode} ({(graphs ? "graphs on" : "graphs off")})";
+                    table.AddTextRow(label, b.ToString(c), tps.ToString("F0", c), ms.ToString("F2", c), run.Decoding,
+                        eager?.ToString("F0", c) ?? "-", graph?.ToString("F0", c) ?? "-",
+                        eager is { } e ? (tps / e).ToString("F2", c) : "-", graph is { } g ? (tps / g).ToString("F2", c) : "-");
+                    var row = new JsonObject
+                    {
+                        ["kind"] = "decode", ["sampling"] = mode, ["graphs_requested"] = graphs, ["decoding"] = run.Decoding, ["batch"] = b,
+                        ["tokens_per_s"] = Math.Round(tps, 1), ["ms_per_step"] = Math.Round(ms, 3), ["new_tokens"] = run.NewTokens,
+                        ["vs_pytorch_eager"] = eager is { } e2 ? Math.Round(tps / e2, 3) : null,
+                        ["vs_pytorch_graph"] = graph is { } g2 ? Math.Round(tps / g2, 3) : null,
+                    };
+                    if (b == 1) row["bandwidth_fraction"] = Math.Round(weightBytes / (ms / 1000) / H200Bandwidth, 4);
+                    results.Add(row);
+                    Console.WriteLine(string.Create(c, $"  {label} b{b}: {tps:F0} tokens/s, {ms:F2} ms/step ({run.Decoding})"));
+                }
+        }
+        console.Write(table);
+
+        var trainBaseline = ReadTrain(s.TrainBaseline);
+        foreach (var (samples, tokens) in s.Train)
+        {
+            var (tps, seconds) = TrainTokensPerSecond(model, samples, tokens, s.PromptTokens, s.TrainSteps, s.MicroBatchTokens, device);
+            double? torchTps = Lookup(trainBaseline, $"b{samples}_t{tokens}");
+            string versus = torchTps is { } t ? string.Create(c, $"; PyTorch eager {t:F0} tokens/s; ratio {tps / t:F2}") : "";
+            Console.WriteLine(string.Create(c, $"train {samples} x {tokens}: {tps:F0} tokens/s ({seconds:F3} s/step, k1.5 loss incl. the reference pass, AdamW){versus}"));
+            results.Add(new JsonObject
+            {
+                ["kind"] = "train", ["samples"] = samples, ["tokens"] = tokens, ["tokens_per_s"] = Math.Round(tps, 1), ["s_per_step"] = Math.Round(seconds, 4),
+                ["vs_pytorch"] = torchTps is { } t2 ? Math.Round(tps / t2, 3) : null,
+            });
+        }
+
+        if (s.JsonPath is not null)
+        {
+            var json = new JsonObject
+            {
+                ["benchmark"] = "engine", ["shape"] = s.Shape, ["parameters"] = parameters, ["weight_bytes"] = weightBytes, ["dtype"] = dtype.ToString(),
+                ["device"] = device.ToString(), ["cuda_graphs"] = CudaGraphs.Status, ["prompt_tokens"] = s.PromptTokens, ["new_tokens"] = s.NewTokens,
+                ["results"] = results,
+            };
+            File.WriteAllText(s.JsonPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// k1.5 training steps on groups of 8 random responses of <paramref name="tokens"/> - <paramref name="prompt"/> tokens
+    /// (random 0/1 rewards, as the baseline), one optimizer step per call, bf16 weights without master weights (as the baseline).
+    /// </summary>
+    private static (double TokensPerSecond, double SecondsPerStep) TrainTokensPerSecond(LlamaForCausalLM model, int samples, int tokens, int prompt,
+        int steps, int microBatchTokens, Device device)
+    {
+        var rng = new Random(11);
+        int response = tokens - prompt;
+        var groups = Enumerable.Range(0, samples / 8).Select(g =>
+        {
+            var promptTokens = Enumerable.Range(0, prompt).Select(_ => rng.Next(3, model.Config.VocabSize)).ToArray();
+            var judged = Enumerable.Range(0, 8).Select(k =>
+            {
+                var ids = Enumerable.Range(0, response).Select(_ => rng.Next(3, model.Config.VocabSize)).ToArray();
+                var t = new Trajectory(new TrajectoryId(new PromptId($"p{g}"), 0, k), ids, new float[response], Kimi.Actors.Model.Generation.StopReason.MaxLength,
+                    [new Segment(0, response, 0)]);
+                double reward = rng.Next(2);
+                return new JudgedTrajectory(t, reward, reward > 0, "bench");
+            }).ToList();
+            double mean = judged.Average(j => j.Reward);
+            return new TrainingGroup(new GroupKey(new PromptId($"p{g}"), 0), promptTokens, judged, judged.Select(j => j.Reward - mean).ToArray(), new double[8]);
+        }).ToList();
+        var options = new PolicyOptimizationOptions
+        {
+            LearningRate = 1e-6, Epochs = 1, MiniBatches = 1, MicroBatchTokens = microBatchTokens, MasterWeights = Kimi.Actors.Rl.Optimization.MasterWeightsMode.Off,
+        };
+        using var trainer = new PolicyTrainer(model, options);
+        trainer.Train(groups, new Random(1));
+        if (device.type == DeviceType.CUDA) cuda.synchronize();
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++) trainer.Train(groups, new Random(1));
+        if (device.type == DeviceType.CUDA) cuda.synchronize();
+        double seconds = sw.Elapsed.TotalSeconds / steps;
+        return (samples * tokens / seconds, seconds);
+    }
+
+    /// <summary>The baseline's figure for a key, or null where the baseline did not run it.</summary>
+    private static double? Lookup(Dictionary<string, double>? figures, string key) =>
+        figures is not null && figures.TryGetValue(key, out double v) ? v : null;
+
+    private static Dictionary<string, double>? ReadRuns(string? path)
+    {
+        if (path is null) return null;
+        var runs = JsonNode.Parse(File.ReadAllText(path))?["runs"]?.AsObject() ?? throw new UsageException($"{path}: no \"runs\" object");
+        return runs.ToDictionary(kv => kv.Key, kv => (double)kv.Value!["tokens_per_s"]!);
+    }
+
+    private static Dictionary<string, double>? ReadTrain(string? path)
+    {
+        if (path is null) return null;
+        var train = JsonNode.Parse(File.ReadAllText(path))?["train"]?.AsObject() ?? throw new UsageException($"{path}: no \"train\" object");
+        return train.ToDictionary(kv => kv.Key, kv => (double)kv.Value!["tokens_per_s"]!);
+    }
+}

@@ -1,0 +1,1 @@
+return Kimi.Console.ConsoleProgram.Run(args, Console.Out, Console.Error, Console.In);

@@ -1,0 +1,32 @@
+# The training side of the GPU baseline: a k1.5-loss step (sequence log-prob, squared advantage residual, tau 1) with AdamW
+# on a Qwen2-0.5B-shaped transformers model (random bf16 weights, no master weights, no reference pass), as
+# /work/shared/gpu/baseline_hf.py trains it, without its generate runs. Writes train_baseline.json under $OUT.
+import time, json, os, torch
+from transformers import Qwen2Config, AutoModelForCausalLM
+torch.manual_seed(0)
+cfg = Qwen2Config(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
+                  num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True, rope_theta=1e6,
+                  max_position_embeddings=4096)
+model = AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.bfloat16).cuda()
+res = {"params": sum(p.numel() for p in model.parameters()), "gpu": torch.cuda.get_device_name(0), "train": {}}
+P = 128
+model.train()
+opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
+for B, T in [(8, 640), (32, 640)]:
+    ids = torch.randint(0, 150000, (B, T), device="cuda")
+    mask = torch.zeros(B, T - 1, device="cuda"); mask[:, P - 1:] = 1
+    r = torch.randint(0, 2, (B // 8, 8), device="cuda").float()
+    adv = (r - r.mean(1, keepdim=True)).reshape(-1)
+    def step():
+        logits = model(ids[:, :-1]).logits.float()
+        lp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+        seq = (lp * mask).sum(1)
+        loss = ((adv - 1.0 * (seq - seq.detach())) ** 2).mean() / 2
+        opt.zero_grad(); loss.backward(); opt.step()
+    step(); torch.cuda.synchronize(); t = time.time()
+    for _ in range(3): step()
+    torch.cuda.synchronize(); dt = (time.time() - t) / 3
+    res["train"][f"b{B}_t{T}"] = {"tokens_per_s": B * T / dt, "s_per_step": dt}
+    print("train", B, T, f"{B*T/dt:.0f} tok/s", flush=True)
+res["torch"] = torch.__version__
+json.dump(res, open(os.path.join(os.environ.get("OUT", "."), "train_baseline.json"), "w"), indent=1)
