@@ -51,7 +51,11 @@ internal static class ProtocolSamples
         var continued = trajectory with { Id = new TrajectoryId(Prompt, 3, 1), StopReason = StopReason.Budget, Segments = new List<Segment> { new(0, 3, 7) } };
         var report = new EvaluationReport("greedy", 2, new SliceAccuracy(2, 1),
             new Dictionary<int, SliceAccuracy> { [1] = new(1, 1), [2] = new(1, 0) },
-            new Dictionary<string, SliceAccuracy> { ["arithmetic"] = new(2, 1) }, 17.5, TimeSpan.FromMilliseconds(1234));
+            new Dictionary<string, SliceAccuracy> { ["arithmetic"] = new(2, 1) }, 17.5, TimeSpan.FromMilliseconds(1234))
+        {
+            // Image against text prompts travels with the report (the worker measures it, the run's shell reports it).
+            ByModality = new Dictionary<string, SliceAccuracy> { [EvaluationReport.Image] = new(1, 1), [EvaluationReport.Text] = new(1, 0) },
+        };
         var evaluation = new HeldOutEvaluation(report, report with { Mode = "pass@1" }, PrimaryMetric.Sampled);
         var plan = new EvaluationPlan(new EvalSettings { Temperature = 0, MaxResponseTokens = 32 },
             new EvalSettings { Temperature = 1.0, SamplesPerPrompt = 4, Seed = 5 }, PrimaryMetric.Sampled);
