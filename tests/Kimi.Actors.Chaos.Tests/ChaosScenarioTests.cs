@@ -16,7 +16,7 @@ namespace Kimi.Actors.Chaos.Tests;
 /// asserts the run completed, the fault really fired (the node's process was killed), the journal's exactly-once audit by
 /// trajectory id found nothing lost, doubled or trained unjudged, and the recovery that the fault forced.
 /// </summary>
-public sealed class ChaosScenarioTests(ITestOutputHelper output) : IDisposable
+public sealed partial class ChaosScenarioTests(ITestOutputHelper output) : IDisposable
 {
     private const string PostgresVariable = "KIMI_TEST_POSTGRES";
     private readonly string _work = Path.Combine(Path.GetTempPath(), "kimi-chaos-test-" + Guid.NewGuid().ToString("N")[..12]);

@@ -3,12 +3,14 @@ using System.CommandLine.Parsing;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Akka.Actor;
+using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.Management.Control;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Reporting;
 using Kimi.Actors.Rl.Runs;
 using Kimi.Actors.Rl.Training;
+using Kimi.Console.Interactive;
 using static Kimi.Actors.Cluster.Management.Control.ControlProtocol;
 using static Kimi.Actors.Cluster.Protocol.RunControlProtocol;
 using static Kimi.Actors.Cluster.Protocol.RunProtocol;
@@ -24,7 +26,7 @@ public static class ConsoleProgram
 {
     /// <summary>The commands, in the order help lists them (the interactive mode's greeting names them).</summary>
     public static readonly string[] CommandNames =
-        ["runs", "status", "pause", "resume", "stop", "checkpoint", "set", "get", "history", "prompts", "watch"];
+        ["runs", "status", "pause", "resume", "stop", "checkpoint", "set", "get", "history", "prompts", "watch", "faults", "inject"];
 
     public const string Notes = """
         Contact points: --contact HOST:PORT (repeatable; a node's akka.remote.dot-netty.tcp address, or the line kimi train --serve
@@ -36,8 +38,22 @@ public static class ConsoleProgram
 
     /// <summary>Runs one command line; without a command, the interactive mode reading <paramref name="stdin"/>.</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, TextReader stdin) =>
+        Run(args, stdout, stderr, new PlainLineReader(stdin, stderr));
+
+    /// <summary>Runs one command line; without a command, the interactive mode reading lines from <paramref name="lines"/>.</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, ILineReader lines) =>
         Program(new Invoker(Open(stdout, stderr), ownsSession: true, stdout, stderr),
-            parsed => Interactive(parsed, stdout, stderr, stdin)).Run(args, stdout, stderr);
+            parsed => Interactive(parsed, stdout, stderr, lines)).Run(args, stdout, stderr);
+
+    /// <summary>What Tab completes in the interactive mode: commands, hyperparameter names after set/get/history, options.</summary>
+    public static CompletionWords Completions { get; } = new(
+        [.. CommandNames, "help", "exit"],
+        new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["set"] = [.. Tunables.All.Select(t => t.Name)], ["get"] = [.. Tunables.All.Select(t => t.Name)],
+            ["history"] = [.. Tunables.All.Select(t => t.Name)], ["help"] = CommandNames,
+        },
+        ["--json", "--run", "--weakest", "--tag", "--domain", "--clear", "--help"]);
 
     private static Func<ParseResult, ConsoleSession> Open(TextWriter stdout, TextWriter stderr) => parsed =>
         ConsoleSession.Open(parsed.GetValue<string[]>("--contact") ?? [], parsed.GetValue<string[]>("--config") ?? [], stdout, stderr);
@@ -49,6 +65,7 @@ public static class ConsoleProgram
             () => Control(invoker, "resume", "resume a paused run", id => new ResumeRun(id)),
             () => Control(invoker, "stop", "finish after the iteration in flight (with the final evaluation)", id => new StopRun(id)),
             () => Checkpoint(invoker), () => Set(invoker), () => Get(invoker), () => History(invoker), () => Prompts(invoker), () => Watch(invoker),
+            () => Faults(invoker), () => Inject(invoker),
         ])
     {
         Notes = Notes,
@@ -298,6 +315,71 @@ public static class ConsoleProgram
         return command;
     }
 
+    private static Command Faults(Invoker invoker)
+    {
+        var clear = new Option<bool>("--clear") { Description = "first remove every rule injected at run time (configured rules stay)" };
+        var command = new Command("faults", "the fault rules in force and how often each fired, per node (where fault injection is enabled)") { clear };
+        command.SetAction(parsed => invoker.Invoke(parsed, async call =>
+        {
+            await RequireFaultInjectionAsync(call.Session);
+            if (parsed.GetValue(clear))
+                await AskFaultAgentAsync(call.Session, new FaultProtocol.ClearFaults(), "clearing the injected fault rules");
+            var faults = await call.Session.AskAsync<ClusterFaults>(new GetFaults(), "the cluster's fault rules and counts");
+            if (!faults.Enabled && faults.Nodes.All(n => !n.Enabled)) throw new RefusedException(FaultInjectionOff(call.Session, faults.Node));
+            if (call.Json) call.Session.WriteJson(Views.Faults(faults));
+            else Views.WriteFaults(call.Session.Out, faults);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Inject(Invoker invoker)
+    {
+        var rule = new Argument<string[]>("RULE")
+        {
+            Arity = ArgumentArity.OneOrMore,
+            Description = "the rule as KEY=VALUE words (target=reward-judge message=JudgeTrajectories action=drop nth=1) or one HOCON object",
+        };
+        var command = new Command("inject", "add a fault rule on every member at run time (where fault injection is enabled); faults shows it fire") { rule };
+        command.SetAction(parsed => invoker.Invoke(parsed, async call =>
+        {
+            var parsedRule = FaultRules.Parse(parsed.GetValue(rule)!);
+            // An array, not [parsedRule]: a collection expression would build a type of this assembly, which nodes do not have.
+            await RequireFaultInjectionAsync(call.Session);
+            var injected = await AskFaultAgentAsync(call.Session, new FaultProtocol.InjectFaults(new[] { parsedRule }), $"injecting {parsedRule}");
+            if (call.Json)
+                call.Session.WriteJson(new JsonObject
+                {
+                    ["rule"] = parsedRule.ToString(), ["hocon"] = parsedRule.ToHocon(), ["node"] = injected.Node,
+                    ["in_force"] = new JsonArray([.. injected.InForce.Select(r => (JsonNode)r.ToString())]),
+                });
+            else call.Session.Out.WriteLine($"injected on every member: {parsedRule}; {injected.InForce.Count} rule(s) in force on {injected.Node} " +
+                "(faults shows how often each fired)");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>Refuses at once when the node that answered the console runs without fault injection, naming how to enable it.</summary>
+    private static async Task RequireFaultInjectionAsync(ConsoleSession session)
+    {
+        var client = await session.ClientAsync();
+        if (!client.Answered.FaultInjection) throw new RefusedException(FaultInjectionOff(session, client.Answered.Node));
+    }
+
+    private static string FaultInjectionOff(ConsoleSession session, string node) =>
+        $"fault injection is off on the cluster at {session.Settings.ContactList} (node {node}); enable it where the nodes start: " +
+        $"{FaultPlan.ConfigPath}.enabled = on (e.g. kimi train --serve PORT --set {FaultPlan.ConfigPath}.enabled=on, or kimi node --set {FaultPlan.ConfigPath}.enabled=on)";
+
+    /// <summary>Asks the gateway's node's fault agent; its refusal is the console's (exit 2).</summary>
+    private static async Task<FaultProtocol.FaultsInjected> AskFaultAgentAsync(ConsoleSession session, IKimiMessage message, string what) =>
+        await session.AskAsync<object>(message, what) switch
+        {
+            FaultProtocol.FaultsInjected done => done,
+            FaultProtocol.FaultsRefused refused => throw new RefusedException(refused.Reason),
+            var other => throw new ControlException($"unexpected reply to {what}: {other.GetType().Name}"),
+        };
+
     private static JsonObject? ReportJson(object report) => report switch
     {
         WatchAlive a => new JsonObject { ["type"] = "watching", ["run_id"] = a.RunId.Value },
@@ -335,10 +417,10 @@ public static class ConsoleProgram
 
     /// <summary>
     /// Commands typed at a prompt, over one connection opened from the global options (a dead contact point fails here,
-    /// before the prompt), read line by line (the terminal's own line editing; no history or completion of its own).
-    /// <c>help COMMAND</c> prints that command's help; <c>exit</c> or the end of input ends it.
+    /// before the prompt), read from <paramref name="lines"/> (on a terminal with history and Tab completion, else plain
+    /// lines). <c>help COMMAND</c> prints that command's help; <c>exit</c> or the end of input ends it.
     /// </summary>
-    private static int Interactive(ParseResult parsed, TextWriter stdout, TextWriter stderr, TextReader stdin)
+    private static int Interactive(ParseResult parsed, TextWriter stdout, TextWriter stderr, ILineReader lines)
     {
         ConsoleSession session;
         try
@@ -360,8 +442,7 @@ public static class ConsoleProgram
             int last = ExitCodes.Ok;
             while (true)
             {
-                stderr.Write("kimi> ");
-                if (stdin.ReadLine() is not { } line) break;
+                if (lines.ReadLine("kimi> ") is not { } line) break;
                 var words = CommandLineParser.SplitCommandLine(line).ToList();
                 if (words.Count == 0) continue;
                 if (words is ["exit"] or ["quit"]) break;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Reporting;
 using Kimi.Actors.Rl.Runs;
@@ -134,6 +135,49 @@ public static class Views
     {
         var row = m.ToRow();
         return $"iteration {m.Iteration}: " + string.Join("  ", MetricColumns.Where(c => row.ContainsKey(c.Key)).Select(c => $"{c.Column} {Number(row[c.Key])}"));
+    }
+
+    /// <summary>One row per rule: those in force on the answering node, then rules that fired somewhere and are no longer in force.</summary>
+    public sealed record FaultRow(string Rule, string? Hocon, string Source, int Injections);
+
+    public static IReadOnlyList<FaultRow> FaultRows(ClusterFaults f)
+    {
+        int Fired(string rule) => f.Nodes.Sum(n => n.ByRule.TryGetValue(rule, out int c) ? c : 0);
+        var rows = f.InForce.Select(r => new FaultRow(r.ToString(), r.ToHocon(), f.Injected.Contains(r) ? "injected" : "configured", Fired(r.ToString()))).ToList();
+        var listed = rows.Select(r => r.Rule).ToHashSet(StringComparer.Ordinal);
+        rows.AddRange(f.Nodes.SelectMany(n => n.ByRule.Keys).Distinct().Where(k => !listed.Contains(k)).Order(StringComparer.Ordinal)
+            .Select(k => new FaultRow(k, null, "no longer in force", Fired(k))));
+        return rows;
+    }
+
+    public static JsonObject Faults(ClusterFaults f) => new()
+    {
+        ["node"] = f.Node, ["enabled"] = f.Enabled,
+        ["rules"] = new JsonArray([.. FaultRows(f).Select(r => (JsonNode)new JsonObject
+        {
+            ["rule"] = r.Rule, ["hocon"] = r.Hocon, ["source"] = r.Source, ["injections"] = r.Injections,
+        })]),
+        ["nodes"] = new JsonArray([.. f.Nodes.Select(n => (JsonNode)new JsonObject
+        {
+            ["node"] = n.Node, ["enabled"] = n.Enabled, ["injected"] = n.Injected, ["by_rule"] = ConsoleSession.ToNode(n.ByRule),
+        })]),
+        ["unanswered"] = new JsonArray([.. f.Unanswered.Select(u => (JsonNode)u)]),
+    };
+
+    public static void WriteFaults(ReportConsole console, ClusterFaults f)
+    {
+        var rows = FaultRows(f);
+        if (rows.Count == 0) console.WriteLine($"no fault rules in force on {f.Node} (inject RULE adds one)");
+        else
+        {
+            var rules = console.NewTable("rule", "source", "injections");
+            foreach (var r in rows) rules.AddTextRow(r.Rule, r.Source, r.Injections.ToString(C));
+            console.Write(rules);
+        }
+        var nodes = console.NewTable("node", "fault injection", "injected");
+        foreach (var n in f.Nodes) nodes.AddTextRow(n.Node, n.Enabled ? "on" : "off", n.Injected.ToString(C));
+        console.Write(nodes);
+        if (f.Unanswered.Count > 0) console.WriteLine($"did not answer in time: {string.Join(", ", f.Unanswered)}");
     }
 
     public static string Number(double v) =>

@@ -17,6 +17,7 @@ public sealed class FaultInjector
     private readonly bool _ownsProcess;
     private readonly ILoggingAdapter? _log;
     private readonly Action<FaultRule, int>? _injected;
+    private readonly Action? _exhaustDevice;
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
     private int _all;
 
@@ -26,13 +27,15 @@ public sealed class FaultInjector
     /// </param>
     /// <param name="injected">Told about every injection before it acts (the rule and the message's number).</param>
     public FaultInjector(FaultPlan plan, string target, int incarnation, bool ownsProcess, ILoggingAdapter? log = null,
-        Action<FaultRule, int>? injected = null)
-        : this(() => plan, target, incarnation, ownsProcess, log, injected) { }
+        Action<FaultRule, int>? injected = null, Action? exhaustDevice = null)
+        : this(() => plan, target, incarnation, ownsProcess, log, injected, exhaustDevice) { }
 
     /// <param name="plan">The rules in force, read at every message.</param>
+    /// <param name="exhaustDevice">For <see cref="FaultAction.DeviceOutOfMemory"/>: makes the actor's device allocator fail (it throws).</param>
     public FaultInjector(Func<FaultPlan> plan, string target, int incarnation, bool ownsProcess, ILoggingAdapter? log = null,
-        Action<FaultRule, int>? injected = null)
+        Action<FaultRule, int>? injected = null, Action? exhaustDevice = null)
     {
+        _exhaustDevice = exhaustDevice;
         _plan = plan;
         _target = target;
         _incarnation = incarnation;
@@ -70,6 +73,10 @@ public sealed class FaultInjector
             case FaultAction.Delay:
                 Thread.Sleep(rule.Delay);
                 return true;
+            case FaultAction.DeviceOutOfMemory:
+                if (_exhaustDevice is null) throw new InjectedFaultException(rule, count);
+                _exhaustDevice();
+                throw new InvalidOperationException($"fault injection: {rule}: the device granted an impossible allocation");
             default:
                 return false;
         }

@@ -28,6 +28,7 @@ public sealed record FaultPlan(IReadOnlyList<FaultRule> Rules)
         FaultAction.Throw => "throw",
         FaultAction.KillProcess => "kill-process",
         FaultAction.Delay => "delay",
+        FaultAction.DeviceOutOfMemory => "device-oom",
         _ => "drop",
     };
 
@@ -37,7 +38,8 @@ public sealed record FaultPlan(IReadOnlyList<FaultRule> Rules)
         "kill-process" => FaultAction.KillProcess,
         "delay" => FaultAction.Delay,
         "drop" => FaultAction.Drop,
-        _ => throw new ArgumentException($"{key} = {value}: expected throw, kill-process, delay or drop"),
+        "device-oom" => FaultAction.DeviceOutOfMemory,
+        _ => throw new ArgumentException($"{key} = {value}: expected throw, kill-process, delay, drop or device-oom"),
     };
 
     /// <summary>Reads <c>kimi.faults</c>; absent or <c>enabled = off</c> gives <see cref="None"/>. Errors name the key.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
@@ -51,7 +50,8 @@ public sealed class FaultRegistry : IExtension
     public int Injected => Volatile.Read(ref _injected);
 
     /// <summary>Injections by rule (<see cref="FaultRule.ToString"/>).</summary>
-    public IReadOnlyDictionary<string, int> Counts => _counts.ToImmutableSortedDictionary(StringComparer.Ordinal);
+    /// <remarks>A plain dictionary (in rule order): it travels in <see cref="FaultProtocol.FaultCounts"/>, and Hyperion's allow-list refuses immutable ones.</remarks>
+    public IReadOnlyDictionary<string, int> Counts => _counts.OrderBy(c => c.Key, StringComparer.Ordinal).ToDictionary(c => c.Key, c => c.Value);
 
     /// <summary>
     /// Replaces the rules injected at run time (the configured ones stay) and tells the node's actors

@@ -13,6 +13,11 @@ public enum FaultAction
     Delay,
     /// <summary>Swallow the message without handling or answering it.</summary>
     Drop,
+    /// <summary>
+    /// Ask the worker's device for more memory than any device has, so libtorch's own allocator fails (on a GPU, CUDA's
+    /// out-of-memory error) while the message is handled: a real device fault, not a stand-in exception. GPU workers only.
+    /// </summary>
+    DeviceOutOfMemory,
 }
 
 /// <summary>
@@ -38,6 +43,8 @@ public sealed record FaultRule(string Message, FaultAction Action, int Nth = 0, 
         if (Nth < 0 || Every < 0 || Incarnation < 0)
             throw new ArgumentException($"fault rule for {Message}: nth, every and incarnation must be >= 0");
         if (Nth > 0 && Every > 0) throw new ArgumentException($"fault rule for {Message}: give nth or every, not both");
+        if (Action == FaultAction.DeviceOutOfMemory && Target != FaultTargets.GpuWorker)
+            throw new ArgumentException($"fault rule for {Message}: action device-oom needs target {FaultTargets.GpuWorker} (only workers hold a device)");
         if (Action == FaultAction.Delay && Delay <= TimeSpan.Zero)
             throw new ArgumentException($"fault rule for {Message}: action delay needs a positive delay");
         return this;

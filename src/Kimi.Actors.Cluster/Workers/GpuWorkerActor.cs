@@ -69,8 +69,17 @@ public sealed class GpuWorkerActor : ReceiveActor
         _plan = faults ?? FaultPlan.None;
         var registry = FaultRegistry.Get(Context.System);
         _faults = new FaultInjector(() => _plan, FaultTargets.GpuWorker, options.Incarnation, options.OwnsProcess, _log,
-            (rule, n) => registry.Record(rule, n, options.IncarnationId));
+            (rule, n) => registry.Record(rule, n, options.IncarnationId), ExhaustDevice);
         Empty();
+    }
+
+    /// <summary>
+    /// An allocation no device can grant (1 PiB, beyond any GPU and any x86-64 address space), so libtorch's allocator
+    /// raises its own out-of-memory error ("CUDA out of memory" on a GPU) exactly where a real one would come from.
+    /// </summary>
+    private void ExhaustDevice()
+    {
+        using var impossible = TorchSharp.torch.empty(1L << 50, TorchSharp.torch.ScalarType.Byte, device: _device);
     }
 
     /// <summary>

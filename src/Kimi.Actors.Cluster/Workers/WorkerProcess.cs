@@ -142,6 +142,10 @@ public static class WorkerProcess
         {
             _failure = $"{e.GetType().Name}: {e.Message}";
             Context.GetLogger().Error(e, "worker {0}#{1} failed", _args.WorkerId, _args.Incarnation);
+            // At once and on one line (libtorch's messages carry a backtrace): the node names it in the restart reason,
+            // which it forms when it sees the actor terminate, before this process has exited.
+            Console.Error.WriteLine($"kimi-worker: worker failed: {e.GetType().Name}: {e.Message.Split('\n')[0].Trim()}");
+            Console.Error.Flush();
             return Directive.Stop;
         });
 

@@ -27,15 +27,26 @@ public sealed class ChaosProcess : IDisposable
         _log = new StreamWriter(logFile, append: true) { AutoFlush = true };
     }
 
-    /// <summary>Starts <c>dotnet kimi.dll ARGS</c>.</summary>
-    public static ChaosProcess Start(string name, IReadOnlyList<string> args, string logFile, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Starts <c>dotnet kimi.dll ARGS</c>; with <paramref name="cpus"/> (a CPU list, e.g. <c>0</c> or <c>0-1</c>) under
+    /// <c>taskset -c</c>, so the process and the worker processes it starts run only on those CPUs, as a pod runs
+    /// within its CPU limit.
+    /// </summary>
+    public static ChaosProcess Start(string name, IReadOnlyList<string> args, string logFile, IReadOnlyDictionary<string, string> environment,
+        string? cpus = null)
     {
         var dotnet = WorkerProcessLauncher.LocateDotnet(null);
         var kimi = typeof(ChaosProcess).Assembly.Location;
-        var info = new ProcessStartInfo(dotnet)
+        var info = new ProcessStartInfo(cpus is null ? dotnet : "taskset")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
         };
+        if (cpus is not null)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(cpus);
+            info.ArgumentList.Add(dotnet);
+        }
         info.ArgumentList.Add(kimi);
         foreach (var a in args) info.ArgumentList.Add(a);
         foreach (var (key, value) in environment) info.Environment[key] = value;

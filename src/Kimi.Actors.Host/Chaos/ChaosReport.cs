@@ -34,12 +34,15 @@ public sealed record ChaosReport
     [JsonPropertyName("final_accuracy")] public double? FinalAccuracy { get; init; }
     [JsonPropertyName("run_id")] public string? RunId { get; init; }
     [JsonPropertyName("nodes")] public RunSummary.ClusterNodes? Nodes { get; init; }
+    /// <summary>The scale scenario's placements and rollout throughput; null for the others.</summary>
+    [JsonPropertyName("scale")] public ScaleReport? Scale { get; init; }
     /// <summary>Why the scenario could not run on this machine; null when it ran.</summary>
     [JsonPropertyName("unavailable")] public string? Unavailable { get; init; }
     [JsonPropertyName("error")] public string? Error { get; init; }
 
     /// <summary>Everything a scenario must show: it finished, the fault fired, nothing was lost or doubled.</summary>
-    [JsonIgnore] public bool Passed => Completed && FaultsInjected >= 1 && Lost == 0 && Duplicated == 0 && Unjudged == 0 && VersionsIncrease;
+    [JsonIgnore] public bool Passed => Completed && FaultsInjected >= 1 && Lost == 0 && Duplicated == 0 && Unjudged == 0 && VersionsIncrease
+        && Scale?.Passed != false;
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 

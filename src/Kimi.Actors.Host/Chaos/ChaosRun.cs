@@ -37,7 +37,7 @@ public sealed class ScenarioFailedException(string message) : Exception(message)
 /// follows a training run, the scenario's faults while the run goes on, then the exactly-once audit of the journal and the
 /// <see cref="ChaosReport"/>. Everything it starts is stopped at the end.
 /// </summary>
-public sealed class ChaosRun : IDisposable
+public sealed partial class ChaosRun : IDisposable
 {
     private static readonly TimeSpan NodeStartTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan StatusPoll = TimeSpan.FromMilliseconds(100);
@@ -71,6 +71,7 @@ public sealed class ChaosRun : IDisposable
     public ChaosReport Execute()
     {
         _clock.Start();
+        RequireCpus();
         Directory.CreateDirectory(_folder);
         try { _database = ScratchDatabase.Create(_server, "kimi_chaos_"); }
         catch (Exception e) when (e is Npgsql.NpgsqlException or ArgumentException)
@@ -131,6 +132,7 @@ public sealed class ChaosRun : IDisposable
             FinalAccuracy = summary?.RlAccuracy,
             RunId = RunId.Value,
             Nodes = summary?.Nodes,
+            Scale = _scale?.Measure(Path.Combine(outDir, "metrics.jsonl")),
         };
     }
 
@@ -186,7 +188,7 @@ public sealed class ChaosRun : IDisposable
             "--set", $"akka.remote.dot-netty.tcp.hostname={Loopback}" };
         foreach (var seed in seeds) args.AddRange(["--seed", seed]);
         var process = Track(ChaosProcess.Start(spec.Name, args, Path.Combine(_folder, $"{spec.Name}-{++_incarnations}.log"),
-            new Dictionary<string, string>()));
+            new Dictionary<string, string>(), spec.Cpus));
         _nodes[spec.Name] = (spec, p, process);
         if (waitUp) WaitUp(spec.Name);
     }
@@ -297,7 +299,7 @@ public sealed class ChaosRun : IDisposable
     private string WriteRunConfig()
     {
         var path = Path.Combine(_folder, "run.conf");
-        File.WriteAllText(path, _size == ChaosSize.Smoke ? "# the smoke preset, as it is\n" : """
+        File.WriteAllText(path, (_size == ChaosSize.Smoke ? "# the smoke preset, as it is\n" : """
             # A CI-sized run: a 2-layer model, 4 iterations of 4 prompts x 4 samples.
             kimi {
               run.iterations = 4
@@ -308,7 +310,8 @@ public sealed class ChaosRun : IDisposable
               optimization.epochs = 1
               eval { every-iterations = 0, max-response-tokens = 32, samples-per-prompt = 2 }
             }
-            """);
+
+            """) + _scenario.RunConfig);
         return path;
     }
 

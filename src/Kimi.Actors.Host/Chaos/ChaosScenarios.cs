@@ -1,14 +1,18 @@
 namespace Kimi.Actors.Host.Chaos;
 
-/// <summary>One node of a scenario's cluster: its name, roles and whether it is a seed.</summary>
-public sealed record ChaosNodeSpec(string Name, string Roles, bool Seed = false);
+/// <summary>
+/// One node of a scenario's cluster: its name, roles and whether it is a seed; <paramref name="Cpus"/>: the CPUs it and
+/// its workers may use (taskset's list, e.g. "0"), null for all.
+/// </summary>
+public sealed record ChaosNodeSpec(string Name, string Roles, bool Seed = false, string? Cpus = null);
 
 /// <summary>
 /// A chaos scenario: the cluster it starts (nodes and their roles), the fault plan its nodes run with, and what it does
 /// to the cluster while the run goes on (<see cref="Inject"/>, which returns how many faults it injected itself).
+/// <paramref name="RunConfig"/> is HOCON over the size's run configuration (later keys win).
 /// </summary>
 public sealed record ChaosScenario(string Name, string Summary, IReadOnlyList<ChaosNodeSpec> Nodes, Func<ChaosRun, int> Inject,
-    string NodeConfig = "");
+    string NodeConfig = "", string RunConfig = "");
 
 /// <summary>
 /// The scenarios of <c>kimi chaos</c>: only those a test runs end to end (tests/Kimi.Actors.Chaos.Tests). The issue's
@@ -32,6 +36,7 @@ public static class ChaosScenarios
                 run.Kill(host);
                 return 1;
             }),
+        ScaleOutScenario.ScaleRollout,
     ];
 
     public static ChaosScenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

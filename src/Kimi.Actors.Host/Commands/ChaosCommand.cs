@@ -91,6 +91,7 @@ public static class ChaosCommand
         stdout.WriteLine($"{scenario.Name}: completed {report.Completed}, faults injected {report.FaultsInjected}, recoveries {report.Recoveries}, " +
             $"groups {report.GroupsTrained}/{report.GroupsExpected}, lost {report.Lost}, duplicated {report.Duplicated}, " +
             $"versions {string.Join(",", report.WeightVersions)}, {report.WallSeconds:0} s, final accuracy {report.FinalAccuracy?.ToString("F3") ?? "-"}");
+        if (report.Scale is { } scale) stdout.WriteLine($"{scenario.Name}: {scale}");
         if (report.Passed && !args.Keep)
         {
             try { Directory.Delete(folder, recursive: true); }

@@ -66,7 +66,7 @@ public static class TrainCommand
         var device = CliOptions.Device("cpu, cuda, cuda:N or auto: kimi.run.device and, except auto, the workers' kimi.workers.devices", allowAuto: true);
         var serve = CliOptions.OptionalInt("--serve", "PORT",
             $"keep the run reachable by kimi-console on this port (default {DefaultServePort}) of akka.remote.dot-netty.tcp.hostname " +
-            "(127.0.0.1 unless set); prints the kimi-console line to use", min: 1, max: 65535, whenAlone: DefaultServePort);
+            "(127.0.0.1 unless set; 0: a free port the system picks); prints the kimi-console line to use", min: 0, max: 65535, whenAlone: DefaultServePort);
         var cluster = CliOptions.Repeated("--cluster", "HOST:PORT",
             "submit the run to a running cluster (kimi node) at this node's remoting address (repeatable: more contact points) " +
             "through a cluster client, and follow it; without it, the run gets a one-node cluster of its own");

@@ -21,9 +21,11 @@ public enum SegmentSelection
 }
 
 /// <summary>
-/// The training operation of one RL iteration. The reference log-probs log π_i are recomputed here with a
-/// no-grad pass over the iteration's samples before the first optimizer step, so the rollout engine and the
-/// trainer can never disagree about the reference; the rollout's own log-probs only feed a mismatch metric.
+/// The training operation of one RL iteration. The reference log-probs log π_i are the trainer's own, under the weights
+/// the iteration starts from, so the rollout engine and the trainer can never disagree about the reference; the
+/// rollout's own log-probs only feed a mismatch metric. The first mini-batch of the first epoch is scored before any
+/// optimizer step, so its training pass gives its reference too (detached); only the other samples get a no-grad pass,
+/// before the first step. With one mini-batch per epoch (the default) there is no separate reference pass at all.
 /// </summary>
 public sealed class PolicyTrainer : IDisposable
 {
@@ -81,8 +83,13 @@ public sealed class PolicyTrainer : IDisposable
         }
         if (samples.Count == 0) throw new ArgumentException("no samples to train on");
 
-        var reference = ReferenceLogProbs(samples);
-        double mismatch = Mismatch(samples, reference);
+        // Epoch 0's order is drawn now (the same draw as at the epoch's start), so the reference pass can skip the groups
+        // whose first training pass comes before any optimizer step.
+        var groupIds = Enumerable.Range(0, groups.Count).ToArray();
+        rng.Shuffle(groupIds);
+        int perMini = (int)Math.Ceiling(groupIds.Length / (double)_options.MiniBatches);
+        var scoredByTraining = groupIds.Take(perMini).ToHashSet();
+        var reference = ReferenceLogProbs(samples.Where(s => !scoredByTraining.Contains(s.Group)).ToList(), samples.Count);
 
         if (_optimizer is null || _options.ResetOptimizerEachIteration)
         {
@@ -98,11 +105,9 @@ public sealed class PolicyTrainer : IDisposable
         double lossSum = 0, logRatioSum = 0, absLogRatioSum = 0, gradNormSum = 0, clipSum = 0;
         int steps = 0, measured = 0, skipped = 0;
         long trainedTokens = 0;
-        var groupIds = Enumerable.Range(0, groups.Count).ToArray();
         for (int epoch = 0; epoch < _options.Epochs; epoch++)
         {
-            rng.Shuffle(groupIds);
-            int perMini = (int)Math.Ceiling(groupIds.Length / (double)_options.MiniBatches);
+            if (epoch > 0) rng.Shuffle(groupIds);
             foreach (var mini in groupIds.Chunk(perMini))
             {
                 _optimizer.ZeroGrad();
@@ -112,7 +117,14 @@ public sealed class PolicyTrainer : IDisposable
                     using var scope = NewDisposeScope();
                     using var scored = Score(micro);
                     var mask = scored.Mask * Padded(micro.Select(s => s.LossMask).ToList(), scored.Mask.shape[1]);
-                    var refLp = Padded(micro.Select(s => reference[s.Index]).ToList(), scored.Mask.shape[1]);
+                    Tensor refLp;
+                    if (reference[micro[0].Index] is null)
+                    {
+                        // Scored before the iteration's first optimizer step: these log-probs are the reference.
+                        refLp = scored.LogProbs.detach();
+                        KeepReference(reference, micro, refLp);
+                    }
+                    else refLp = Padded(micro.Select(s => reference[s.Index]!).ToList(), scored.Mask.shape[1]);
                     var rewards = tensor(micro.Select(s => (float)s.Reward).ToArray(), device: mask.device);
                     var sizes = micro.GroupBy(s => s.Group).Select(gr => gr.Count()).ToArray();
                     var output = PolicyLoss.Compute(_options.Objective,
@@ -148,6 +160,7 @@ public sealed class PolicyTrainer : IDisposable
         }
         _policy.eval();
         _policy.ActivationCheckpointing = false;
+        double mismatch = Mismatch(samples, reference!);
         return new TrainStepStats(lossSum / steps, logRatioSum / measured, absLogRatioSum / measured,
             steps > skipped ? gradNormSum / (steps - skipped) : double.NaN,
             clipSum / measured, mismatch, trainedTokens, steps, lr, sw.Elapsed) { SkippedSteps = skipped, Tau = _options.Tau };
@@ -203,9 +216,20 @@ public sealed class PolicyTrainer : IDisposable
         if (current.Count > 0) yield return current;
     }
 
-    private float[][] ReferenceLogProbs(List<Sample> samples)
+    /// <summary>Keeps a micro-batch's reference log-probs (its rows of <paramref name="logProbs"/>) for the later epochs.</summary>
+    private static void KeepReference(float[]?[] reference, List<Sample> micro, Tensor logProbs)
     {
-        var result = new float[samples.Count][];
+        long width = logProbs.shape[1];
+        var flat = logProbs.cpu().data<float>().ToArray();
+        for (int i = 0; i < micro.Count; i++)
+            reference[micro[i].Index] = flat.AsSpan(i * (int)width, micro[i].Response.Length).ToArray();
+    }
+
+    /// <summary>No-grad log-probs of <paramref name="samples"/> (indexed by sample; null for the samples not given).</summary>
+    private float[]?[] ReferenceLogProbs(List<Sample> samples, int total)
+    {
+        var result = new float[]?[total];
+        if (samples.Count == 0) return result;
         using var noGrad = no_grad();
         _policy.eval();
         // Length-sorted chunks: padding to the longest of similar lengths wastes little compute.
@@ -227,15 +251,16 @@ public sealed class PolicyTrainer : IDisposable
         SequenceScorer.Score(_policy, samples.Select(s => (s.Prompt, s.Response)).ToList(),
             samples.Any(s => s.Images is not null) ? samples.Select(s => s.Images).ToList() : null);
 
-    private static double Mismatch(List<Sample> samples, float[][] reference)
+    private static double Mismatch(List<Sample> samples, float[]?[] reference)
     {
         double sum = 0;
         long n = 0;
         for (int i = 0; i < samples.Count; i++)
         {
             var rollout = samples[i].RolloutLogProbs;
-            int len = Math.Min(rollout.Length, reference[i].Length);
-            for (int k = 0; k < len; k++) { sum += Math.Abs(rollout[k] - reference[i][k]); n++; }
+            var own = reference[i]!;
+            int len = Math.Min(rollout.Length, own.Length);
+            for (int k = 0; k < len; k++) { sum += Math.Abs(rollout[k] - own[k]); n++; }
         }
         return n == 0 ? 0 : sum / n;
     }

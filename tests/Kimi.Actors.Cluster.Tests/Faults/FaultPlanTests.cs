@@ -20,6 +20,7 @@ public sealed class FaultPlanTests
                 { message = TrainIteration, action = kill-process, nth = 2, incarnation = 1 }
                 { target = gpu-worker, message = "*", action = delay, delay = 250ms }
                 { message = LoadPolicy, action = drop, nth = 1 }
+                { message = GenerateBatch, action = device-oom, nth = 2, incarnation = 1 }
               ]
             }
             """);
@@ -29,6 +30,7 @@ public sealed class FaultPlanTests
             new FaultRule("TrainIteration", FaultAction.KillProcess, Nth: 2, Incarnation: 1),
             new FaultRule("*", FaultAction.Delay, Delay: TimeSpan.FromMilliseconds(250)),
             new FaultRule("LoadPolicy", FaultAction.Drop, Nth: 1),
+            new FaultRule("GenerateBatch", FaultAction.DeviceOutOfMemory, Nth: 2, Incarnation: 1),
         ], plan.Rules);
         Assert.Equal(plan.Rules, Parse(plan.ToHocon()).Rules); // what a worker process receives
     }
@@ -41,11 +43,19 @@ public sealed class FaultPlanTests
         Assert.True(WorkerSettings.FromConfig(ConfigurationFactory.Empty).Faults.IsEmpty);
 
         var e = Assert.Throws<ArgumentException>(() => Parse("kimi.faults { enabled = on, rules = [{ message = X, action = explode }] }"));
-        Assert.StartsWith("kimi.faults.rules[0].action = explode: expected throw, kill-process, delay or drop", e.Message);
+        Assert.StartsWith("kimi.faults.rules[0].action = explode: expected throw, kill-process, delay, drop or device-oom", e.Message);
         e = Assert.Throws<ArgumentException>(() => Parse("kimi.faults { enabled = on, rules = [{ message = X, action = throw }, { message = X, action = throw, nht = 2 }] }"));
         Assert.StartsWith("kimi.faults.rules[1].nht: unknown key", e.Message);
         e = Assert.Throws<ArgumentException>(() => Parse("kimi.faults { enabled = on, rules = [{ message = X, action = throw, nth = 1, every = 2 }] }"));
         Assert.Contains("nth or every, not both", e.Message);
+    }
+
+    [Fact]
+    public void Device_out_of_memory_is_for_gpu_workers_only()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            Parse("kimi.faults { enabled = on, rules = [{ target = run, message = BatchGenerated, action = device-oom }] }"));
+        Assert.Contains("device-oom needs target gpu-worker", e.Message);
     }
 
     [Fact]

@@ -146,6 +146,70 @@ public class ConsoleTests
     }
 
     [Fact]
+    public async Task An_injected_fault_rule_fires_on_the_run_and_faults_lists_it_with_its_count_and_both_are_refused_where_injection_is_off()
+    {
+        using var db = new TempDatabase();
+        await using (var off = await RunNode.StartAsync(db))
+        {
+            var contactOff = ControlClientTests.ContactOf(off);
+            var refused = await Console(contactOff, ["inject", "target=reward-judge", "message=JudgeTrajectories", "action=drop", "nth=1", "--json"]);
+            Assert.Equal(ExitCodes.Refused, refused.Code);
+            Assert.Contains("fault injection is off", refused.Json["error"]!.GetValue<string>());
+            Assert.Contains("kimi.faults.enabled = on", refused.Err);
+            var listing = await Console(contactOff, ["faults"]);
+            Assert.Equal(ExitCodes.Refused, listing.Code);
+            Assert.Contains("kimi.faults.enabled = on", listing.Err);
+        }
+
+        // Judging requests dropped on purpose are sent again by the Run after resend-after.
+        await using var node = await RunNode.StartAsync(db, extraNode: "kimi.faults.enabled = on\nkimi.cluster.resend-after = 2s");
+        var contact = ControlClientTests.ContactOf(node);
+        var empty = await Console(contact, ["faults", "--json"]);
+        Assert.True(empty.Code == 0, empty.Err);
+        Assert.True(empty.Json["enabled"]!.GetValue<bool>());
+        Assert.Empty(empty.Json["rules"]!.AsArray());
+
+        // A rule that names no actor kind is refused before it reaches the cluster, naming the field and what is allowed.
+        var bad = await Console(contact, ["inject", "target=database", "message=JudgeTrajectories", "action=drop"]);
+        Assert.Equal(ExitCodes.Refused, bad.Code);
+        Assert.Contains("target database is not one of gpu-worker, run", bad.Err);
+        Assert.Contains("allowed: target = one of", bad.Err);
+
+        var inject = await Console(contact, ["inject", "target=reward-judge", "message=JudgeTrajectories", "action=drop", "nth=1", "--json"]);
+        Assert.True(inject.Code == 0, inject.Err);
+        const string rule = "drop on message #1 JudgeTrajectories of reward-judge";
+        Assert.Equal(rule, inject.Json["rule"]!.GetValue<string>());
+        Assert.Equal([rule], inject.Json["in_force"]!.AsArray().Select(r => r!.GetValue<string>()));
+        var before = await Console(contact, ["faults", "--json"]);
+        Assert.True(before.Code == 0, before.Err);
+        var listed = Assert.Single(before.Json["rules"]!.AsArray())!;
+        Assert.Equal((rule, "injected", 0), (listed["rule"]!.GetValue<string>(), listed["source"]!.GetValue<string>(), listed["injections"]!.GetValue<int>()));
+
+        var runId = RunId.Parse("run-" + Guid.NewGuid().ToString("N")[..10]);
+        await using (var starter = await ControlClient.ConnectAsync(ControlClientTests.Settings(contact)))
+            Assert.IsType<RunAccepted>(await starter.AskAsync(new StartRun(runId, RunNode.RunConfig(iterations: 1)), "start"));
+        await RunControlTests.Until(async () => (await StatusAsync(contact, runId))["state"]!.GetValue<string>() == "completed", "the run to complete");
+
+        // The first judging request was dropped (and sent again): the rule fired exactly once, and the run still trained everything once.
+        var after = await Console(contact, ["faults", "--json"]);
+        Assert.True(after.Code == 0, after.Err);
+        var fired = Assert.Single(after.Json["rules"]!.AsArray())!;
+        Assert.Equal((rule, 1), (fired["rule"]!.GetValue<string>(), fired["injections"]!.GetValue<int>()));
+        var counted = Assert.Single(after.Json["nodes"]!.AsArray())!;
+        Assert.Equal((true, 1), (counted["enabled"]!.GetValue<bool>(), counted["injected"]!.GetValue<int>()));
+        await RunEntityTests.AssertExactlyOnceAsync(node, runId, iterations: 1);
+        var table = await Console(contact, ["faults"]);
+        Assert.True(table.Code == 0, table.Err);
+        Assert.Contains(table.Lines, l => l.Contains(rule) && l.Contains("injected") && l.TrimEnd('|', ' ').EndsWith('1'));
+
+        // --clear removes the injected rule; what it did stays counted.
+        var cleared = await Console(contact, ["faults", "--clear", "--json"]);
+        Assert.True(cleared.Code == 0, cleared.Err);
+        var gone = Assert.Single(cleared.Json["rules"]!.AsArray())!;
+        Assert.Equal((rule, "no longer in force", 1), (gone["rule"]!.GetValue<string>(), gone["source"]!.GetValue<string>(), gone["injections"]!.GetValue<int>()));
+    }
+
+    [Fact]
     public async Task A_contact_point_where_nothing_listens_fails_within_its_deadline_naming_it()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -230,5 +230,11 @@ internal static class ProtocolSamples
         yield return new ControlProtocol.WatchRun(Run);
         yield return new ControlProtocol.UnwatchRun(Run);
         yield return new ControlProtocol.WatchAlive(Run);
+        var dropped = new FaultRule("JudgeTrajectories", FaultAction.Drop, Nth: 1, Target: FaultTargets.RewardJudge);
+        yield return new ControlProtocol.GetFaults();
+        yield return new ControlProtocol.ClusterFaults("akka.tcp://kimi@127.0.0.1:4053", true, [dropped], [dropped],
+            [new FaultProtocol.FaultCounts("akka.tcp://kimi@127.0.0.1:4053", true, 1, new Dictionary<string, int> { [dropped.ToString()] = 1 })],
+            ["akka.tcp://kimi@127.0.0.1:4054"]);
+        yield return new ControlProtocol.ClusterFaults("akka.tcp://kimi@127.0.0.1:4053", false, [], [], [], []);
     }
 }

@@ -83,6 +83,27 @@ public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAk
     }
 
     [Fact]
+    public void A_real_device_out_of_memory_error_restarts_the_worker_and_the_batch_is_sent_again()
+    {
+        var worker = Start(new FaultPlan(new FaultRule("GenerateBatch", FaultAction.DeviceOutOfMemory, Nth: 1, Incarnation: 1)));
+        ExpectMsg<WorkerAvailable>(TimeSpan.FromSeconds(10));
+        worker.Tell(TinyWorkload.Init("init", _run));
+        ExpectMsg<PolicyReady>(TimeSpan.FromSeconds(10));
+        worker.Tell(TinyWorkload.Batch("b", 0, 2));
+
+        var restarted = ExpectMsg<WorkerAvailable>(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, restarted.Incarnation);
+        // libtorch's allocator itself refused (TorchSharp surfaces its error as an ExternalException), not a stand-in throw.
+        Assert.Contains("ExternalException", restarted.RestartReason);
+        Assert.DoesNotContain("InjectedFaultException", restarted.RestartReason);
+        Assert.Contains("memory", restarted.RestartReason, StringComparison.OrdinalIgnoreCase);
+        var batch = ExpectMsg<BatchGenerated>(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, batch.Trajectories.Count);
+        Assert.Equal((1, 1), (Stats(worker).Restarts, Stats(worker).ResentRequests));
+        Assert.Equal(1, FaultRegistry.Get(Sys).Injected);
+    }
+
+    [Fact]
     public void Past_the_restart_budget_the_parent_hears_WorkerUnavailable()
     {
         var worker = Start(new FaultPlan(new FaultRule("GenerateBatch", FaultAction.Throw)), maxRestarts: 2);

@@ -88,6 +88,43 @@ public sealed class WorkerProcessTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_device_out_of_memory_error_in_a_worker_process_restarts_it_and_the_restart_reason_names_the_allocator()
+    {
+        var run = TinyWorkload.NewRunId();
+        var settings = TinyWorkload.Settings(WorkerMode.Process, new FaultPlan(new FaultRule("GenerateBatch", FaultAction.DeviceOutOfMemory, Nth: 1, Incarnation: 1)));
+        var store = settings.Weights.Create();
+        using var policy = TinyWorkload.Policy(seed: 7);
+        var v2 = PolicyWeights.Publish(store, run, 2, policy);
+        try
+        {
+            var worker = ChildActorOf(SupervisedWorker.Props(new SupervisedWorkerOptions("gen-oom", settings) { ProcessConfig = TestAkka.Config }));
+            var first = ExpectMsg<WorkerAvailable>(ProcessStart);
+            worker.Tell(new LoadPolicy(Req.Of("load"), v2));
+            Assert.Equal(2, ExpectMsg<PolicyReady>().Version);
+            worker.Tell(TinyWorkload.Batch("b", 0, 3));
+
+            var restarted = ExpectMsg<WorkerAvailable>(ProcessStart);
+            _output.WriteLine(restarted.RestartReason);
+            Assert.Equal((2, 2L), (restarted.Incarnation, restarted.PolicyVersion));
+            Assert.NotEqual(first.ProcessId, restarted.ProcessId);
+            // The allocator's own error (libtorch's, through TorchSharp), as the worker process reported it before exiting.
+            Assert.Contains("worker failed: ExternalException", restarted.RestartReason);
+            Assert.Contains("memory", restarted.RestartReason, StringComparison.OrdinalIgnoreCase);
+            var batch = ExpectMsg<BatchGenerated>(ProcessStart);
+            Assert.Equal((3, 2L), (batch.Trajectories.Count, batch.PolicyVersion));
+            worker.Tell(GetWorkerStats.Instance);
+            Assert.Equal(1, ExpectMsg<WorkerStats>().Restarts);
+            Watch(worker);
+            Sys.Stop(worker);
+            ExpectTerminated(worker);
+        }
+        finally
+        {
+            store.Retract(run, 0);
+        }
+    }
+
+    [Fact]
     public async Task A_worker_process_exits_when_its_parent_system_terminates()
     {
         var parentSystem = ActorSystem.Create("parent", TestAkka.Config);

@@ -5,8 +5,8 @@ using System.Text;
 namespace Kimi.Actors.Host.Tests.Support;
 
 /// <summary>
-/// <c>kimi</c> as a child process (<c>dotnet kimi.dll ...</c>, the kimi.dll copied next to the tests), for what only a
-/// real process shows: how it stops on a signal and what it leaves when killed.
+/// <c>kimi</c> (or <c>kimi-console</c>) as a child process (<c>dotnet kimi.dll ...</c>, the dll copied next to the tests), for
+/// what only a real process shows: how it stops on a signal, what it leaves when killed, what a console in another process sees.
 /// </summary>
 public sealed class KimiProcess : IDisposable
 {
@@ -17,14 +17,20 @@ public sealed class KimiProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static KimiProcess Start(params string[] args)
+    public static KimiProcess Start(params string[] args) => StartProgram("kimi.dll", input: false, args);
+
+    /// <summary>
+    /// One of the programs copied next to the tests (<c>kimi.dll</c>, <c>kimi-console.dll</c>); with <paramref name="input"/>
+    /// its standard input is a pipe <see cref="WriteLine"/> writes to (else it inherits the test's).
+    /// </summary>
+    public static KimiProcess StartProgram(string dll, bool input, params string[] args)
     {
         RestoreDefaultInterrupt();
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input, UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kimi.dll"));
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var a in args) info.ArgumentList.Add(a);
         var kimi = new KimiProcess(Process.Start(info)!);
         kimi._process.OutputDataReceived += (_, e) => { lock (kimi._stdout) kimi._stdout.AppendLine(e.Data); };
@@ -33,6 +39,16 @@ public sealed class KimiProcess : IDisposable
         kimi._process.BeginErrorReadLine();
         return kimi;
     }
+
+    /// <summary>A line to the process's standard input (started with input).</summary>
+    public void WriteLine(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
+
+    /// <summary>The end of its standard input.</summary>
+    public void CloseInput() => _process.StandardInput.Close();
 
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 

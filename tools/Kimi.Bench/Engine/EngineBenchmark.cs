@@ -44,18 +44,20 @@ public static class EngineBenchmark
         var baseline = CliOptions.Text("--baseline", "FILE", "the PyTorch baseline's JSON (graph_baseline.json, train_baseline.json merged or either)");
         var trainBaseline = CliOptions.Text("--train-baseline", "FILE", "the PyTorch training baseline's JSON (train_baseline.json)");
         var json = CliOptions.Text("--json", "FILE", "also write the results as JSON");
+        var anatomy = new Option<bool>("--anatomy") { Description = "also time each step of the scorer's vocabulary head apart (CUDA)" };
         var command = new Command("engine", "decode and training tokens/s of the engine on a Qwen2-0.5B-shaped model, with ratios to the PyTorch baseline")
         {
-            device, shape, batches, prompt, newTokens, graphs, train, trainSteps, microTokens, baseline, trainBaseline, json,
+            device, shape, batches, prompt, newTokens, graphs, train, trainSteps, microTokens, baseline, trainBaseline, json, anatomy,
         };
         command.SetAction(r => Run(new Settings(r.GetValue(device)!, r.GetValue(shape)!, ParseList(r.GetValue(batches)!, "--batches"),
             r.GetValue(prompt), r.GetValue(newTokens), r.GetValue(graphs)!, ParseTrain(r.GetValue(train)!), r.GetValue(trainSteps),
-            r.GetValue(microTokens), r.GetValue(baseline), r.GetValue(trainBaseline), r.GetValue(json))));
+            r.GetValue(microTokens), r.GetValue(baseline), r.GetValue(trainBaseline), r.GetValue(json), r.GetValue(anatomy))));
         return command;
     }
 
     private sealed record Settings(string Device, string Shape, int[] Batches, int PromptTokens, int NewTokens, string Graphs,
-        (int Samples, int Tokens)[] Train, int TrainSteps, int MicroBatchTokens, string? Baseline, string? TrainBaseline, string? JsonPath);
+        (int Samples, int Tokens)[] Train, int TrainSteps, int MicroBatchTokens, string? Baseline, string? TrainBaseline, string? JsonPath,
+        bool Anatomy = false);
 
     private static int[] ParseList(string text, string option) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -149,13 +151,17 @@ public static class EngineBenchmark
         var trainBaseline = ReadTrain(s.TrainBaseline);
         foreach (var (samples, tokens) in s.Train)
         {
-            var (tps, seconds) = TrainTokensPerSecond(model, samples, tokens, s.PromptTokens, s.TrainSteps, s.MicroBatchTokens, device);
+            var (tps, seconds, forward, optimizer) = TrainTokensPerSecond(model, samples, tokens, s.PromptTokens, s.TrainSteps, s.MicroBatchTokens, device,
+                s.Anatomy && device.type == DeviceType.CUDA);
             double? torchTps = Lookup(trainBaseline, $"b{samples}_t{tokens}");
             string versus = torchTps is { } t ? string.Create(c, $"; PyTorch eager {t:F0} tokens/s; ratio {tps / t:F2}") : "";
-            Console.WriteLine(string.Create(c, $"train {samples} x {tokens}: {tps:F0} tokens/s ({seconds:F3} s/step, k1.5 loss incl. the reference pass, AdamW){versus}"));
+            Console.WriteLine(string.Create(c,
+                $"train {samples} x {tokens}: {tps:F0} tokens/s ({seconds:F3} s/step, k1.5 loss, AdamW; of a step: a no-grad forward {forward:F3} s, the optimizer {optimizer:F3} s){versus}"));
             results.Add(new JsonObject
             {
-                ["kind"] = "train", ["samples"] = samples, ["tokens"] = tokens, ["tokens_per_s"] = Math.Round(tps, 1), ["s_per_step"] = Math.Round(seconds, 4),
+                ["kind"] = "train", ["samples"] = samples, ["tokens"] = tokens, ["micro_batch_tokens"] = s.MicroBatchTokens,
+                ["tokens_per_s"] = Math.Round(tps, 1), ["s_per_step"] = Math.Round(seconds, 4),
+                ["forward_no_grad_s"] = Math.Round(forward, 4), ["optimizer_s"] = Math.Round(optimizer, 4),
                 ["vs_pytorch"] = torchTps is { } t2 ? Math.Round(tps / t2, 3) : null,
             });
         }
@@ -177,8 +183,12 @@ public static class EngineBenchmark
     /// k1.5 training steps on groups of 8 random responses of <paramref name="tokens"/> - <paramref name="prompt"/> tokens
     /// (random 0/1 rewards, as the baseline), one optimizer step per call, bf16 weights without master weights (as the baseline).
     /// </summary>
-    private static (double TokensPerSecond, double SecondsPerStep) TrainTokensPerSecond(LlamaForCausalLM model, int samples, int tokens, int prompt,
-        int steps, int microBatchTokens, Device device)
+    /// <remarks>
+    /// Also times, apart, what a step is made of: one no-grad forward pass over the batch (as large micro-batches) and one
+    /// AdamW step on the gradients the steps left; the rest of a step is the loss and the backward pass.
+    /// </remarks>
+    private static (double TokensPerSecond, double SecondsPerStep, double Forward, double Optimizer) TrainTokensPerSecond(LlamaForCausalLM model,
+        int samples, int tokens, int prompt, int steps, int microBatchTokens, Device device, bool anatomy)
     {
         var rng = new Random(11);
         int response = tokens - prompt;
@@ -207,7 +217,85 @@ public static class EngineBenchmark
         for (int i = 0; i < steps; i++) trainer.Train(groups, new Random(1));
         if (device.type == DeviceType.CUDA) cuda.synchronize();
         double seconds = sw.Elapsed.TotalSeconds / steps;
-        return (samples * tokens / seconds, seconds);
+
+        void Sync() { if (device.type == DeviceType.CUDA) cuda.synchronize(); }
+        var items = groups.SelectMany(g => g.Samples.Select(j => (g.PromptTokens, j.Trajectory.ResponseTokens))).ToList();
+        int rows = Math.Max(1, microBatchTokens / tokens);
+        sw.Restart();
+        using (no_grad())
+            foreach (var chunk in items.Chunk(rows))
+            {
+                using var scope = NewDisposeScope();
+                using var scored = Kimi.Actors.Model.Scoring.SequenceScorer.Score(model, chunk);
+            }
+        Sync();
+        double forward = sw.Elapsed.TotalSeconds;
+        // The same pass without the vocabulary head (the decoder layers alone), so the head's share is known.
+        sw.Restart();
+        using (no_grad())
+            foreach (var chunk in items.Chunk(rows))
+            {
+                using var scope = NewDisposeScope();
+                long width = chunk.Max(i => i.Item1.Length + i.Item2.Length);
+                var ids = tensor(chunk.SelectMany(i => i.Item1.Concat(i.Item2).Select(t => (long)t)).ToArray(), [chunk.Length, width], device: device);
+                var positions = arange(width, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(chunk.Length, width);
+                model.Hidden(ids, positions, null);
+            }
+        Sync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {samples} x {tokens} no-grad forward: {forward:F3} s in all, {sw.Elapsed.TotalSeconds:F3} s of it the decoder layers (the rest: gather, vocabulary projection, log-softmax)"));
+        if (anatomy) HeadAnatomy(model, items, tokens, prompt);
+        using var adamw = Kimi.Actors.Rl.Optimization.PolicyOptimizer.AdamW(model.parameters(), 1e-6);
+        adamw.Step();
+        Sync();
+        sw.Restart();
+        for (int i = 0; i < steps; i++) adamw.Step();
+        Sync();
+        double optimizer = sw.Elapsed.TotalSeconds / steps;
+        return (samples * tokens / seconds, seconds, forward, optimizer);
+    }
+
+    /// <summary>
+    /// Each step of a no-grad scoring pass timed apart, repeated after a warm-up (CUDA): the whole
+    /// <see cref="Kimi.Actors.Model.Scoring.SequenceScorer"/>, the decoder layers, and each step of the vocabulary head.
+    /// </summary>
+    private static void HeadAnatomy(LlamaForCausalLM model, List<(int[], int[])> items, int width, int prompt)
+    {
+        var device = model.parameters().First().device;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var dtype = model.parameters().First().dtype;
+        int b = items.Count, resp = width - prompt, rows = b * resp;
+        void Time(string what, Func<IDisposable> f)
+        {
+            f().Dispose();
+            cuda.synchronize();
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < 3; i++) f().Dispose();
+            cuda.synchronize();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {b} x {width}: {what}: {sw.Elapsed.TotalMilliseconds / 3:F2} ms"));
+        }
+        Time("SequenceScorer.Score (all of it)", () => Kimi.Actors.Model.Scoring.SequenceScorer.Score(model, items));
+        var hidden = randn([rows, model.Config.HiddenSize], dtype: dtype, device: device);
+        var target = randint(0, model.Config.VocabSize, [rows, 1], device: device);
+        var ids = randint(3, model.Config.VocabSize, [b, width], device: device);
+        var positions = arange(width, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, width);
+        var h = model.Hidden(ids, positions, null);
+        var pos = (arange(resp, dtype: ScalarType.Int64, device: device) + (prompt - 1)).unsqueeze(0).expand(b, resp).contiguous();
+        var index = pos.unsqueeze(-1).expand(b, resp, h.shape[2]);
+        Time("decoder layers", () => model.Hidden(ids, positions, null));
+        Time("gather hidden at response positions", () => h.gather(1, index));
+        var picked = h.gather(1, index);
+        var logits3 = model.Logits(picked).to_type(ScalarType.Float32);
+        var tgt3 = randint(0, model.Config.VocabSize, [b, resp, 1], device: device);
+        Time("gather targets [b, resp, vocab]", () => logits3.gather(-1, tgt3));
+        var logits = model.Logits(hidden);
+        var logits32 = logits.to_type(ScalarType.Float32);
+        Time("projection", () => model.Logits(hidden));
+        Time("to float32", () => logits.to_type(ScalarType.Float32));
+        Time("logsumexp float32", () => logits32.logsumexp(-1));
+        Time("log_softmax float32 + gather", () => logits32.log_softmax(-1).gather(-1, target));
+        Time("cross_entropy on bf16 logits (float32 inside)", () => nn.functional.cross_entropy(logits, target.squeeze(-1), reduction: nn.Reduction.None));
     }
 
     /// <summary>The baseline's figure for a key, or null where the baseline did not run it.</summary>

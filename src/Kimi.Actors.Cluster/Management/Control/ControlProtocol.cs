@@ -1,3 +1,4 @@
+using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.Protocol;
 using Kimi.Actors.Rl.Identity;
 using static Kimi.Actors.Cluster.Protocol.RunProtocol;
@@ -49,4 +50,19 @@ public static class ControlProtocol
 
     /// <summary>A watch's heartbeat from the gateway: the subscription stands.</summary>
     public sealed record WatchAlive(RunId RunId) : IKimiMessage;
+
+    /// <summary>
+    /// The cluster's fault injection (<see cref="ClusterFaults"/>). <see cref="FaultProtocol.InjectFaults"/> and
+    /// <see cref="FaultProtocol.ClearFaults"/> sent to the gateway go on to its node's fault agent, which answers them.
+    /// </summary>
+    public sealed record GetFaults : IKimiMessage;
+
+    /// <param name="Node">The answering gateway's node.</param>
+    /// <param name="Enabled">Whether that node has fault injection enabled (<c>kimi.faults.enabled</c>).</param>
+    /// <param name="InForce">The rules in force there: the configured ones, then those injected at run time (which reach every member).</param>
+    /// <param name="Injected">The rules injected at run time alone.</param>
+    /// <param name="Nodes">Every member's injection counts, as its fault agent answered.</param>
+    /// <param name="Unanswered">Members whose fault agent did not answer in time.</param>
+    public sealed record ClusterFaults(string Node, bool Enabled, IReadOnlyList<FaultRule> InForce, IReadOnlyList<FaultRule> Injected,
+        IReadOnlyList<FaultProtocol.FaultCounts> Nodes, IReadOnlyList<string> Unanswered) : IKimiMessage;
 }

@@ -8,6 +8,7 @@ using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Kimi.Actors.Cluster.Faults;
 using Kimi.Actors.Cluster.Judge;
 using Kimi.Actors.Cluster.Prompt;
 using Kimi.Actors.Cluster.Protocol;
@@ -49,6 +50,10 @@ public sealed class RunGateway : ReceiveActor
         Receive<Ping>(_ => Sender.Tell(new Pong(_cluster.SelfAddress.ToString(), [.. _cluster.SelfRoles.Order()], _settings.FaultInjection)));
         Receive<ListRuns>(_ => ListRunsAsync().PipeTo(Sender));
         Receive<GetClusterView>(_ => ViewAsync().PipeTo(Sender));
+        // Injected rules travel to every member in distributed data: the node's own agent takes them and answers.
+        Receive<FaultProtocol.InjectFaults>(m => Context.ActorSelection(FaultAgent.PathOnNode).Tell(m, Sender));
+        Receive<FaultProtocol.ClearFaults>(m => Context.ActorSelection(FaultAgent.PathOnNode).Tell(m, Sender));
+        Receive<GetFaults>(_ => FaultsAsync().PipeTo(Sender));
         Receive<WatchRun>(Watch);
         Receive<UnwatchRun>(m =>
         {
@@ -124,6 +129,27 @@ public sealed class RunGateway : ReceiveActor
             m.Address.ToString(), m.Status.ToString().ToLowerInvariant(), !state.Unreachable.Contains(m), [.. m.Roles.Order()],
             counts.TryGetValue(m.Address, out var perType) ? perType : new Dictionary<string, int>())).ToList();
         return new ClusterView(nodes, problems.Count == 0 ? null : "entity counts incomplete: " + string.Join("; ", problems));
+    }
+
+    /// <summary>This node's rules and every up member's counts (each member's fault agent asked at once, within the query timeout).</summary>
+    private async Task<ClusterFaults> FaultsAsync()
+    {
+        var registry = FaultRegistry.Get(Context.System);
+        var members = _cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address)
+            .OrderBy(a => a.ToString(), StringComparer.Ordinal).ToList();
+        var system = Context.System;
+        var answers = await Task.WhenAll(members.Select(async address =>
+        {
+            try
+            {
+                return (address, Counts: (FaultProtocol.FaultCounts?)await system.ActorSelection(new RootActorPath(address) / "user" / FaultAgent.Name)
+                    .Ask<FaultProtocol.FaultCounts>(new FaultProtocol.GetFaultCounts(), _settings.QueryTimeout).ConfigureAwait(false));
+            }
+            catch (AskTimeoutException) { return (address, Counts: null); }
+        })).ConfigureAwait(false);
+        return new ClusterFaults(_cluster.SelfAddress.ToString(), registry.Enabled, registry.Plan.Rules, registry.Runtime.Rules,
+            [.. answers.Where(a => a.Counts is not null).Select(a => a.Counts!)],
+            [.. answers.Where(a => a.Counts is null).Select(a => a.address.ToString())]);
     }
 
     public static Props Props(IActorRef runs, GatewaySettings settings) => Akka.Actor.Props.Create(() => new RunGateway(runs, settings));
