@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Kimi.Actors.Model.Vision;
 
 namespace Kimi.Actors.Model;
 
@@ -47,6 +48,8 @@ public sealed record ModelConfig
     [JsonPropertyName("torch_dtype"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? TorchDtype { get; init; } = "float32";
     /// <summary>transformers 5.x's name for <see cref="TorchDtype"/>.</summary>
     [JsonPropertyName("dtype"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Dtype { get; init; }
+    /// <summary>The image encoder of a policy that reads image prompts; null (absent from config.json) for text only.</summary>
+    [JsonPropertyName("vision_config"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public VisionConfig? Vision { get; init; }
 
     [JsonIgnore] public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
 
@@ -115,6 +118,9 @@ public sealed record ModelConfig
         foreach (var (field, id) in new[] { ("pad_token_id", PadTokenId), ("bos_token_id", BosTokenId) }
                      .Concat((EosTokenIds?.Ids ?? []).Select(id => ("eos_token_id", (int?)id))))
             Require(id is null || (id >= 0 && id < VocabSize), field, $"must be a token id below vocab_size ({VocabSize}), got {id}");
+        Vision?.Validate(VocabSize);
+        Require(Vision is null || (Vision.ImageTokenId != PadTokenId && Vision.ImageTokenId != BosTokenId && !(EosTokenIds?.Ids.Contains(Vision.ImageTokenId) ?? false)),
+            "vision_config.image_token_id", $"must differ from the pad, bos and eos ids, got {Vision?.ImageTokenId}");
         return this;
     }
 

@@ -35,17 +35,7 @@ public static class RunCharts
         Directory.CreateDirectory(folder);
         var written = new List<string>();
 
-        if (evaluations.Count > 0)
-        {
-            var ordered = evaluations.OrderBy(e => e.Iteration).ToList();
-            var slices = ordered.SelectMany(e => e.Slices.Keys).Distinct().ToList();
-            var series = new List<ChartSeries> { new("overall", ordered.Select(e => ((double)e.Iteration, e.Accuracy)).ToList()) };
-            series.AddRange(slices.Select(slice => new ChartSeries(slice,
-                ordered.Where(e => e.Slices.ContainsKey(slice)).Select(e => ((double)e.Iteration, e.Slices[slice])).ToList())));
-            if (reference is { Points.Count: > 0 } r)
-                series.Add(new ChartSeries(r.Name, r.Points.OrderBy(e => e.Iteration).Select(e => ((double)e.Iteration, e.Accuracy)).ToList()));
-            written.Add(Save(folder, "accuracy.png", "Accuracy", series, accuracyLabel, AccuracyRange));
-        }
+        if (evaluations.Count > 0) written.Add(WriteLearningCurve(folder, "accuracy.png", "Accuracy", evaluations, accuracyLabel, "overall", reference));
 
         foreach (var (file, title, yLabel, key) in IterationCharts)
         {
@@ -56,6 +46,26 @@ public static class RunCharts
             if (points.Count > 0) written.Add(Save(folder, file, title, [new ChartSeries(key, points)], yLabel));
         }
         return written;
+    }
+
+    /// <summary>
+    /// A held-out learning curve: one line for the points' own accuracy (named <paramref name="overall"/>, left out when
+    /// null) and one per slice, in the order slices first appear, at each evaluation's iteration; then the overall accuracy of
+    /// <paramref name="reference"/>'s points, if any.
+    /// </summary>
+    public static string WriteLearningCurve(string folder, string file, string title, IReadOnlyList<HeldOutPoint> evaluations, string accuracyLabel,
+        string? overall, (string Name, IReadOnlyList<HeldOutPoint> Points)? reference = null)
+    {
+        Directory.CreateDirectory(folder);
+        var ordered = evaluations.OrderBy(e => e.Iteration).ToList();
+        var slices = ordered.SelectMany(e => e.Slices.Keys).Distinct().ToList();
+        var series = new List<ChartSeries>();
+        if (overall is not null) series.Add(new ChartSeries(overall, ordered.Select(e => ((double)e.Iteration, e.Accuracy)).ToList()));
+        series.AddRange(slices.Select(slice => new ChartSeries(slice,
+            ordered.Where(e => e.Slices.ContainsKey(slice)).Select(e => ((double)e.Iteration, e.Slices[slice])).ToList())));
+        if (reference is { Points.Count: > 0 } r)
+            series.Add(new ChartSeries(r.Name, r.Points.OrderBy(e => e.Iteration).Select(e => ((double)e.Iteration, e.Accuracy)).ToList()));
+        return Save(folder, file, title, series, accuracyLabel, AccuracyRange);
     }
 
     private static string Save(string folder, string file, string title, IReadOnlyList<ChartSeries> series, string yLabel,

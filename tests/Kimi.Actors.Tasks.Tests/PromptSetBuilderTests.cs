@@ -4,6 +4,9 @@ namespace Kimi.Actors.Tasks.Tests;
 
 public class PromptSetBuilderTests
 {
+    /// <summary>The text families, whose prompts <see cref="SameQuestion"/> reads from their text.</summary>
+    private static readonly ITaskFamily[] TextFamilies = [new SumTask(), new CountdownTask(), new CodeTask()];
+
     /// <summary>
     /// The test's own idea of "the same question", read from the prompt text without the families' code: a running sum
     /// is the multiset of its digits, a countdown puzzle the multiset of its numbers with its target, a code specification its text.
@@ -18,6 +21,28 @@ public class PromptSetBuilderTests
         // Code specifications are ordered (f(x)=x*3+1 is not f(x)=1+3*x): the same question is the same text.
         if (Regex.IsMatch(p.Prompt, @"^f\([xl]\)=.+:$")) return "code:" + p.Prompt;
         throw new ArgumentException($"not a built-in prompt: {p.Prompt}");
+    }
+
+    /// <summary>
+    /// The same for the visual families, read from the scene they draw without the families' code: a sum-image prompt is
+    /// the sum it draws (so it is the same question as that text sum), a shapes prompt the target colour and what sits in
+    /// which cell (not sizes or grain), a scenes prompt which kind sits in which cell (not shifts, sizes, hues or grain).
+    /// </summary>
+    internal static string SameVisualQuestion(PromptRecord p)
+    {
+        if (p.Images.Count == 0) return SameQuestion(p);
+        string Extra(string key) => p.Extra![key].GetString()!;
+        switch (p.Tags[0])
+        {
+            case "sum-image": return SameQuestion(p with { Prompt = Extra("expression"), Images = [] });
+            case "shapes":
+                var shapes = Regex.Matches(Extra("scene").Split(':')[1], @"([0-9a-f])([cst])([rgby])\d").Select(m => m.Groups[1].Value + m.Groups[2].Value + m.Groups[3].Value);
+                return $"shapes:{Extra("target")}|{string.Join(',', shapes)}";
+            case "scenes":
+                var items = Regex.Matches(Extra("scene").Split(':')[2], @"([bk])([0-9a-f])\d\d\d\d{3}").Select(m => m.Groups[1].Value + m.Groups[2].Value);
+                return $"scenes:{string.Join(',', items)}";
+            default: throw new ArgumentException($"not a built-in image prompt: {p.Id}");
+        }
     }
 
     [Fact]
@@ -48,7 +73,7 @@ public class PromptSetBuilderTests
     public void No_two_sets_share_a_question_not_even_reordered_and_no_set_repeats_one()
     {
         // Large counts force the small levels (countdown level 1: 112 puzzles; sums of 2-3 terms: 275) to run out.
-        var (train, validation, test) = PromptSetBuilder.Build(BuiltinTasks.All, trainPerLevel: 400, validationPerLevel: 40, testPerLevel: 100, seed: 3);
+        var (train, validation, test) = PromptSetBuilder.Build(TextFamilies, trainPerLevel: 400, validationPerLevel: 40, testPerLevel: 100, seed: 3);
         var sets = new[] { ("train", train), ("validation", validation), ("test", test) };
         foreach (var (name, set) in sets)
             Assert.True(set.Select(SameQuestion).Distinct().Count() == set.Count, $"{name} repeats a question");
@@ -64,27 +89,48 @@ public class PromptSetBuilderTests
     }
 
     [Fact]
+    public void Image_prompts_keep_the_sets_apart_by_their_scenes_and_a_drawn_sum_is_the_sum_it_draws()
+    {
+        // "=", "count red:" and "count balls:" are the only texts: by text alone a level would hold a handful of prompts.
+        var families = new ITaskFamily[] { new SumTask(), new RenderedSumTask(), new ShapeCountTask(), new SceneCountTask() };
+        var (train, validation, test) = PromptSetBuilder.Build(families, trainPerLevel: 150, validationPerLevel: 10, testPerLevel: 25, seed: 3);
+        Assert.Equal((4 * 3 * 25, 4 * 3 * 10), (test.Count, validation.Count));
+        var sets = new[] { ("train", train), ("validation", validation), ("test", test) };
+        foreach (var (name, set) in sets)
+            foreach (var family in set.GroupBy(p => p.Tags[0]))
+                Assert.True(family.Select(SameVisualQuestion).Distinct().Count() == family.Count(), $"{name} repeats a {family.Key} question");
+        // Across sets and across modalities: no drawn sum of one set is a text sum (or a drawn one) of another.
+        var owner = new Dictionary<string, string>();
+        foreach (var (name, set) in sets)
+            foreach (var p in set.GroupBy(SameVisualQuestion).Select(g => g.First()))
+                Assert.True(owner.TryAdd(SameVisualQuestion(p), name), $"{p.Id} of {name} is also in {owner.GetValueOrDefault(SameVisualQuestion(p))}");
+        // sum-image draws exactly the text family's test prompts, so the two are compared on the same questions.
+        Assert.Equal(test.Where(p => p.Tags[0] == "sum").Select(p => p.Prompt),
+            test.Where(p => p.Tags[0] == "sum-image").Select(p => p.Extra!["expression"].GetString()));
+    }
+
+    [Fact]
     public void Text_identity_rebuilds_suites_as_they_were_before_canonical_forms()
     {
         // Exact text only: reorderings of test prompts stay in training (what schema-1 runs had, and still rebuild).
-        var (train, validation, test) = PromptSetBuilder.Build(BuiltinTasks.All, 400, 0, 100, seed: 3, PromptIdentity.Text);
+        var (train, validation, test) = PromptSetBuilder.Build(TextFamilies, 400, 0, 100, seed: 3, PromptIdentity.Text);
         Assert.Empty(validation);
         var testTexts = test.Select(r => r.Prompt).ToHashSet();
         Assert.DoesNotContain(train, r => testTexts.Contains(r.Prompt));
         var testQuestions = test.Select(SameQuestion).ToHashSet();
         Assert.True(train.Count(r => testQuestions.Contains(SameQuestion(r))) > 100, "text identity should leave reordered twins in training");
         // The canonical build draws the test set from the same stream: its first prompt is the same one.
-        Assert.Equal(test[0], PromptSetBuilder.Build(BuiltinTasks.All, 400, 0, 100, seed: 3).Test[0]);
+        Assert.Equal(test[0], PromptSetBuilder.Build(TextFamilies, 400, 0, 100, seed: 3).Test[0]);
     }
 
     [Fact]
     public void Building_is_deterministic_and_each_set_ignores_the_counts_of_the_sets_drawn_after_it()
     {
-        var a = PromptSetBuilder.Build(BuiltinTasks.All, 20, 3, 5, seed: 11);
-        var b = PromptSetBuilder.Build(BuiltinTasks.All, 20, 3, 5, seed: 11);
-        var c = PromptSetBuilder.Build(BuiltinTasks.All, 40, 3, 5, seed: 11);
-        var e = PromptSetBuilder.Build(BuiltinTasks.All, 20, 6, 5, seed: 11);
-        var d = PromptSetBuilder.Build(BuiltinTasks.All, 20, 3, 5, seed: 12);
+        var a = PromptSetBuilder.Build(TextFamilies, 20, 3, 5, seed: 11);
+        var b = PromptSetBuilder.Build(TextFamilies, 20, 3, 5, seed: 11);
+        var c = PromptSetBuilder.Build(TextFamilies, 40, 3, 5, seed: 11);
+        var e = PromptSetBuilder.Build(TextFamilies, 20, 6, 5, seed: 11);
+        var d = PromptSetBuilder.Build(TextFamilies, 20, 3, 5, seed: 12);
         Assert.Equal(a.Train, b.Train);
         Assert.Equal(a.Validation, b.Validation);
         Assert.Equal(a.Test, b.Test);

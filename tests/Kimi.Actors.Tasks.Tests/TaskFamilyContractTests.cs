@@ -18,7 +18,7 @@ public class TaskFamilyContractTests
             var a = Enumerable.Range(0, 50).Select(s => family.Generate(new Random(s), level, $"id{s}")).ToList();
             var b = Enumerable.Range(0, 50).Select(s => family.Generate(new Random(s), level, $"id{s}")).ToList();
             Assert.Equal(a, b);
-            Assert.True(a.Select(r => r.Prompt).Distinct().Count() > 5, "different seeds should give different prompts");
+            Assert.True(a.Select(r => PromptSetBuilder.Key(family, r)).Distinct().Count() > 5, "different seeds should give different prompts");
             foreach (var flawed in new[] { false, true })
             {
                 Assert.Equal(
@@ -92,9 +92,9 @@ public class TaskFamilyContractTests
     [Fact]
     public void Builtin_families_are_found_by_name()
     {
-        Assert.Equal(["sum", "countdown", "code"], BuiltinTasks.All.Select(f => f.Name));
+        Assert.Equal(["sum", "countdown", "code", "shapes", "sum-image", "scenes"], BuiltinTasks.All.Select(f => f.Name));
         Assert.IsType<SumTask>(BuiltinTasks.ByName("sum"));
         var e = Assert.Throws<ArgumentException>(() => BuiltinTasks.ByName("chess"));
-        Assert.Contains("sum, countdown, code", e.Message);
+        Assert.Contains("sum, countdown, code, shapes, sum-image, scenes", e.Message);
     }
 }

@@ -16,6 +16,7 @@ public class VerifiersTests
         var e = Assert.Throws<ArgumentException>(() => Verifiers.ForDomain("poetry"));
         Assert.Contains("'poetry'", e.Message);
         Assert.Contains("arithmetic, code, math, search", e.Message);
+        Assert.Contains("visual-arithmetic, visual-counting, visual-scenes", e.Message);
         Assert.Throws<ArgumentException>(() => Verifiers.ForDomain("Math"));
     }
 

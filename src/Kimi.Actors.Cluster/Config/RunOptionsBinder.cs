@@ -2,6 +2,7 @@ using Akka.Configuration;
 using Kimi.Actors.Model;
 using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Model.Vision;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Objectives;
 using Kimi.Actors.Rl.Optimization;
@@ -92,6 +93,30 @@ public static class RunOptionsBinder
             RopeTheta = r.Double("model.rope-theta", 0, exclusiveMin: true),
         };
         model = CharTokenizer.Instance.Apply(model);
+        bool vision = r.Bool("model.vision.enabled");
+        if (vision)
+        {
+            // The image placeholder is one id past the tokenizer's vocabulary: no text ever encodes to it.
+            model = model with
+            {
+                VocabSize = model.VocabSize + 1,
+                Vision = new VisionConfig
+                {
+                    ImageSize = r.Int("model.vision.image-size", 1, 4096),
+                    PatchSize = r.Int("model.vision.patch-size", 1, 4096),
+                    HiddenSize = r.Int("model.vision.hidden-size", 8, 65536),
+                    IntermediateSize = r.Int("model.vision.intermediate-size", 8, 262144),
+                    NumHiddenLayers = r.Int("model.vision.layers", 1, 256),
+                    NumAttentionHeads = r.Int("model.vision.attention-heads", 1, 1024),
+                    ImageTokenId = model.VocabSize,
+                },
+            };
+        }
+        else
+        {
+            foreach (var key in new[] { "image-size", "patch-size", "hidden-size", "intermediate-size", "layers", "attention-heads" })
+                r.Int("model.vision." + key);
+        }
         try { model.Validate(); }
         catch (ArgumentException e) { throw new ConfigException("kimi.model: " + e.Message); }
         var tokenizer = TokenizerSpec.Char;
@@ -103,6 +128,8 @@ public static class RunOptionsBinder
         if (pretrained.Length > 0)
         {
             string key = r.Path("model.pretrained");
+            if (vision)
+                throw new ConfigException($"{r.Path("model.vision.enabled")} = on: the image encoder is for the built-in model; {key} = {pretrained} has none");
             try
             {
                 var folder = PretrainedFolder.Open(pretrained);

@@ -230,9 +230,10 @@ public sealed class RunActor : ReceivePersistentActor, IWithTimers
             options = RunOptionsBinder.Bind(_state.EffectiveConfig());
             node = RunNodeSettings.FromConfig(Context.System.Settings.Config);
             var tokenizer = options.Tokenizer.Create();
-            context = new RunContext(RunId, TaskSuite.Create(options.Tasks, options.Seed, tokenizer), tokenizer, options.Sampling);
+            context = new RunContext(RunId, TaskSuite.Create(options.Tasks, options.Seed, tokenizer), tokenizer, options.Sampling,
+                RunContext.ImageLayoutOf(options));
         }
-        catch (Exception e) when (e is ConfigException or ArgumentException or Tasks.PromptSetException or IOException)
+        catch (Exception e) when (e is ConfigException or ArgumentException or Tasks.PromptSetException or IOException or Model.Checkpoints.CheckpointException)
         {
             _lastFailure = e.Message;
             _log.Error("run {0} cannot start: {1}", RunId, e.Message);

@@ -13,6 +13,9 @@ using Kimi.Actors.Model.Tokenization;
 using Kimi.Actors.Rl.Evaluation;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Training;
+using Kimi.Actors.Rl.Vision;
+using Kimi.Actors.Model.Vision;
+using Kimi.Actors.Tasks.Images;
 using TorchSharp;
 using Kimi.Actors.Rl.Identity;
 using CheckpointRef = Kimi.Actors.Rl.Runs.CheckpointRef;
@@ -270,7 +273,8 @@ public sealed class GpuWorkerActor : ReceiveActor
             var r = m.Requests[i];
             problem = CheckTokens($"request {i} ({r.Id}) prompt", r.PromptTokens, allowEmpty: false)
                 ?? CheckTokens($"request {i} ({r.Id}) prior response", r.PriorTokens ?? [], allowEmpty: true)
-                ?? CheckLength($"request {i} ({r.Id})", r.PromptTokens.Length, Math.Max(r.PriorTokens?.Length ?? 0, m.Settings.MaxResponseTokens));
+                ?? CheckLength($"request {i} ({r.Id})", r.PromptTokens.Length, Math.Max(r.PriorTokens?.Length ?? 0, m.Settings.MaxResponseTokens))
+                ?? CheckImages($"request {i} ({r.Id})", [.. r.PromptTokens, .. r.PriorTokens ?? []], r.Images);
         }
         if (problem is not null) { Reject(m.RequestId, problem); return; }
 
@@ -288,8 +292,7 @@ public sealed class GpuWorkerActor : ReceiveActor
         {
             if (problem is not null) break;
             if (!p.Prompt.All(tokenizer.CanEncode)) problem = $"prompt {p.Id}: characters outside the tokenizer's alphabet";
-            else problem = CheckLength($"prompt {p.Id}", PromptTokens.Encode(tokenizer, p.Prompt).Length,
-                Math.Max(m.Plan.Greedy.MaxResponseTokens, m.Plan.Sampled.MaxResponseTokens));
+            else problem = CheckHeldOutPrompt(p, tokenizer, Math.Max(m.Plan.Greedy.MaxResponseTokens, m.Plan.Sampled.MaxResponseTokens));
         }
         if (problem is not null) { Reject(m.RequestId, problem); return; }
 
@@ -327,7 +330,8 @@ public sealed class GpuWorkerActor : ReceiveActor
         {
             if (problem is not null) break;
             problem = g.ShapedRewards.Length != g.K ? $"group {g.Group}: {g.K} samples but {g.ShapedRewards.Length} rewards"
-                : CheckTokens($"group {g.Group} prompt", g.PromptTokens, allowEmpty: false);
+                : CheckTokens($"group {g.Group} prompt", g.PromptTokens, allowEmpty: false)
+                    ?? CheckImages($"group {g.Group}", g.PromptTokens, g.Images);
             foreach (var s in g.Samples)
                 problem ??= CheckTokens($"trajectory {s.Trajectory.Id}", s.Trajectory.ResponseTokens, allowEmpty: true)
                     ?? CheckLength($"trajectory {s.Trajectory.Id}", g.PromptTokens.Length + s.Trajectory.Length, 0);
@@ -407,6 +411,27 @@ public sealed class GpuWorkerActor : ReceiveActor
         int vocab = _policy!.Config.VocabSize;
         foreach (int t in tokens)
             if (t < 0 || t >= vocab) return $"{what}: token id {t} is outside the vocabulary [0, {vocab})";
+        return null;
+    }
+
+    /// <summary>A held-out prompt as the evaluation will encode it: its length with the response, and its images.</summary>
+    private string? CheckHeldOutPrompt(Protocol.PromptSpec p, ITokenizer tokenizer, int maxResponse)
+    {
+        int[] tokens;
+        try { tokens = PromptTokens.Encode(tokenizer, p.ToRecord(), _policy!.Config.Vision?.Layout); }
+        catch (ArgumentException e) { return $"prompt {p.Id}: {e.Message}"; }
+        return CheckLength($"prompt {p.Id}", tokens.Length, maxResponse) ?? CheckImages($"prompt {p.Id}", tokens, p.Images);
+    }
+
+    /// <summary>
+    /// The prompt's placeholders match its images, and every image reads back with its hash and decodes (filling the
+    /// process's image cache, so the work itself cannot fail on an image).
+    /// </summary>
+    private string? CheckImages(string what, int[] tokens, IReadOnlyList<PromptImage>? images)
+    {
+        if (ImagePlaceholders.Check(_policy!.Config, tokens, images?.Count ?? 0) is { } problem) return $"{what}: {problem}";
+        try { PromptImageCache.Shared.Pixels(images, _policy.Config.Vision?.ImageSize); }
+        catch (PromptImageException e) { return $"{what}: {e.Message}"; }
         return null;
     }
 

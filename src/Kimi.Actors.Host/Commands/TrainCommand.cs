@@ -451,6 +451,8 @@ public static class TrainCommand
         SftGreedyAccuracy = sft.Greedy.Accuracy, RlGreedyAccuracy = rl.Greedy.Accuracy,
         SftSampledAccuracy = sft.Sampled.Accuracy, RlSampledAccuracy = rl.Sampled.Accuracy,
         SftByDifficulty = RunSummary.ByDifficulty(sft.Primary), RlByDifficulty = RunSummary.ByDifficulty(rl.Primary),
-        RlByDomain = RunSummary.ByDomain(rl.Primary), WallSeconds = wallSeconds,
+        SftByDomain = RunSummary.ByDomain(sft.Primary), RlByDomain = RunSummary.ByDomain(rl.Primary), WallSeconds = wallSeconds,
+        SftByModality = RunSummary.ByModality(sft.Primary), RlByModality = RunSummary.ByModality(rl.Primary),
+        HeldOutByModality = RunSummary.CountByModality(rl.Primary),
     };
 }

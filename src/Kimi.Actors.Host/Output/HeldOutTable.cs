@@ -34,6 +34,10 @@ public static class HeldOutTable
             Row($"difficulty {d}", sft.ByDifficulty.GetValueOrDefault(d), rl.ByDifficulty.GetValueOrDefault(d));
         foreach (var dom in sft.ByDomain.Keys.Union(rl.ByDomain.Keys).Order())
             Row($"domain {dom}", sft.ByDomain.GetValueOrDefault(dom), rl.ByDomain.GetValueOrDefault(dom));
+        // Image against text prompts, when there are both.
+        if (rl.ByModality.Count > 1)
+            foreach (var modality in rl.ByModality.Keys.Order())
+                Row($"{modality} prompts", sft.ByModality.GetValueOrDefault(modality), rl.ByModality.GetValueOrDefault(modality));
         Row("all", sft.Overall, rl.Overall, total: true);
 
         console.WriteLine("");

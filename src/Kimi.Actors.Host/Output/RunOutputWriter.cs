@@ -20,6 +20,9 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
     private readonly List<IReadOnlyDictionary<string, double>> _rows = [];
     private readonly SortedDictionary<int, HeldOutPoint> _validationCurve = [];
     private readonly SortedDictionary<int, HeldOutPoint> _testPoints = [];
+    // Image against text prompts, and per domain, of runs with image prompts: a curve per set, as the learning curve.
+    private readonly SortedDictionary<int, HeldOutPoint> _validationModality = [];
+    private readonly SortedDictionary<int, HeldOutPoint> _testModality = [];
     private string _accuracyLabel = "accuracy";
     private IReadOnlyDictionary<string, string>? _hyperparameters;
 
@@ -67,10 +70,13 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
         };
         foreach (var (d, a) in report.ByDifficulty) values[$"{set}/accuracy_d{d}"] = a.Accuracy;
         foreach (var (dom, a) in report.ByDomain) values[$"{set}/accuracy_{dom}"] = a.Accuracy;
+        foreach (var (modality, a) in report.ByModality) values[$"{set}/accuracy_{modality}_prompts"] = a.Accuracy;
         _tensorBoard.WriteScalars(values, iteration);
         (validation ? _validationCurve : _testPoints)[iteration] = new HeldOutPoint(iteration, report.Accuracy,
             report.ByDifficulty.ToDictionary(p => $"d{p.Key}", p => p.Value.Accuracy));
         _accuracyLabel = report.Mode;
+        if (report.ByModality.ContainsKey(EvaluationReport.Image))
+            (validation ? _validationModality : _testModality)[iteration] = new HeldOutPoint(iteration, report.Accuracy, ModalitySlices(report));
     }
 
     public void OnIteration(IterationMetrics m)
@@ -103,10 +109,27 @@ public sealed class RunOutputWriter : ITrainingObserver, IDisposable
         // Iteration i's metrics describe the policy after it, the one evaluated at step i + 1.
         var rows = _rows.Select(r => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>(r) { [RunCharts.IterationKey] = r["iteration"] + 1 })
             .ToList();
-        return _validationCurve.Count > 0
+        var written = (_validationCurve.Count > 0
             ? RunCharts.WriteStandardCharts(_folder.Path, rows, _validationCurve.Values.ToList(), $"validation {_accuracyLabel}",
                 (TestSeries, _testPoints.Values.ToList()))
-            : RunCharts.WriteStandardCharts(_folder.Path, rows, _testPoints.Values.ToList(), $"test {_accuracyLabel}");
+            : RunCharts.WriteStandardCharts(_folder.Path, rows, _testPoints.Values.ToList(), $"test {_accuracyLabel}")).ToList();
+        // The test set has points after SFT and at the end only; the curve is the validation set's where there is one.
+        var modality = _validationModality.Count > 0 ? _validationModality : _testModality;
+        if (modality.Count > 0)
+            written.Add(RunCharts.WriteLearningCurve(_folder.Path, ModalityChart, "Accuracy: image vs text prompts", modality.Values.ToList(),
+                $"{(modality == _validationModality ? "validation" : "test")} {_accuracyLabel}", overall: null));
+        return written;
+    }
+
+    /// <summary>The chart of a run with image prompts: image and text prompts, then each domain.</summary>
+    public const string ModalityChart = "accuracy_by_modality.png";
+
+    private static Dictionary<string, double> ModalitySlices(EvaluationReport report)
+    {
+        var slices = report.ByModality.OrderBy(p => p.Key == EvaluationReport.Image ? 0 : 1)
+            .ToDictionary(p => $"{p.Key} prompts", p => p.Value.Accuracy);
+        foreach (var (domain, a) in report.ByDomain) slices[domain] = a.Accuracy;
+        return slices;
     }
 
     /// <summary>The learning curve's name for the test set's points.</summary>

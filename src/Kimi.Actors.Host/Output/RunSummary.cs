@@ -26,7 +26,12 @@ public sealed record RunSummary
     [JsonPropertyName("rl_sampled_accuracy")] public double RlSampledAccuracy { get; init; }
     [JsonPropertyName("sft_accuracy_by_difficulty")] public IReadOnlyDictionary<string, double> SftByDifficulty { get; init; } = new Dictionary<string, double>();
     [JsonPropertyName("rl_accuracy_by_difficulty")] public IReadOnlyDictionary<string, double> RlByDifficulty { get; init; } = new Dictionary<string, double>();
+    [JsonPropertyName("sft_accuracy_by_domain")] public IReadOnlyDictionary<string, double> SftByDomain { get; init; } = new Dictionary<string, double>();
     [JsonPropertyName("rl_accuracy_by_domain")] public IReadOnlyDictionary<string, double> RlByDomain { get; init; } = new Dictionary<string, double>();
+    /// <summary>Image prompts and text prompts, when the held-out set has image prompts; empty otherwise.</summary>
+    [JsonPropertyName("sft_accuracy_by_modality")] public IReadOnlyDictionary<string, double> SftByModality { get; init; } = new Dictionary<string, double>();
+    [JsonPropertyName("rl_accuracy_by_modality")] public IReadOnlyDictionary<string, double> RlByModality { get; init; } = new Dictionary<string, double>();
+    [JsonPropertyName("heldout_count_by_modality")] public IReadOnlyDictionary<string, int> HeldOutByModality { get; init; } = new Dictionary<string, int>();
     [JsonPropertyName("parameters")] public long Parameters { get; init; }
     [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
     /// <summary>How the rollouts' decoding steps ran: cuda-graph (replayed CUDA graphs) or eager.</summary>
@@ -67,6 +72,14 @@ public sealed record RunSummary
 
     public static IReadOnlyDictionary<string, double> ByDomain(EvaluationReport r) =>
         r.ByDomain.ToDictionary(p => p.Key, p => Math.Round(p.Value.Accuracy, 6));
+
+    public static IReadOnlyDictionary<string, double> ByModality(EvaluationReport r) =>
+        r.ByModality.Count > 1 ? r.ByModality.ToDictionary(p => p.Key, p => Math.Round(p.Value.Accuracy, 6)) : new Dictionary<string, double>();
+
+    /// <summary>Prompts per modality (a sampled slice counts every sample, so its count is divided by the samples per prompt).</summary>
+    public static IReadOnlyDictionary<string, int> CountByModality(EvaluationReport r) =>
+        r.ByModality.Count > 1 ? r.ByModality.ToDictionary(p => p.Key, p => p.Value.Count * r.Prompts / Math.Max(1, r.Overall.Count))
+            : new Dictionary<string, int>();
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Model.Vision;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Model.Generation;
@@ -30,6 +31,8 @@ public static class BatchGenerator
             if (r.MaxResponseTokens is <= 0) throw new ArgumentException($"request {i}: max response tokens must be positive, got {r.MaxResponseTokens}");
             if (total > model.Config.MaxPositionEmbeddings)
                 throw new ArgumentException($"request {i}: prompt ({r.Prompt.Length}) + max response ({options.MaxResponseTokens}) tokens exceed max_position_embeddings ({model.Config.MaxPositionEmbeddings})");
+            if (ImagePlaceholders.Check(model.Config, [.. r.Prompt, .. r.Prefix ?? []], r.ImageCount) is { } imageProblem)
+                throw new ArgumentException($"request {i}: {imageProblem}");
             if (r.PrefixLength >= limit) results[i] = new GenerationResult([], [], StopReason.MaxLength);
             else pending.Add(i);
         }

@@ -218,6 +218,7 @@ public sealed class DecodeEngine : IDisposable
     private void Admit(DecodeBatch batch, Row?[] slots, Queue<int> queue, IReadOnlyList<GenerationRequest> requests, GenerationOptions options)
     {
         var admitted = new List<(int Slot, int[] Sequence)>();
+        var rowImages = new Dictionary<int, IReadOnlyList<Vision.ImagePixels>?>();
         for (int s = 0; s < slots.Length && queue.Count > 0; s++)
         {
             if (slots[s] is not null) continue;
@@ -225,8 +226,9 @@ public sealed class DecodeEngine : IDisposable
             var r = requests[i];
             slots[s] = new Row(i, r.ResponseLimit(options) - r.PrefixLength, r.Prefix ?? []);
             admitted.Add((s, [.. r.Prompt, .. r.Prefix ?? []]));
+            rowImages[s] = r.Images;
         }
-        foreach (var group in PrefillGroups(admitted, options.MaxPrefillTokens)) Prefill(batch, group);
+        foreach (var group in PrefillGroups(admitted, options.MaxPrefillTokens)) Prefill(batch, group, rowImages);
     }
 
     /// <summary>
@@ -250,7 +252,11 @@ public sealed class DecodeEngine : IDisposable
         if (group.Count > 0) yield return group;
     }
 
-    private void Prefill(DecodeBatch batch, List<(int Slot, int[] Sequence)> group)
+    /// <remarks>
+    /// The images enter only here: their patches are spliced into the prefill's embeddings, and every later step attends
+    /// to them through the cache.
+    /// </remarks>
+    private void Prefill(DecodeBatch batch, List<(int Slot, int[] Sequence)> group, IReadOnlyDictionary<int, IReadOnlyList<Vision.ImagePixels>?> rowImages)
     {
         using var scope = NewDisposeScope();
         var device = batch.Ids.device;
@@ -265,7 +271,10 @@ public sealed class DecodeEngine : IDisposable
         var positions = arange(width, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(n, width);
         batch.Cache.ForPrefill(slots);
         // Right-padded rows under a causal mask: each row's last real token sees exactly its own sequence.
-        var hidden = _model.Hidden(input, positions, null, batch.Cache);
+        var groupImages = group.SelectMany(g => rowImages[g.Slot] ?? []).ToList();
+        using var images = groupImages.Count == 0 ? null
+            : Vision.ImageBatch.From(groupImages, _model.Config.Vision!, device, _model.parameters().First().dtype);
+        var hidden = _model.Hidden(input, positions, null, batch.Cache, images);
         var last = tensor(lengths.Select(l => l - 1).ToArray(), device: device).view(n, 1, 1).expand(n, 1, hidden.shape[2]);
         var logits = _model.Logits(hidden.gather(1, last).squeeze(1));
         batch.Logits.index_copy_(0, slots, logits.to_type(batch.Logits.dtype));

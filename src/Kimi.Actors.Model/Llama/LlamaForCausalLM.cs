@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using Kimi.Actors.Model.Vision;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Model.Llama;
@@ -8,13 +9,18 @@ namespace Kimi.Actors.Model.Llama;
 /// Decoder-only causal language model (RMSNorm, rotary positions, SwiGLU, grouped-query attention,
 /// optionally tied embeddings) in the shape of Hugging Face's Llama, Qwen2 and Qwen3 (see <see cref="ModelConfig"/>).
 /// The state dict uses Hugging Face's names (<c>model.layers.0.self_attn.q_proj.weight</c>, ...), so state dicts move
-/// between this and <c>transformers</c> unchanged, although q/k/v and gate/up are each one fused parameter inside.
+/// between this and <c>transformers</c> unchanged, although q/k/v and gate/up are each one fused parameter inside. With a
+/// <c>vision_config</c> the policy also holds an image encoder (<c>vision_tower.*</c>, <c>multi_modal_projector.*</c>,
+/// LLaVA's names) whose patch embeddings replace the image placeholder tokens of a prompt; the placeholder itself is
+/// never predicted (its logit is -inf).
 /// </summary>
 public sealed class LlamaForCausalLM : nn.Module
 {
 #pragma warning disable IDE1006 // Hugging Face parameter names
     private readonly LlamaModel model;
     private readonly Linear? lm_head;
+    private readonly VisionEncoder? vision_tower;
+    private readonly GeluMlp? multi_modal_projector;
 #pragma warning restore IDE1006
 
     public ModelConfig Config { get; }
@@ -27,6 +33,12 @@ public sealed class LlamaForCausalLM : nn.Module
         Config = config.Validate();
         model = new LlamaModel(config);
         if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        if (config.Vision is { } vision)
+        {
+            vision_tower = new VisionEncoder(vision);
+            // LLaVA's projector onto the decoder's width.
+            multi_modal_projector = new GeluMlp(vision.HiddenSize, config.HiddenSize, config.HiddenSize, "linear_1", "linear_2");
+        }
         RegisterComponents();
         InitWeights(seed);
     }
@@ -41,7 +53,9 @@ public sealed class LlamaForCausalLM : nn.Module
         var gen = seed is { } s ? new Generator((ulong)s) : null;
         foreach (var (name, p) in state_dict())
         {
-            if (name.EndsWith("layernorm.weight") || name.EndsWith("norm.weight")) p.fill_(1.0);
+            // A norm's scale: model.norm, input_layernorm, q_norm, the encoder's layer_norm1, post_layernorm.
+            string module = name.EndsWith(".weight") ? name[..^".weight".Length] : "";
+            if (module[(module.LastIndexOf('.') + 1)..].Contains("norm")) p.fill_(1.0);
             else if (name.EndsWith(".bias")) p.zero_();
             else p.normal_(0.0, Config.InitializerRange, generator: gen);
         }
@@ -56,20 +70,58 @@ public sealed class LlamaForCausalLM : nn.Module
 
     /// <summary>
     /// Logits [B, T, vocab] for input ids [B, T] at positions [B, T] under boolean mask [B, 1, T, S] (null: causal over
-    /// unpadded or right-padded rows).
+    /// unpadded or right-padded rows). With <paramref name="images"/>, their patch embeddings replace the ids' image
+    /// placeholders, in order (row by row, left to right); positions and masks treat those tokens like any other, so a
+    /// prefill with images and a cache makes every later step attend to them.
     /// </summary>
-    public Tensor Forward(Tensor inputIds, Tensor positionIds, Tensor? mask, KvCache? cache = null)
+    public Tensor Forward(Tensor inputIds, Tensor positionIds, Tensor? mask, KvCache? cache = null, ImageBatch? images = null)
     {
         using var scope = NewDisposeScope();
-        return Logits(Hidden(inputIds, positionIds, mask, cache)).MoveToOuterDisposeScope();
+        return Logits(Hidden(inputIds, positionIds, mask, cache, images)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The final hidden states [B, T, hidden] (normed): <see cref="Logits"/> of a subset is cheaper than all logits.</summary>
-    public Tensor Hidden(Tensor inputIds, Tensor positionIds, Tensor? mask, KvCache? cache = null) =>
-        model.Forward(inputIds, positionIds, mask, cache);
+    public Tensor Hidden(Tensor inputIds, Tensor positionIds, Tensor? mask, KvCache? cache = null, ImageBatch? images = null)
+    {
+        if (images is null) return model.Forward(inputIds, positionIds, mask, cache);
+        using var scope = NewDisposeScope();
+        return model.Forward(inputIds, positionIds, mask, cache, EmbedWithImages(inputIds, images)).MoveToOuterDisposeScope();
+    }
 
-    /// <summary>Logits of hidden states [..., hidden] (the tied embedding or lm_head).</summary>
-    public Tensor Logits(Tensor hidden) => lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.forward(hidden);
+    /// <summary>
+    /// Logits of hidden states [..., hidden] (the tied embedding or lm_head); a vision policy's image placeholder gets -inf
+    /// (in place on the fresh logits, with no host copy, so a captured decode step can run it).
+    /// </summary>
+    public Tensor Logits(Tensor hidden)
+    {
+        var logits = lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.forward(hidden);
+        if (Config.Vision is { } vision) logits.narrow(-1, vision.ImageTokenId, 1).fill_(float.NegativeInfinity);
+        return logits;
+    }
+
+    /// <summary>The ids' embeddings [B, T, hidden] with each image placeholder replaced by its patch's projected features.</summary>
+    /// <exception cref="ArgumentException">No vision encoder, or placeholders that do not match the images.</exception>
+    public Tensor EmbedWithImages(Tensor inputIds, ImageBatch images)
+    {
+        var vision = Config.Vision ?? throw new ArgumentException("this policy has no vision encoder (its config has no vision_config) but was given images");
+        using var scope = NewDisposeScope();
+        var embeds = model.Embed(inputIds);
+        using var id = vision.ImageTokenId.ToScalar();
+        var placeholders = inputIds.eq(id);
+        long found = placeholders.sum().item<long>(), expected = (long)images.Count * vision.TokensPerImage;
+        if (found != expected)
+            throw new ArgumentException($"{found} image placeholder tokens for {images.Count} image(s) of {vision.TokensPerImage} patches: expected {expected}");
+        var features = EncodeImages(images).to_type(embeds.dtype);
+        return embeds.masked_scatter(placeholders.unsqueeze(-1).expand_as(embeds), features.reshape(-1, embeds.shape[2])).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The images' patch embeddings in the decoder's space, [N, patches per image, hidden].</summary>
+    public Tensor EncodeImages(ImageBatch images)
+    {
+        if (vision_tower is null) throw new ArgumentException("this policy has no vision encoder (its config has no vision_config) but was given images");
+        using var scope = NewDisposeScope();
+        return multi_modal_projector!.forward(vision_tower.Forward(images)).MoveToOuterDisposeScope();
+    }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
 

@@ -25,16 +25,20 @@ public sealed class LlamaModel : nn.Module
 
     public Tensor EmbeddingWeight => embed_tokens.weight!;
 
+    /// <summary>Token embeddings [B, T, hidden] of input ids [B, T].</summary>
+    public Tensor Embed(Tensor inputIds) => embed_tokens.forward(inputIds);
+
     /// <summary>
     /// Recompute each layer's activations in the backward pass instead of keeping them (training only): memory for the
     /// activations of one layer instead of all, for about one more forward pass of compute.
     /// </summary>
     public bool ActivationCheckpointing { get; set; }
 
-    public Tensor Forward(Tensor inputIds, Tensor positionIds, Tensor? mask, KvCache? cache)
+    /// <param name="inputEmbeds">Embeddings to run instead of the ids' own (an image prompt's, with patches spliced in).</param>
+    public Tensor Forward(Tensor inputIds, Tensor positionIds, Tensor? mask, KvCache? cache, Tensor? inputEmbeds = null)
     {
         using var scope = NewDisposeScope();
-        var h = embed_tokens.forward(inputIds);
+        var h = inputEmbeds ?? embed_tokens.forward(inputIds);
         var (cos, sin) = rotary_emb.For(positionIds, h.dtype);
         bool checkpoint = ActivationCheckpointing && cache is null && training && is_grad_enabled();
         foreach (var layer in layers)

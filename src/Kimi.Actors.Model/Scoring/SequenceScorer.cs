@@ -1,4 +1,5 @@
 using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Model.Vision;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Model.Scoring;
@@ -11,9 +12,12 @@ namespace Kimi.Actors.Model.Scoring;
 /// </summary>
 public static class SequenceScorer
 {
-    public static ScoredTokens Score(LlamaForCausalLM model, IReadOnlyList<(int[] Prompt, int[] Response)> items)
+    /// <param name="images">Per item, the pixels of its prompt's images (null or empty for a text prompt); null for none at all.</param>
+    public static ScoredTokens Score(LlamaForCausalLM model, IReadOnlyList<(int[] Prompt, int[] Response)> items,
+        IReadOnlyList<IReadOnlyList<ImagePixels>?>? images = null)
     {
         if (items.Count == 0) throw new ArgumentException("nothing to score");
+        if (images is not null && images.Count != items.Count) throw new ArgumentException($"{images.Count} image lists for {items.Count} items");
         var device = model.parameters().First().device;
         int b = items.Count;
         int width = items.Max(i => i.Prompt.Length + i.Response.Length);
@@ -30,6 +34,8 @@ public static class SequenceScorer
         {
             var (prompt, response) = items[r];
             if (prompt.Length == 0) throw new ArgumentException($"item {r}: empty prompt");
+            if (ImagePlaceholders.Check(model.Config, [.. prompt, .. response], images?[r]?.Count ?? 0) is { } imageProblem)
+                throw new ArgumentException($"item {r}: {imageProblem}");
             for (int j = 0; j < width; j++)
                 ids[r * width + j] = j < prompt.Length ? prompt[j] : j < prompt.Length + response.Length ? response[j - prompt.Length] : pad;
             for (int k = 0; k < respWidth; k++)
@@ -45,8 +51,10 @@ public static class SequenceScorer
         using var scope = NewDisposeScope();
         var input = tensor(ids, [b, width], device: device);
         var positions = arange(width, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, width);
+        var all = images?.SelectMany(i => i ?? []).ToList() ?? [];
+        using var imageBatch = all.Count == 0 ? null : ImageBatch.From(all, model.Config.Vision!, device, model.parameters().First().dtype);
         // Right-padded rows under a causal mask: padding comes after every real token, so no real token sees it.
-        var hidden = model.Hidden(input, positions, null);
+        var hidden = model.Hidden(input, positions, null, images: imageBatch);
         var pos = tensor(gatherPos, [b, respWidth], device: device);
         var picked = hidden.gather(1, pos.unsqueeze(-1).expand(b, respWidth, hidden.shape[2]));
         var logits = model.Logits(picked).to_type(ScalarType.Float32);

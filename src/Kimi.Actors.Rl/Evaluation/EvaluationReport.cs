@@ -8,7 +8,9 @@ public sealed record SliceAccuracy(int Count, int Correct)
 
 /// <summary>
 /// Held-out accuracy overall, per difficulty and per domain, for one decoding mode: greedy (one response per
-/// prompt) or sampled pass@1 (the mean over several samples per prompt at the rollout temperature).
+/// prompt) or sampled pass@1 (the mean over several samples per prompt at the rollout temperature). <see cref="ByModality"/>
+/// splits image prompts from text prompts; it is measured, reported and charted, but not journaled (an evaluation
+/// recovered from the journal has it empty).
 /// </summary>
 public sealed record EvaluationReport(
     string Mode,
@@ -19,5 +21,9 @@ public sealed record EvaluationReport(
     double MeanResponseTokens,
     TimeSpan Elapsed)
 {
+    public const string Image = "image", Text = "text";
+
+    public IReadOnlyDictionary<string, SliceAccuracy> ByModality { get; init; } = new Dictionary<string, SliceAccuracy>();
+
     public double Accuracy => Overall.Accuracy;
 }

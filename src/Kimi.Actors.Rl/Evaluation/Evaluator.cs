@@ -32,7 +32,8 @@ public static class Evaluator
         var sw = Stopwatch.StartNew();
         int n = settings.Temperature == 0 ? 1 : Math.Max(1, settings.SamplesPerPrompt);
         var requests = prompts.SelectMany(p => Enumerable.Range(0, n)
-            .Select(k => new RolloutRequest(new TrajectoryId(new PromptId(p.Id), 0, k), PromptTokens.Encode(tokenizer, p.Prompt)))).ToList();
+            .Select(k => new RolloutRequest(new TrajectoryId(new PromptId(p.Id), 0, k), PromptTokens.Encode(tokenizer, p, policy.Config.Vision?.Layout),
+                Images: p.HasImages ? p.Images : null))).ToList();
         var rollout = new RolloutSettings
         {
             Temperature = settings.Temperature, MaxResponseTokens = settings.MaxResponseTokens, MaxBatchSize = settings.MaxBatchSize,
@@ -54,7 +55,11 @@ public static class Evaluator
             all.GroupBy(i => prompts[i].Difficulty).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => Slice(g)),
             all.GroupBy(i => prompts[i].Domain).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => Slice(g)),
             trajectories.Count == 0 ? 0 : trajectories.Average(t => t.Length),
-            sw.Elapsed);
+            sw.Elapsed)
+        {
+            ByModality = all.GroupBy(i => prompts[i].HasImages ? EvaluationReport.Image : EvaluationReport.Text).OrderBy(g => g.Key)
+                .ToDictionary(g => g.Key, g => Slice(g)),
+        };
     }
 
     /// <summary>Greedy accuracy, one response per prompt.</summary>

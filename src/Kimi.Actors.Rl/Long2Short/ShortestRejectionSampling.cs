@@ -17,7 +17,7 @@ public static class ShortestRejectionSampling
         return SftTrainer.Train(policy, options.Validate(), step =>
         {
             var rng = Seeds.Random(seed, Seeds.Long2Short, 1_000_000 + step);
-            return Enumerable.Range(0, options.SequencesPerStep).Select(_ => targets[rng.Next(targets.Count)]).ToList();
+            return Enumerable.Range(0, options.SequencesPerStep).Select(_ => targets[rng.Next(targets.Count)]).Select(t => new Demonstration(t.Prompt, t.Response)).ToList();
         }, padId, onStep);
     }
 }

@@ -1,5 +1,6 @@
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Rl.Identity;
+using Kimi.Actors.Tasks.Images;
 
 namespace Kimi.Actors.Rl.Rollouts;
 
@@ -30,10 +31,13 @@ public sealed record JudgedTrajectory(Trajectory Trajectory, double Reward, bool
 /// <summary>
 /// All k judged samples of one prompt's group with their shaped rewards, ready for a training step.
 /// <paramref name="Group"/> names the group (prompt and the iteration it was drawn at, which may be older than the
-/// iteration that trains it when its responses were resumed across iterations).
+/// iteration that trains it when its responses were resumed across iterations). <see cref="Images"/> are the prompt's
+/// image references (the trainer reads and decodes them, as the generator did).
 /// </summary>
 public sealed record TrainingGroup(GroupKey Group, int[] PromptTokens, IReadOnlyList<JudgedTrajectory> Samples, double[] ShapedRewards, double[] LengthRewards)
 {
+    public IReadOnlyList<PromptImage>? Images { get; init; }
+
     public PromptId PromptId => Group.Prompt;
     public int K => Samples.Count;
     public double SuccessRate => Samples.Count == 0 ? 0 : Samples.Count(s => s.Correct) / (double)Samples.Count;

@@ -66,7 +66,8 @@ public sealed record IterationState
         var ctx = env.Context;
         var buffer = ReplayBuffer.Restore(replay);
         ctx.Sampler.OnIterationStart(iteration);
-        var requests = buffer.Continuations();
+        // Image references come from the prompt set by prompt id: the replay buffer keeps tokens, never images.
+        var requests = buffer.Continuations().Select(r => r with { Images = ctx.ImagesOf(r.PromptId) }).ToList();
         int resumed = requests.Count;
         int k = options.Rollout.SamplesPerPrompt;
         int wanted = Math.Max(0, options.Rollout.PromptsPerIteration - buffer.OpenGroups);
@@ -76,9 +77,10 @@ public sealed record IterationState
         foreach (var prompt in drawn)
         {
             var key = new GroupKey(new PromptId(prompt.Id), iteration);
-            var tokens = PromptTokens.Encode(ctx.Tokenizer, prompt.Prompt);
+            var tokens = PromptTokens.Encode(ctx.Tokenizer, prompt, ctx.Images);
             buffer = buffer.Open(key, k, tokens);
-            for (int j = 0; j < k; j++) requests.Add(new RolloutRequest(key.Sample(j), tokens));
+            var images = prompt.HasImages ? prompt.Images : null;
+            for (int j = 0; j < k; j++) requests.Add(new RolloutRequest(key.Sample(j), tokens, Images: images));
         }
         var state = new IterationState { Iteration = iteration, StartedAt = env.Now, Buffer = buffer, Resumed = resumed };
         if (requests.Count == 0)
@@ -158,7 +160,7 @@ public sealed record IterationState
         var (rest, complete) = Buffer.TakeComplete();
         var lengthPenalty = new LengthPenaltySchedule(env.Options.LengthPenalty.Weight, env.Options.LengthPenalty.WarmupIterations);
         var groups = complete.Select(g => RewardShaper.Shape(g.Key, g.PromptTokens, g.Finished, lengthPenalty, Iteration,
-            env.Options.Rollout.Repeat.Penalty)).ToImmutableList();
+            env.Options.Rollout.Repeat.Penalty) with { Images = env.Context.ImagesOf(g.PromptId) }).ToImmutableList();
         var recording = ImmutableDictionary.CreateBuilder<GroupKey, RecordGroup>();
         foreach (var g in complete)
         {

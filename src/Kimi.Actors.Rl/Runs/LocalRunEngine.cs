@@ -57,7 +57,8 @@ public sealed class LocalRunEngine : IDisposable
         _observer = observer;
         _hooks = hooks ?? new LocalEngineHooks();
         _trainer = new TrainerSession(policy);
-        _context = new RunContext(RunId.Parse(string.IsNullOrEmpty(options.RunId) ? "local" : options.RunId), tasks, tokenizer, options.Sampling);
+        _context = new RunContext(RunId.Parse(string.IsNullOrEmpty(options.RunId) ? "local" : options.RunId), tasks, tokenizer, options.Sampling,
+            policy.Config.Vision?.Layout);
     }
 
     public RunContext Context => _context;

@@ -1,4 +1,6 @@
+using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Model.Vision;
 using Kimi.Actors.Rl.Identity;
 using Kimi.Actors.Rl.Sampling;
 using Kimi.Actors.Rl.Training;
@@ -12,6 +14,7 @@ namespace Kimi.Actors.Rl.Runs;
 /// too large to copy on every step (a million prompts), so the machine updates it in place at defined points — drawing
 /// prompts when an iteration starts, recording a group's verdicts when its Prompt confirms them — and replaces it (same
 /// counts, new options) at the iteration boundary where changed sampling options take effect.
+/// <see cref="Images"/> is how the policy's vision encoder lays out image prompts (null for a text-only policy).
 /// </summary>
 public sealed class RunContext
 {
@@ -25,12 +28,16 @@ public sealed class RunContext
     public IReadOnlyList<PromptRecord> Validation => Tasks.EvaluatedDuringRun;
     /// <summary>The held-out test set: evaluated after SFT and at the end only, the run's headline.</summary>
     public IReadOnlyList<PromptRecord> Test => Tasks.Test;
+    public ImageLayout? Images { get; }
 
-    public RunContext(RunId runId, TaskSuite tasks, ITokenizer tokenizer, SamplerOptions sampling)
+    public RunContext(RunId runId, TaskSuite tasks, ITokenizer tokenizer, SamplerOptions sampling, ImageLayout? images = null)
     {
         RunId = runId;
         Tasks = tasks;
         Tokenizer = tokenizer;
+        Images = images;
+        if (images is null && tasks.Train.Concat(tasks.Validation).Concat(tasks.Test).FirstOrDefault(p => p.HasImages) is { } image)
+            throw new ArgumentException($"prompt {image.Id} has images but the policy has no vision encoder (set kimi.model.vision.enabled = on)");
         Sampler = new PromptSampler(tasks.Train.Select(p => p.Difficulty).ToList(), sampling);
         _indexOf = new Dictionary<PromptId, int>(tasks.Train.Count);
         for (int i = 0; i < tasks.Train.Count; i++) _indexOf[new PromptId(tasks.Train[i].Id)] = i;
@@ -43,6 +50,13 @@ public sealed class RunContext
     }
 
     public PromptRecord Prompt(PromptId id) => Tasks.Train[_indexOf[id]];
+
+    /// <summary>The image references of a training prompt (null for a text prompt): they travel with its requests and groups.</summary>
+    public IReadOnlyList<Kimi.Actors.Tasks.Images.PromptImage>? ImagesOf(PromptId id) => Prompt(id) is { HasImages: true } p ? p.Images : null;
+
+    /// <summary>The image layout of the policy a run's options describe: the init checkpoint's when there is one, else kimi.model's.</summary>
+    public static ImageLayout? ImageLayoutOf(RunOptions options) =>
+        (options.InitCheckpoint is { } init ? PolicyCheckpoint.ReadConfig(init) : options.Model).Vision?.Layout;
 
     public int? IndexOf(PromptId id) => _indexOf.TryGetValue(id, out int i) ? i : null;
 

@@ -1,11 +1,13 @@
 using Kimi.Actors.Model.Llama;
+using Kimi.Actors.Model.Vision;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Rl.Training;
 
 /// <summary>
 /// Prompt/response pairs packed end to end into rows of a fixed length. Each document keeps its own
-/// positions (restarting at 0) and attends only within itself; only response tokens are predicted.
+/// positions (restarting at 0) and attends only within itself; only response tokens are predicted. An image prompt's
+/// pixels travel with its document, in packed order, and replace its placeholders.
 /// </summary>
 public sealed class PackedBatch
 {
@@ -17,12 +19,17 @@ public sealed class PackedBatch
     public required int[][] SegmentLengths { get; init; }
     public required int Rows { get; init; }
     public required int Length { get; init; }
+    /// <summary>The images of the packed documents in the order their placeholders appear (row by row, left to right).</summary>
+    public IReadOnlyList<ImagePixels> Images { get; init; } = [];
     public int Documents => SegmentLengths.Sum(r => r.Length);
     public long TargetTokens => Targets.LongCount(t => t != IgnoreIndex);
 
     /// <summary>First-fit-decreasing packing; a document longer than a row is an error, not a silent cut.</summary>
-    public static PackedBatch Pack(IReadOnlyList<(int[] Prompt, int[] Response)> docs, int rowLength, int padId)
+    /// <param name="images">Per document, its prompt's image pixels (null for a text prompt); null when no document has any.</param>
+    public static PackedBatch Pack(IReadOnlyList<(int[] Prompt, int[] Response)> docs, int rowLength, int padId,
+        IReadOnlyList<IReadOnlyList<ImagePixels>?>? images = null)
     {
+        if (images is not null && images.Count != docs.Count) throw new ArgumentException($"{images.Count} image lists for {docs.Count} documents");
         var rows = new List<List<int>>();
         var fill = new List<int>();
         foreach (int d in Enumerable.Range(0, docs.Count).OrderByDescending(i => docs[i].Prompt.Length + docs[i].Response.Length))
@@ -40,6 +47,7 @@ public sealed class PackedBatch
         var seg = new long[n * rowLength];
         var targets = Enumerable.Repeat(IgnoreIndex, n * rowLength).ToArray();
         var lengths = new int[n][];
+        var packedImages = new List<ImagePixels>();
         for (int r = 0; r < n; r++)
         {
             int col = 0;
@@ -47,6 +55,7 @@ public sealed class PackedBatch
             for (int s = 0; s < rows[r].Count; s++)
             {
                 var (prompt, response) = docs[rows[r][s]];
+                if (images?[rows[r][s]] is { } own) packedImages.AddRange(own);
                 int start = r * rowLength + col;
                 int[] all = [.. prompt, .. response];
                 for (int i = 0; i < all.Length; i++)
@@ -60,7 +69,10 @@ public sealed class PackedBatch
                 col += all.Length;
             }
         }
-        return new PackedBatch { Ids = ids, SegmentIds = seg, Targets = targets, SegmentLengths = lengths, Rows = n, Length = rowLength };
+        return new PackedBatch
+        {
+            Ids = ids, SegmentIds = seg, Targets = targets, SegmentLengths = lengths, Rows = n, Length = rowLength, Images = packedImages,
+        };
     }
 
     /// <summary>Mean cross-entropy over response tokens.</summary>
@@ -71,7 +83,9 @@ public sealed class PackedBatch
         var input = tensor(Ids, [Rows, Length], device: device);
         var segments = tensor(SegmentIds, [Rows, Length], device: device);
         var positions = AttentionMasks.PackedPositions(SegmentLengths, Length, device);
-        var logits = model.Forward(input, positions, AttentionMasks.Packed(segments));
+        using var images = Images.Count == 0 ? null : ImageBatch.From(Images, model.Config.Vision
+            ?? throw new ArgumentException("image demonstrations for a policy without a vision encoder"), device, model.parameters().First().dtype);
+        var logits = model.Forward(input, positions, AttentionMasks.Packed(segments), images: images);
         var targets = tensor(Targets, [Rows * Length], device: device);
         var loss = nn.functional.cross_entropy(logits.view(Rows * Length, -1).to_type(ScalarType.Float32), targets, ignore_index: IgnoreIndex);
         return loss.MoveToOuterDisposeScope();

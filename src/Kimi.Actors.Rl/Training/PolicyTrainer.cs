@@ -4,6 +4,8 @@ using Kimi.Actors.Model.Scoring;
 using Kimi.Actors.Rl.Objectives;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Rl.Optimization;
+using Kimi.Actors.Rl.Vision;
+using Kimi.Actors.Model.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -56,7 +58,8 @@ public sealed class PolicyTrainer : IDisposable
     /// <summary>Sees every micro-batch the loss is computed on (tests of what the loss is given).</summary>
     internal Action<LossBatch>? OnLossBatch { get; set; }
 
-    private sealed record Sample(int Index, int[] Prompt, int[] Response, double Reward, float[] RolloutLogProbs, float[] LossMask, int Group);
+    private sealed record Sample(int Index, int[] Prompt, int[] Response, double Reward, float[] RolloutLogProbs, float[] LossMask, int Group,
+        IReadOnlyList<ImagePixels>? Images);
 
     /// <param name="groups">The iteration's complete groups.</param>
     /// <param name="currentVersion">Policy version being trained (for <see cref="SegmentSelection.CurrentPolicy"/>).</param>
@@ -70,11 +73,12 @@ public sealed class PolicyTrainer : IDisposable
         for (int g = 0; g < groups.Count; g++)
         {
             var group = groups[g];
+            var images = PromptImageCache.Shared.Pixels(group.Images, _policy.Config.Vision?.ImageSize);
             for (int j = 0; j < group.K; j++)
             {
                 var t = group.Samples[j].Trajectory;
                 samples.Add(new Sample(samples.Count, group.PromptTokens, t.ResponseTokens, group.ShapedRewards[j], t.RolloutLogProbs,
-                    LossMask(t, segments, currentVersion), g));
+                    LossMask(t, segments, currentVersion), g, images));
             }
         }
         if (samples.Count == 0) throw new ArgumentException("no samples to train on");
@@ -111,7 +115,7 @@ public sealed class PolicyTrainer : IDisposable
                 foreach (var micro in MicroBatches(miniSamples))
                 {
                     using var scope = NewDisposeScope();
-                    using var scored = SequenceScorer.Score(_policy, micro.Select(s => (s.Prompt, s.Response)).ToList());
+                    using var scored = Score(micro);
                     var mask = scored.Mask * Padded(micro.Select(s => s.LossMask).ToList(), scored.Mask.shape[1]);
                     Tensor refLp;
                     if (reference[micro[0].Index] is null)
@@ -233,7 +237,7 @@ public sealed class PolicyTrainer : IDisposable
         foreach (var chunk in ReferenceChunks(byLength))
         {
             using var scope = NewDisposeScope();
-            using var scored = SequenceScorer.Score(_policy, chunk.Select(s => (s.Prompt, s.Response)).ToList());
+            using var scored = Score(chunk);
             var lp = scored.LogProbs.cpu();
             long width = lp.shape[1];
             var flat = lp.data<float>().ToArray();
@@ -242,6 +246,10 @@ public sealed class PolicyTrainer : IDisposable
         }
         return result;
     }
+
+    private ScoredTokens Score(IReadOnlyList<Sample> samples) =>
+        SequenceScorer.Score(_policy, samples.Select(s => (s.Prompt, s.Response)).ToList(),
+            samples.Any(s => s.Images is not null) ? samples.Select(s => s.Images).ToList() : null);
 
     private static double Mismatch(List<Sample> samples, float[]?[] reference)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Kimi.Actors.Model.Llama;
 using Kimi.Actors.Rl.Optimization;
+using Kimi.Actors.Rl.Vision;
 using static TorchSharp.torch;
 
 namespace Kimi.Actors.Rl.Training;
@@ -15,7 +16,7 @@ public sealed record SftStepStats(int Step, double Loss, double LearningRate, in
 public static class SftTrainer
 {
     public static IReadOnlyList<SftStepStats> Train(LlamaForCausalLM model, SftOptions options,
-        Func<int, IReadOnlyList<(int[] Prompt, int[] Response)>> demonstrationsForStep, int padId,
+        Func<int, IReadOnlyList<Demonstration>> demonstrationsForStep, int padId,
         Action<SftStepStats>? onStep = null, CancellationToken cancel = default)
     {
         options.Validate();
@@ -32,7 +33,11 @@ public static class SftTrainer
             var sw = Stopwatch.StartNew();
             double lr = schedule.At(step);
             optimizer.LearningRate = lr;
-            var batch = PackedBatch.Pack(demonstrationsForStep(step), options.PackLength, padId);
+            var docs = demonstrationsForStep(step);
+            var images = docs.Any(d => d.Images is not null)
+                ? docs.Select(d => PromptImageCache.Shared.Pixels(d.Images, model.Config.Vision?.ImageSize)).ToList()
+                : null;
+            var batch = PackedBatch.Pack(docs.Select(d => (d.Prompt, d.Response)).ToList(), options.PackLength, padId, images);
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
             var loss = batch.Loss(model);

@@ -1,4 +1,5 @@
 using Kimi.Actors.Model.Tokenization;
+using Kimi.Actors.Model.Vision;
 using Kimi.Actors.Rl.Rollouts;
 using Kimi.Actors.Tasks;
 
@@ -80,13 +81,13 @@ public sealed class TaskSuite
         return new TaskSuite(splits, families, options.Identity, loaded: options.TrainFile is not null);
     }
 
-    /// <summary>The key under which a loaded prompt counts as the same prompt as another: its normalised text (or exact text).</summary>
+    /// <summary>The key under which a loaded prompt counts as the same prompt as another: its normalised text (or exact text), with an image prompt's image hashes.</summary>
     public static string FileKey(PromptRecord prompt, PromptIdentity identity) =>
-        identity == PromptIdentity.Canonical ? PromptCanonical.Text(prompt.Prompt) : prompt.Prompt;
+        identity == PromptIdentity.Canonical ? PromptCanonical.Of(prompt) : PromptSetBuilder.TextKey(prompt);
 
     /// <summary>The canonical form a suite's prompt is kept apart by: its family's (built-in sets) or its normalised text (files).</summary>
     public string CanonicalOf(PromptRecord prompt) =>
-        !Loaded && FamilyFor(prompt) is { } family ? family.Canonical(prompt) : PromptCanonical.Text(prompt.Prompt);
+        !Loaded && FamilyFor(prompt) is { } family ? family.Canonical(prompt) : PromptCanonical.Of(prompt);
 
     private static void RefuseOverlaps(List<(string File, IReadOnlyList<PromptRecord> Prompts)> files, PromptIdentity identity)
     {
@@ -126,20 +127,25 @@ public sealed class TaskSuite
 
     /// <summary>
     /// Demonstrations for one warm-up SFT step: training prompts drawn with a step-specific seed, each
-    /// demonstrated by its family, a fraction of them with one mistake.
+    /// demonstrated by its family, a fraction of them with one mistake. <paramref name="images"/> lays out the images
+    /// of image prompts (the policy's vision encoder).
     /// </summary>
-    public IReadOnlyList<(int[] Prompt, int[] Response)> Demonstrations(int count, double flawRate, long seed, int step, ITokenizer tokenizer)
+    public IReadOnlyList<Demonstration> Demonstrations(int count, double flawRate, long seed, int step, ITokenizer tokenizer, ImageLayout? images = null)
     {
         var rng = Seeds.Random(seed, Seeds.Demonstrations, step);
         var demonstrable = Train.Where(p => FamilyFor(p) is not null).ToList();
         if (demonstrable.Count == 0) throw new InvalidOperationException("no training prompt has a built-in family to demonstrate it");
-        var result = new List<(int[], int[])>(count);
+        var result = new List<Demonstration>(count);
         for (int i = 0; i < count; i++)
         {
             var p = demonstrable[rng.Next(demonstrable.Count)];
             var text = FamilyFor(p)!.Demonstrate(p, rng, flawed: rng.NextDouble() < flawRate);
-            result.Add((PromptTokens.Encode(tokenizer, p.Prompt), PromptTokens.EncodeResponse(tokenizer, text)));
+            result.Add(new Demonstration(PromptTokens.Encode(tokenizer, p, images), PromptTokens.EncodeResponse(tokenizer, text),
+                p.HasImages ? p.Images : null));
         }
         return result;
     }
 }
+
+/// <summary>One warm-up SFT document: prompt and response tokens, and the prompt's image references (null for text).</summary>
+public sealed record Demonstration(int[] Prompt, int[] Response, IReadOnlyList<Kimi.Actors.Tasks.Images.PromptImage>? Images = null);

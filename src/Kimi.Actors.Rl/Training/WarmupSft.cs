@@ -12,6 +12,6 @@ public static class WarmupSft
     public static IReadOnlyList<SftStepStats> Run(LlamaForCausalLM policy, TaskSuite tasks, SftOptions options, long seed,
         ITokenizer tokenizer, Action<SftStepStats>? onStep = null, CancellationToken cancel = default) =>
         SftTrainer.Train(policy, options.Validate(),
-            step => tasks.Demonstrations(options.SequencesPerStep, options.FlawRate, seed, step, tokenizer),
+            step => tasks.Demonstrations(options.SequencesPerStep, options.FlawRate, seed, step, tokenizer, policy.Config.Vision?.Layout),
             tokenizer.PadId, onStep, cancel);
 }

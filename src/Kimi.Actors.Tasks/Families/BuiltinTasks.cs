@@ -3,7 +3,8 @@ namespace Kimi.Actors.Tasks;
 /// <summary>The task families that ship with the framework.</summary>
 public static class BuiltinTasks
 {
-    public static IReadOnlyList<ITaskFamily> All { get; } = [new SumTask(), new CountdownTask(), new CodeTask()];
+    public static IReadOnlyList<ITaskFamily> All { get; } =
+        [new SumTask(), new CountdownTask(), new CodeTask(), new ShapeCountTask(), new RenderedSumTask(), new SceneCountTask()];
 
     /// <exception cref="ArgumentException">No built-in family has that name; the message lists them.</exception>
     public static ITaskFamily ByName(string name)

@@ -10,6 +10,12 @@ public interface ITaskFamily
     /// <summary>Short, unique, used in prompt ids ("sum", "countdown").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Families with the same seed name draw the same prompts for a seed (<see cref="PromptSetBuilder"/>): a family that
+    /// shows another family's prompts another way (as images) names that family, so both are measured on the same prompts.
+    /// </summary>
+    string SeedName => Name;
+
     /// <summary>The domain written into generated prompts; selects the verifier (<see cref="Verifiers.ForDomain"/>).</summary>
     string Domain { get; }
 
@@ -35,9 +41,9 @@ public interface ITaskFamily
     /// <summary>
     /// The prompt's identity for keeping train, validation and test sets apart: prompts with equal canonical forms are
     /// the same question asked twice (the terms of a running sum in another order, a countdown puzzle with its numbers
-    /// reordered). The default, the normalised text (<see cref="PromptCanonical.Text"/>), suits families whose prompts
+    /// reordered). The default, the normalised text (with an image prompt's image hashes, <see cref="PromptCanonical.Of"/>), suits families whose prompts
     /// are ordered; a family whose prompts are unordered collections overrides it. Never throws: a prompt the family
     /// cannot parse falls back to its normalised text.
     /// </summary>
-    string Canonical(PromptRecord prompt) => PromptCanonical.Text(prompt.Prompt);
+    string Canonical(PromptRecord prompt) => PromptCanonical.Of(prompt);
 }

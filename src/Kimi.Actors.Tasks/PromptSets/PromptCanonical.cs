@@ -30,6 +30,16 @@ public static class PromptCanonical
         return sb.ToString();
     }
 
+    /// <summary>
+    /// A prompt record's normalised text (<see cref="Text"/>) and, for an image prompt, its images' content (their hashes,
+    /// in order): two image prompts with the same text and other pictures are different questions.
+    /// </summary>
+    public static string Of(PromptRecord prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        return prompt.HasImages ? Text(prompt.Prompt) + "\n" + string.Join("\n", prompt.Images.Select(i => i.Sha256)) : Text(prompt.Prompt);
+    }
+
     /// <summary>A multiset written in one order (ascending), so every ordering of it reads the same.</summary>
     public static string Multiset<T>(IEnumerable<T> items, string separator) where T : IComparable<T> =>
         string.Join(separator, items.Order());

@@ -1,13 +1,16 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Kimi.Actors.Tasks.Images;
 
 namespace Kimi.Actors.Tasks;
 
 /// <summary>
 /// Prompt sets as JSON Lines: one object per line with <c>id</c>, <c>prompt</c>, <c>answer</c>,
-/// <c>domain</c>, <c>difficulty</c> (1..10) and optional <c>tags</c>; any other field goes to
-/// <see cref="PromptRecord.Extra"/>. Blank lines are skipped. Loading is all-or-nothing: the first problem
+/// <c>domain</c>, <c>difficulty</c> (1..10) and optional <c>tags</c> and <c>images</c>; any other field goes to
+/// <see cref="PromptRecord.Extra"/>. Blank lines are skipped. Each image is a path relative to the file (or absolute),
+/// a base64 data URI (<c>data:image/png;base64,...</c> or <c>image/jpeg</c>), or a built-in render
+/// (<c>render:&lt;renderer&gt;:&lt;scene&gt;</c>); every one is read, fully decoded as PNG or JPEG and hashed on load. Loading is all-or-nothing: the first problem
 /// throws a <see cref="PromptSetException"/> naming file, line and field.
 /// </summary>
 public static class PromptSet
@@ -18,8 +21,10 @@ public static class PromptSet
     private const string IdField = "id", PromptField = "prompt", AnswerField = "answer", DomainField = "domain",
         DifficultyField = "difficulty", TagsField = "tags";
 
+    public const string ImagesField = "images";
+
     private static readonly HashSet<string> KnownFields =
-        new([IdField, PromptField, AnswerField, DomainField, DifficultyField, TagsField], StringComparer.Ordinal);
+        new([IdField, PromptField, AnswerField, DomainField, DifficultyField, TagsField, ImagesField], StringComparer.Ordinal);
 
     // Relaxed escaping keeps '+', '<', '>' and quotes readable in the file; the output is never embedded in HTML.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -99,6 +104,7 @@ public static class PromptSet
         if (record.Difficulty < MinDifficulty || record.Difficulty > MaxDifficulty)
             throw new ArgumentException($"{what} has difficulty {record.Difficulty}, outside {MinDifficulty}..{MaxDifficulty}", nameof(record));
         if (record.Tags is null || record.Tags.Any(t => t is null)) throw new ArgumentException($"{what} has null tags", nameof(record));
+        if (record.Images is null || record.Images.Any(i => i is null)) throw new ArgumentException($"{what} has null images", nameof(record));
         foreach (var (key, value) in record.Extra ?? new Dictionary<string, JsonElement>())
         {
             if (KnownFields.Contains(key)) throw new ArgumentException($"{what} has extra field '{key}', which is a known field", nameof(record));
@@ -117,12 +123,27 @@ public static class PromptSet
         writer.WriteStartArray(TagsField);
         foreach (var tag in record.Tags) writer.WriteStringValue(tag);
         writer.WriteEndArray();
+        if (record.HasImages)
+        {
+            writer.WriteStartArray(ImagesField);
+            foreach (var image in record.Images) writer.WriteStringValue(ImageText(image));
+            writer.WriteEndArray();
+        }
         foreach (var (key, value) in record.Extra ?? new Dictionary<string, JsonElement>())
         {
             writer.WritePropertyName(key);
             value.WriteTo(writer);
         }
         writer.WriteEndObject();
+    }
+
+    /// <summary>An image as the file names it: a file by its absolute path, a render by its scene, an inline image as a data URI.</summary>
+    private static string ImageText(PromptImage image)
+    {
+        if (image.Source.StartsWith(PromptImage.FileScheme, StringComparison.Ordinal)) return image.Source[PromptImage.FileScheme.Length..];
+        if (image.Source.StartsWith(PromptImage.RenderScheme, StringComparison.Ordinal)) return image.Source;
+        var bytes = ImageSources.ReadVerified(image);
+        return DataUri.Encode(bytes, ImageCodec.Probe(bytes).Format);
     }
 
     private static string Quote(string s) => JsonSerializer.Serialize(s.Length > 40 ? s[..40] + "..." : s);
@@ -160,8 +181,9 @@ public static class PromptSet
                 var domain = Text(fields, DomainField, allowEmpty: false, checkChars: false);
                 var difficulty = Difficulty(fields);
                 var tags = Tags(fields);
+                var images = Images(fields);
                 var extra = fields.Where(f => !KnownFields.Contains(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
-                return new PromptRecord(id, prompt, answer, domain, difficulty, tags, extra.Count == 0 ? null : extra);
+                return new PromptRecord(id, prompt, answer, domain, difficulty, tags, extra.Count == 0 ? null : extra) { Images = images };
             }
         }
 
@@ -192,6 +214,58 @@ public static class PromptSet
             var tags = value.EnumerateArray().Select(t => t.GetString()!).ToArray();
             foreach (var tag in tags) CheckText(TagsField, tag, checkChars: false);
             return tags;
+        }
+
+        /// <summary>Every image read, decoded and hashed now, so a missing or corrupt one stops the load at its line.</summary>
+        private PromptImage[] Images(Dictionary<string, JsonElement> fields)
+        {
+            if (!fields.TryGetValue(ImagesField, out var value)) return [];
+            if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(t => t.ValueKind != JsonValueKind.String))
+                throw Error(ImagesField, $"expected an array of image paths or data URIs, got {Describe(value)}");
+            var texts = value.EnumerateArray().Select(t => t.GetString()!).ToArray();
+            if (texts.Length > options.MaxImages) throw Error(ImagesField, $"{texts.Length} images, at most {options.MaxImages}");
+            var images = new PromptImage[texts.Length];
+            for (int i = 0; i < texts.Length; i++) images[i] = Image(texts[i], i);
+            return images;
+        }
+
+        private PromptImage Image(string text, int index)
+        {
+            string field = $"{ImagesField}[{index}]";
+            if (text.Length == 0) throw Error(field, "empty: expected an image path or a data URI");
+            if (text.StartsWith(PromptImage.RenderScheme, StringComparison.Ordinal))
+            {
+                var rest = text[PromptImage.RenderScheme.Length..];
+                int colon = rest.IndexOf(':');
+                if (colon < 0) throw Error(field, $"expected render:<renderer>:<scene>, got {Quote(text)}");
+                try { return ImageRenderers.Reference(rest[..colon], rest[(colon + 1)..]); }
+                catch (PromptImageException e) { throw Error(field, e.Message, e); }
+            }
+            byte[] bytes;
+            string what, setPath = Path.GetFullPath(path), full = "";
+            bool inline = DataUri.IsDataUri(text);
+            if (inline)
+            {
+                what = "inline image";
+                try { bytes = DataUri.Decode(text) ?? throw Error(field, "expected data:image/png;base64,... or data:image/jpeg;base64,..."); }
+                catch (FormatException e) { throw Error(field, $"inline image: malformed base64 ({e.Message})", e); }
+            }
+            else
+            {
+                full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(setPath) ?? "", text));
+                what = $"image '{text}'" + (text == full ? "" : $" ({full})");
+                if (!File.Exists(full)) throw Error(field, $"{what}: file not found");
+                try
+                {
+                    if (new FileInfo(full).Length > options.MaxImageBytes) throw Error(field, $"{what}: larger than {options.MaxImageBytes} bytes");
+                    bytes = File.ReadAllBytes(full);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Error(field, $"{what}: cannot read it: {e.Message}", e); }
+            }
+            if (bytes.Length > options.MaxImageBytes) throw Error(field, $"{what}: larger than {options.MaxImageBytes} bytes");
+            try { ImageCodec.Decode(bytes).Dispose(); }
+            catch (PromptImageException e) { throw Error(field, $"{what}: {e.Message}", e); }
+            return inline ? PromptImage.OfInline(setPath, line, index, bytes) : PromptImage.OfFile(full, bytes);
         }
 
         private JsonElement Required(Dictionary<string, JsonElement> fields, string name) =>

@@ -25,6 +25,7 @@ public sealed record PromptSplits(IReadOnlyList<PromptRecord> Train, IReadOnlyLi
 /// Deterministic for a seed. Each (family, level, set) draws from its own Random, seeded from the seed, the family
 /// name, the level and the set, and the sets are drawn in the order test, validation, train: the test set does not
 /// change when the validation or training counts do, and the validation set does not change with the training count.
+/// A family drawing another's prompts as images (<see cref="ITaskFamily.SeedName"/>) draws exactly them, set by set.
 /// A level with few distinct prompts (countdown level 1 has 112 distinct puzzles, running sums of 2-3 terms 275) yields
 /// as many as the generator finds before it has produced <see cref="MissesPerPrompt"/> duplicates per requested prompt
 /// (plus <see cref="MinMisses"/>), so the later sets of such a level may fall short, but building always ends. Ids are
@@ -60,7 +61,11 @@ public static class PromptSetBuilder
     /// text), qualified by the family so different families never collide.
     /// </summary>
     public static string Key(ITaskFamily family, PromptRecord record, PromptIdentity identity = PromptIdentity.Canonical) =>
-        family.Name + "|" + (identity == PromptIdentity.Canonical ? family.Canonical(record) : record.Prompt);
+        family.Name + "|" + (identity == PromptIdentity.Canonical ? family.Canonical(record) : TextKey(record));
+
+    /// <summary>The exact text, and an image prompt's images' content: the identity of <see cref="PromptIdentity.Text"/>.</summary>
+    public static string TextKey(PromptRecord record) =>
+        record.HasImages ? record.Prompt + "\n" + string.Join("\n", record.Images.Select(i => i.Sha256)) : record.Prompt;
 
     private static List<PromptRecord> Draw(IReadOnlyList<ITaskFamily> families, int perLevel, int seed, string prefix, PromptIdentity identity,
         HashSet<string> taken)
@@ -70,12 +75,12 @@ public static class PromptSetBuilder
         {
             for (int level = family.MinDifficulty; level <= family.MaxDifficulty; level++)
             {
-                var rng = new Random(StableSeed(seed, family.Name, level, prefix));
+                var rng = new Random(StableSeed(seed, family.SeedName, level, prefix));
                 int misses = 0, maxMisses = MinMisses + MissesPerPrompt * perLevel;
                 for (int index = 0; index < perLevel && misses < maxMisses;)
                 {
                     var record = family.Generate(rng, level, $"{prefix}{family.Name}-d{level}-{index:D6}");
-                    if (taken.Add(identity == PromptIdentity.Text ? record.Prompt : Key(family, record)))
+                    if (taken.Add(identity == PromptIdentity.Text ? TextKey(record) : Key(family, record)))
                     {
                         result.Add(record);
                         index++;

@@ -3,7 +3,8 @@ namespace Kimi.Actors.Tasks;
 /// <summary>
 /// The registry from a prompt's domain to its verifier. Built in: "arithmetic" (strict numeric answers after
 /// '#'), "math" (<see cref="MathAnswerVerifier"/>: boxed/answer-line/marker extraction, LaTeX, exact equivalence)
-/// "search" (countdown expressions) and "code" (<see cref="CodeVerifier"/>: programs run against tests in the sandbox). Other layers add theirs (sandboxed code, model
+/// "search" (countdown expressions), "code" (<see cref="CodeVerifier"/>: programs run against tests in the sandbox) and
+/// the visual families' numeric domains "visual-counting", "visual-arithmetic" and "visual-scenes". Other layers add theirs (sandboxed code, model
 /// judges) with <see cref="Register"/> at start-up. Domains are case-sensitive.
 /// </summary>
 public static class Verifiers
@@ -12,6 +13,9 @@ public static class Verifiers
     public const string Math = "math";
     public const string Search = "search";
     public const string Code = "code";
+    public const string VisualCounting = "visual-counting";
+    public const string VisualArithmetic = "visual-arithmetic";
+    public const string VisualScenes = "visual-scenes";
 
     private static readonly object Gate = new();
     private static readonly Dictionary<string, IVerifier> Registry = new(StringComparer.Ordinal)
@@ -20,6 +24,9 @@ public static class Verifiers
         [Math] = MathAnswerVerifier.Instance,
         [Search] = CountdownVerifier.Instance,
         [Code] = CodeVerifier.Shared,
+        [VisualCounting] = NumericAnswerVerifier.Instance,
+        [VisualArithmetic] = NumericAnswerVerifier.Instance,
+        [VisualScenes] = NumericAnswerVerifier.Instance,
     };
 
     /// <summary>The verifier for <paramref name="domain"/>.</summary>

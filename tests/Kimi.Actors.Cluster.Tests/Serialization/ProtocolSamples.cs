@@ -39,6 +39,8 @@ internal static class ProtocolSamples
 {
     public static readonly RunId Run = RunId.Parse("run-1");
     public static readonly PromptId Prompt = new("p-1");
+    /// <summary>An image reference: where the bytes are and their hash, never the pixels.</summary>
+    public static readonly Kimi.Actors.Tasks.Images.PromptImage Image = new("render:shapes:7:0cr7", new string('a', 64));
 
     public static IEnumerable<IKimiMessage> All(IActorRef someActor)
     {
@@ -49,7 +51,11 @@ internal static class ProtocolSamples
         var continued = trajectory with { Id = new TrajectoryId(Prompt, 3, 1), StopReason = StopReason.Budget, Segments = new List<Segment> { new(0, 3, 7) } };
         var report = new EvaluationReport("greedy", 2, new SliceAccuracy(2, 1),
             new Dictionary<int, SliceAccuracy> { [1] = new(1, 1), [2] = new(1, 0) },
-            new Dictionary<string, SliceAccuracy> { ["arithmetic"] = new(2, 1) }, 17.5, TimeSpan.FromMilliseconds(1234));
+            new Dictionary<string, SliceAccuracy> { ["arithmetic"] = new(2, 1) }, 17.5, TimeSpan.FromMilliseconds(1234))
+        {
+            // Image against text prompts travels with the report (the worker measures it, the run's shell reports it).
+            ByModality = new Dictionary<string, SliceAccuracy> { [EvaluationReport.Image] = new(1, 1), [EvaluationReport.Text] = new(1, 0) },
+        };
         var evaluation = new HeldOutEvaluation(report, report with { Mode = "pass@1" }, PrimaryMetric.Sampled);
         var plan = new EvaluationPlan(new EvalSettings { Temperature = 0, MaxResponseTokens = 32 },
             new EvalSettings { Temperature = 1.0, SamplesPerPrompt = 4, Seed = 5 }, PrimaryMetric.Sampled);
@@ -77,6 +83,7 @@ internal static class ProtocolSamples
             [
                 new RolloutRequest(group.Sample(0), [1, 2, 3]),
                 new RolloutRequest(group.Sample(1), [1, 2, 3], [5, 6], [-0.5f, -1f], [new Segment(0, 2, 6)], 40),
+                new RolloutRequest(group.Sample(2), [1, 99, 99, 3], Images: [Image]),
             ],
             new RolloutSettings { Temperature = 0.8, TopP = 0.95, MaxResponseTokens = 96, TokenBudget = 4096, RepeatDetector = new PeriodicRepeatDetector(8, 32) }, 11);
         yield return new GenerateBatch(request, new List<RolloutRequest> { new(new TrajectoryId(new PromptId("p-2"), 0, 0), [4]) }, new RolloutSettings(), 12);
@@ -85,6 +92,7 @@ internal static class ProtocolSamples
             [
                 new PromptSpec("h-1", "1+1=", "2", "arithmetic", 1, ["sum"], null),
                 new PromptSpec("h-2", "2+2=", "4", "arithmetic", 2, [], """{"source":"test"}"""),
+                new PromptSpec("h-3", "count red:", "1", "visual-counting", 1, ["shapes"], null, [Image, Image with { Source = "file:/data/b.png" }]),
             ], plan, TokenizerSpec.Char);
         yield return new HeldOutEvaluated(request, 7, evaluation with { PrimaryMetric = PrimaryMetric.Greedy }, 1.5);
         yield return new RunWarmupSft(request, Run, new TaskOptions(), new SftOptions { Steps = 10 }, 13, TokenizerSpec.Char);
@@ -97,6 +105,7 @@ internal static class ProtocolSamples
                 new TrainingGroup(group, [1, 2, 3],
                     [new JudgedTrajectory(trajectory, 1, true, "correct"), new JudgedTrajectory(continued, 0, false, "unfinished")],
                     [0.5, -0.5], [0.1, -0.1]),
+                new TrainingGroup(group, [1, 99, 99, 3], [new JudgedTrajectory(trajectory, 1, true, "correct")], [0.5], [0.1]) { Images = [Image] },
             ],
             new PolicyOptimizationOptions
             {

@@ -84,6 +84,7 @@ public sealed class SerializationTests() : TestKit(ClusterBootstrap.Setup(NodeCo
             typeof(Trajectory), typeof(Segment), typeof(StopReason), typeof(TrainingGroup), typeof(TrajectoryId), typeof(PromptId),
             typeof(RunId), typeof(RequestId), typeof(GeneratorSlot), typeof(Kimi.Actors.Rl.Runs.IterationReported), typeof(Kimi.Actors.Rl.Runs.RunFinished),
             typeof(JudgedTrajectory), typeof(PromptSpec), typeof(TimeSpan), typeof(long?), typeof(ActorRefBase.Surrogate),
+            typeof(Kimi.Actors.Tasks.Images.PromptImage), typeof(Kimi.Actors.Tasks.Images.PromptImage[]),
         ];
         foreach (var type in expected) Assert.True(allowed.Contains(type), $"{type} should be allowed");
         // Journal DTOs never travel as messages: they have their own serializer.

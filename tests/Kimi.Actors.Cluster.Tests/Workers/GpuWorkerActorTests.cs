@@ -65,6 +65,39 @@ public sealed class GpuWorkerActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Image_requests_are_generated_from_their_references_and_a_bad_reference_is_rejected_by_name()
+    {
+        var worker = StartWorker();
+        var vision = TinyWorkload.Config with
+        {
+            VocabSize = CharTokenizer.Instance.VocabSize + 1,
+            Vision = new Kimi.Actors.Model.Vision.VisionConfig
+            {
+                ImageSize = 32, PatchSize = 8, HiddenSize = 16, IntermediateSize = 32, NumHiddenLayers = 1, NumAttentionHeads = 2,
+                ImageTokenId = CharTokenizer.Instance.VocabSize,
+            },
+        };
+        worker.Tell(new InitPolicy(Req.Of("init-v"), _run, vision.ToJson(), 1, null));
+        ExpectMsg<PolicyReady>();
+        var shapes = new Kimi.Actors.Tasks.ShapeCountTask().Generate(new Random(1), 1, "s");
+        var tokens = PromptTokens.Encode(CharTokenizer.Instance, shapes, vision.Vision!.Layout);
+        var request = new RolloutRequest(new TrajectoryId(new PromptId("s"), 0, 0), tokens, Images: shapes.Images);
+        var settings = new RolloutSettings { MaxResponseTokens = 6 };
+
+        worker.Tell(new GenerateBatch(Req.Of("img"), [request], settings, 1));
+        Assert.InRange(ExpectMsg<BatchGenerated>().Trajectories.Single().Length, 1, 6);
+
+        // A reference whose bytes no longer match its hash, and placeholders without their image.
+        var forged = request with { Images = [shapes.Images[0] with { Sha256 = new string('0', 64) }] };
+        worker.Tell(new GenerateBatch(Req.Of("forged"), [forged], settings, 1));
+        var reason = ExpectMsg<WorkRejected>().Reason;
+        Assert.Contains("request 0 (s#0.0): image render:shapes:", reason);
+        Assert.Contains("differs from 0000", reason);
+        worker.Tell(new GenerateBatch(Req.Of("bare"), [request with { Images = null }], settings, 1));
+        Assert.Contains("16 image placeholder tokens (id 99) for 0 image(s)", ExpectMsg<WorkRejected>().Reason);
+    }
+
+    [Fact]
     public void Trains_publishes_the_next_version_and_loads_published_weights()
     {
         var worker = StartWorker();

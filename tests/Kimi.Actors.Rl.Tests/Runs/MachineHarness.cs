@@ -39,14 +39,15 @@ internal sealed class MachineHarness
     public Func<RolloutRequest, (int NewTokens, StopReason Stop)> Decode { get; set; } = _ => (3, StopReason.Stop);
 
     /// <param name="validation">Whether the suite has a validation set of its own (one prompt, "v0"); the test set is "h0".</param>
+    /// <param name="train">Training prompts instead of <paramref name="prompts"/> generated text ones; <paramref name="images"/> lays out their images.</param>
     public MachineHarness(RunOptions? options = null, RunProgress? progress = null, int generators = 2, int judges = 1, int prompts = 10,
-        bool validation = true)
+        bool validation = true, IReadOnlyList<PromptRecord>? train = null, Kimi.Actors.Model.Vision.ImageLayout? images = null)
     {
         options ??= Options();
-        var train = Enumerable.Range(0, prompts).Select(i => new PromptRecord($"p{i}", $"{i}+1=", $"{i + 1}", "arithmetic", 1 + i % 2, [])).ToList();
+        train ??= Enumerable.Range(0, prompts).Select(i => new PromptRecord($"p{i}", $"{i}+1=", $"{i + 1}", "arithmetic", 1 + i % 2, [])).ToList();
         List<PromptRecord> validationSet = validation ? [new("v0", "4+4=", "8", "arithmetic", 1, [])] : [];
         var test = new List<PromptRecord> { new("h0", "5+5=", "10", "arithmetic", 1, []) };
-        Context = new RunContext(Run, TaskSuite.Of(train, validationSet, test, []), CharTokenizer.Instance, options.Sampling);
+        Context = new RunContext(Run, TaskSuite.Of(train, validationSet, test, []), CharTokenizer.Instance, options.Sampling, images);
         Answer = DefaultAnswer;
         var start = RunMachine.Start(Context, Run, options, progress ?? RunProgress.New.Apply(new TargetSet(options.Iterations)), generators, judges,
             session: 42);
