@@ -231,7 +231,8 @@ public sealed partial class ChaosRun : IDisposable
         Say($"cutting {name} off the network (link of namespace {_net!.NamespaceOf(node.Index)} down)");
         _net.SetLink(node.Index, up: false);
         var exit = node.Process.WaitForExit(exitTimeout);
-        _net.SetLink(node.Index, up: true);
+        // Up again once the namespace reaches the database (the node's first check at start).
+        _net.SetLink(node.Index, up: true, Host, _postgres!.Port);
         if (exit is null)
         {
             node.Process.Signal(ChaosProcess.SigKill);

@@ -79,8 +79,29 @@ public sealed class NetworkNamespaces : IDisposable
         return ns;
     }
 
-    /// <summary>Cuts node <paramref name="index"/> off (its link goes down) or joins it again.</summary>
-    public void SetLink(int index, bool up) => Ip("link", "set", HostEnd(index), up ? "up" : "down");
+    /// <summary>
+    /// Cuts node <paramref name="index"/> off (its link goes down) or joins it again. Joined again, its namespace forgets
+    /// the neighbours it failed to reach while cut off (else the kernel answers "no route to host" for a while), and
+    /// this waits until <paramref name="probeHost"/>:<paramref name="probePort"/> answers from inside it (at most 30 s).
+    /// </summary>
+    public void SetLink(int index, bool up, string? probeHost = null, int probePort = 0)
+    {
+        Ip("link", "set", HostEnd(index), up ? "up" : "down");
+        if (!up) return;
+        Ip("-n", NamespaceOf(index), "neigh", "flush", "all");
+        if (probeHost is null) return;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                Ip("netns", "exec", NamespaceOf(index), "timeout", "2", "bash", "-c",
+                    $"</dev/tcp/{probeHost}/{probePort.ToString(CultureInfo.InvariantCulture)}");
+                return;
+            }
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline) { Thread.Sleep(500); }
+        }
+    }
 
     /// <summary>The command prefix that runs a program inside node <paramref name="index"/>'s namespace (ip execs the program: same pid).</summary>
     public IReadOnlyList<string> Exec(int index) => ["ip", "netns", "exec", NamespaceOf(index)];
