@@ -41,6 +41,25 @@ public sealed class SerializationTests() : TestKit(ClusterBootstrap.Setup(NodeCo
     }
 
     [Fact]
+    public void A_trainer_reply_of_a_whole_iteration_keeps_its_run()
+    {
+        // As a real iteration's reply: many trajectories of a prompt share its id's string.
+        var run = RunId.Parse("run-20261201-172004-b326");
+        var weights = new WeightsPublished(run, 11, "/dev/shm/kimi/run-20261201-172004-b326/v00000011.safetensors", new string('b', 64), 2_955_000);
+        var consumed = Enumerable.Range(0, 32).Select(g =>
+        {
+            var key = new GroupKey(new PromptId($"sum-L2-{g:D5}"), 10);
+            return new Kimi.Actors.Rl.Training.TrainedGroup(key, Enumerable.Range(0, 8).Select(k => key.Sample(k)).ToArray());
+        }).ToArray();
+        var message = new WorkerProtocol.IterationTrained(new RequestId(0x21d7491a742e5ba1, 64), 10,
+            new Kimi.Actors.Rl.Training.TrainStepStats(0.5, 0.01, 0.02, 1.5, 0.1, 0.003, 2048, 8, 5e-5, TimeSpan.FromSeconds(3)), weights, consumed, 3.0);
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        var back = (WorkerProtocol.IterationTrained)serializer.FromBinary(serializer.ToBinary(message), typeof(WorkerProtocol.IterationTrained));
+        Assert.Equal(run, back.Weights.Run);
+        DeepEquality.AssertEqual(message, back, "IterationTrained");
+    }
+
+    [Fact]
     public void A_type_off_the_allow_list_is_refused_on_both_sides()
     {
         var message = new UnlistedMessage("not from the protocol");
