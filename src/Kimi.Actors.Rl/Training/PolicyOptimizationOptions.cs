@@ -45,6 +45,12 @@ public sealed record PolicyOptimizationOptions
     public int MicroBatchTokens { get; init; }
     /// <summary>Padded tokens per pass of the no-grad reference pass (it keeps no activations, so it can run far larger); 0: as the micro-batches.</summary>
     public int ReferenceBatchTokens { get; init; }
+    /// <summary>
+    /// Take the reference log-probs of the first epoch's first mini-batch from its own training pass (scored before any
+    /// optimizer step, so under the same weights) instead of a separate no-grad pass. Off in runs: with it on, the trainer's
+    /// worker process died with SIGSEGV in both smoke runs on CI (cause not yet found); the GPU engine benchmark uses it.
+    /// </summary>
+    public bool ReferenceFromFirstPass { get; init; }
     /// <summary>Recompute each layer's activations in the backward pass instead of keeping them (memory for compute).</summary>
     public bool ActivationCheckpointing { get; init; }
     /// <summary>Fresh AdamW state every iteration, as in the report; false keeps it across iterations.</summary>

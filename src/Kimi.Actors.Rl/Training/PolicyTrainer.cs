@@ -23,9 +23,9 @@ public enum SegmentSelection
 /// <summary>
 /// The training operation of one RL iteration. The reference log-probs log π_i are the trainer's own, under the weights
 /// the iteration starts from, so the rollout engine and the trainer can never disagree about the reference; the
-/// rollout's own log-probs only feed a mismatch metric. The first mini-batch of the first epoch is scored before any
-/// optimizer step, so its training pass gives its reference too (detached); only the other samples get a no-grad pass,
-/// before the first step. With one mini-batch per epoch (the default) there is no separate reference pass at all.
+/// rollout's own log-probs only feed a mismatch metric. They come from a no-grad pass before the first optimizer step; with
+/// <see cref="PolicyOptimizationOptions.ReferenceFromFirstPass"/> the first epoch's first mini-batch (scored before any
+/// step) gives its own reference from its training pass (detached), and only the other samples get the no-grad pass.
 /// </summary>
 public sealed class PolicyTrainer : IDisposable
 {
@@ -88,7 +88,7 @@ public sealed class PolicyTrainer : IDisposable
         var groupIds = Enumerable.Range(0, groups.Count).ToArray();
         rng.Shuffle(groupIds);
         int perMini = (int)Math.Ceiling(groupIds.Length / (double)_options.MiniBatches);
-        var scoredByTraining = groupIds.Take(perMini).ToHashSet();
+        var scoredByTraining = _options.ReferenceFromFirstPass ? groupIds.Take(perMini).ToHashSet() : [];
         var reference = ReferenceLogProbs(samples.Where(s => !scoredByTraining.Contains(s.Group)).ToList(), samples.Count);
 
         if (_optimizer is null || _options.ResetOptimizerEachIteration)

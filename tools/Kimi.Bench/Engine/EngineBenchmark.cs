@@ -209,6 +209,7 @@ public static class EngineBenchmark
         var options = new PolicyOptimizationOptions
         {
             LearningRate = 1e-6, Epochs = 1, MiniBatches = 1, MicroBatchTokens = microBatchTokens, MasterWeights = Kimi.Actors.Rl.Optimization.MasterWeightsMode.Off,
+            ReferenceFromFirstPass = true,
         };
         using var trainer = new PolicyTrainer(model, options);
         trainer.Train(groups, new Random(1));
