@@ -48,8 +48,9 @@ public static class ScaleOutScenario
 
     private static int Inject(ChaosRun run)
     {
-        // Two rollout nodes: every generator on r1 or r2.
-        var (_, before) = run.WaitForRun((committed, g) => committed >= 2 && g.Count == Generators, MoveTimeout, "2 committed iterations");
+        // Two rollout nodes: every generator on r1 or r2. Three committed iterations before the join, so at least two
+        // measured ones precede it (iteration 0 is the workers' warm-up) however soon the move lands.
+        var (_, before) = run.WaitForRun((committed, g) => committed >= 3 && g.Count == Generators, MoveTimeout, "3 committed iterations");
         if (before.Values.Any(n => n is not ("r1" or "r2")))
             throw new ScenarioFailedException($"before the join, generators were on {ChaosRun.Describe(before)}");
         run.Note($"generators on {ChaosRun.Describe(before)}");
