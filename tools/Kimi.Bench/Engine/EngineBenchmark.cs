@@ -231,20 +231,6 @@ public static class EngineBenchmark
             }
         Sync();
         double forward = sw.Elapsed.TotalSeconds;
-        // The same pass without the vocabulary head (the decoder layers alone), so the head's share is known.
-        sw.Restart();
-        using (no_grad())
-            foreach (var chunk in items.Chunk(rows))
-            {
-                using var scope = NewDisposeScope();
-                long width = chunk.Max(i => i.Item1.Length + i.Item2.Length);
-                var ids = tensor(chunk.SelectMany(i => i.Item1.Concat(i.Item2).Select(t => (long)t)).ToArray(), [chunk.Length, width], device: device);
-                var positions = arange(width, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(chunk.Length, width);
-                model.Hidden(ids, positions, null);
-            }
-        Sync();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {samples} x {tokens} no-grad forward: {forward:F3} s in all, {sw.Elapsed.TotalSeconds:F3} s of it the decoder layers (the rest: gather, vocabulary projection, log-softmax)"));
         if (anatomy) HeadAnatomy(model, items, tokens, prompt);
         using var adamw = Kimi.Actors.Rl.Optimization.PolicyOptimizer.AdamW(model.parameters(), 1e-6);
         adamw.Step();
