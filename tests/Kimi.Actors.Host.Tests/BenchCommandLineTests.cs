@@ -30,7 +30,7 @@ public sealed class BenchCommandLineTests
     }
 
     [Theory]
-    [InlineData("samplr", "unknown command 'samplr' (did you mean sampler?) (commands: sampler, partial-rollouts, code-judge, engine, weight-sync; see kimi-bench --help)")]
+    [InlineData("samplr", "unknown command 'samplr' (did you mean sampler?) (commands: sampler, partial-rollouts, code-judge, engine, weight-sync, ablation; see kimi-bench --help)")]
     [InlineData("sampler --rounds x", "sampler: --rounds x: expected an integer >= 1")]
     [InlineData("sampler --prompts 0", "sampler: --prompts 0: expected an integer >= 1")]
     [InlineData("sampler --round 3", "sampler: unknown option '--round' (did you mean --rounds?) (see kimi-bench sampler --help)")]

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
+using Kimi.Bench.Ablation;
 using Kimi.Bench.CodeJudge;
 using Kimi.Bench.Engine;
 using Kimi.Bench.PartialRollouts;
@@ -19,6 +20,7 @@ public static class BenchCommands
         CodeJudgeBenchmark.Create,
         EngineBenchmark.Create,
         WeightSyncBenchmark.Create,
+        AblationBenchmark.Create,
     ];
 
     public static readonly CliProgram Program = new(
