@@ -64,9 +64,10 @@ public sealed record AblationPlan(BaseLayers Base, int Iterations, long TokenBud
             }
         var configs = order.Select((t, i) => new AblationConfig(i + 1, byText[t].Settings, byText[t].UsedBy)).ToList();
 
+        // Configuration by configuration, every seed of one before the next: a table stopped early has whole studies.
         var cells = new List<AblationCell>();
-        foreach (long seed in seeds)
-            foreach (var config in configs)
+        foreach (var config in configs)
+            foreach (long seed in seeds)
             {
                 var resolved = Load(layers, [.. Fixed(iterations), .. config.Settings, $"kimi.run.seed={seed}"]);
                 cells.Add(new AblationCell(config, seed, Bind(resolved, string.Join(", ", config.UsedBy)), SftKey(resolved)));
