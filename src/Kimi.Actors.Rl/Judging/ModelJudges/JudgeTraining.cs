@@ -55,7 +55,7 @@ public sealed record JudgeTrainingOptions
 {
     public ModelJudgeKind Kind { get; init; } = ModelJudgeKind.ChainOfThought;
     public JudgeExampleOptions Examples { get; init; } = new();
-    public int Steps { get; init; } = 400;
+    public int Steps { get; init; } = 1200;
     public int BatchSize { get; init; } = 16;
     public double LearningRate { get; init; } = 3e-3;
     public int WarmupSteps { get; init; } = 20;
