@@ -39,6 +39,8 @@ public sealed class ModelJudgeCommandTests : IDisposable
         int positives = judge.GetProperty("by_kind").EnumerateObject()
             .Where(k => k.Name is "correct" or "reformatted" or "slip-right-answer").Sum(k => k.Value.GetProperty("total").GetInt32());
         Assert.Equal(Math.Round(Math.Max(positives, heldOut - positives) / (double)heldOut, 4), json.GetProperty("chance").GetDouble());
+        Assert.Equal(positives, overall.GetProperty("labelled_correct").GetInt32());
+        Assert.Equal(json.GetProperty("chance").GetDouble(), overall.GetProperty("majority").GetDouble());
 
         var one = CliRunner.Run("judge", "model", "--checkpoint", dir, "--question", "3+5+2=", "--reference", "10", "--response", "3,8,10#10", "--json");
         Assert.True(one.ExitCode == 0, one.ToString());

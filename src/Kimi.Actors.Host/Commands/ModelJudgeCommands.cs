@@ -175,22 +175,26 @@ public static class ModelJudgeCommands
     private static void WriteTable(TextWriter output, JudgeExampleOptions examples, int count, string[] dirs, IReadOnlyList<JudgeAccuracyReport> reports)
     {
         var console = ReportConsole.For(output);
-        console.WriteLine($"held-out accuracy (%) on {count} labelled examples ({examples}); chance {100 * reports[0].Chance:0.0}");
-        var table = console.NewTable(["held-out", "examples", .. reports.Select((rep, i) => $"{rep.Kind.Name()} ({Path.GetFileName(Path.TrimEndingDirectorySeparator(dirs[i]))})")]);
-        table.AddTextRow(["all", count.ToString(CultureInfo.InvariantCulture), .. reports.Select(rep => Percent(rep.Overall))]);
-        foreach (var family in reports[0].ByFamily.Keys)
-            table.AddTextRow([$"family {family}", reports[0].ByFamily[family].Total.ToString(CultureInfo.InvariantCulture), .. reports.Select(rep => Percent(rep.ByFamily[family]))]);
-        foreach (var kind in reports[0].ByKind.Keys)
-            table.AddTextRow([$"{(kind.IsCorrect() ? "correct" : "wrong")}: {kind.Name()}", reports[0].ByKind[kind].Total.ToString(CultureInfo.InvariantCulture),
+        console.WriteLine($"held-out accuracy (%) on {count} labelled examples ({examples}); majority class: always the larger label of the row");
+        var table = console.NewTable(["held-out", "examples", "majority class", .. reports.Select((rep, i) => $"{rep.Kind.Name()} ({Path.GetFileName(Path.TrimEndingDirectorySeparator(dirs[i]))})")]);
+        static string Majority(AccuracyCount c) => c.Total == 0 ? "-" : (100 * c.Majority).ToString("0.0", CultureInfo.InvariantCulture);
+        table.AddTextRow(["all", count.ToString(CultureInfo.InvariantCulture), Majority(reports[0].Overall), .. reports.Select(rep => Percent(rep.Overall))]);
+        foreach (var (family, c) in reports[0].ByFamily)
+            table.AddTextRow([$"family {family}", c.Total.ToString(CultureInfo.InvariantCulture), Majority(c), .. reports.Select(rep => Percent(rep.ByFamily[family]))]);
+        foreach (var (kind, c) in reports[0].ByKind)
+            table.AddTextRow([$"{(kind.IsCorrect() ? "correct" : "wrong")}: {kind.Name()}", c.Total.ToString(CultureInfo.InvariantCulture), "",
                 .. reports.Select(rep => Percent(rep.ByKind[kind]))]);
-        table.AddTextRow(["unreadable verdicts", "", .. reports.Select(rep => rep.Unreadable.ToString(CultureInfo.InvariantCulture))]);
-        table.AddTextRow(["judging time (s)", "", .. reports.Select(rep => rep.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture))]);
+        table.AddTextRow(["unreadable verdicts", "", "", .. reports.Select(rep => rep.Unreadable.ToString(CultureInfo.InvariantCulture))]);
+        table.AddTextRow(["judging time (s)", "", "", .. reports.Select(rep => rep.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture))]);
         console.Write(table);
     }
 
     private static Dictionary<string, object> ToJson(JudgeExampleOptions examples, int count, string[] dirs, IReadOnlyList<JudgeAccuracyReport> reports)
     {
-        static Dictionary<string, object> Count(AccuracyCount c) => new() { ["correct"] = c.Correct, ["total"] = c.Total, ["accuracy"] = Math.Round(c.Accuracy, 4) };
+        static Dictionary<string, object> Count(AccuracyCount c) => new()
+        {
+            ["correct"] = c.Correct, ["total"] = c.Total, ["accuracy"] = Math.Round(c.Accuracy, 4), ["labelled_correct"] = c.Positives, ["majority"] = Math.Round(c.Majority, 4),
+        };
         return new Dictionary<string, object>
         {
             ["examples"] = examples, ["heldout"] = count, ["chance"] = Math.Round(reports[0].Chance, 4),

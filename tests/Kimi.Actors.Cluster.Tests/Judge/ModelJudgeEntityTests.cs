@@ -84,6 +84,32 @@ public sealed class ModelJudgeEntityTests() : TestKit("akka.loglevel = WARNING")
     }
 
     [Fact]
+    public void A_model_judge_that_outlasts_the_timeout_scores_zero_with_the_cause_and_the_entity_serves_on()
+    {
+        // A chain-of-thought judge reading a 3,000-character response (its prefill alone takes far longer) cannot answer within 1 ms.
+        var dir = Path.Combine(_dir, "cot");
+        var config = CharTokenizer.Instance.Apply(new ModelConfig
+        {
+            HiddenSize = 128, IntermediateSize = 256, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 4096,
+        });
+        using (var cot = new ChainOfThoughtJudge(new LlamaForCausalLM(config, 9), CharTokenizer.Instance, 512)) cot.Save(dir);
+        var settings = JudgeSettings.FromConfig(ConfigurationFactory.ParseString(
+            $"kimi.judges {{ concurrency = 2, timeout = 1ms, models {{ arithmetic {{ kind = cot, checkpoint = \"{dir}\" }} }} }}"));
+        var entity = Sys.ActorOf(RewardJudgeActor.Props("0", settings, new JudgeGate(settings.Concurrency), settings.CreateVerifiers()));
+        var arithmetic = new JudgeItem(Response(new string('3', 3000) + "#10"), PromptSpec.From(new PromptRecord("a", "3+5+2=", "10", Verifiers.Arithmetic, 1, ["sum"])));
+        entity.Tell(new JudgeTrajectories(new JudgeSlot(0), RunId.Parse("run-t"), new RequestId(1, 1), [arithmetic], TokenizerSpec.Char), TestActor);
+        var reply = ExpectMsg<TrajectoriesJudged>(TimeSpan.FromSeconds(30));
+        Assert.Equal((0.0, false, "judge timed out after 0 s"), (reply.Judged[0].Reward, reply.Judged[0].Correct, reply.Judged[0].Reason));
+
+        // Still serving: the next batch is answered (its rule-verified prompt within 1 ms or with the same cause).
+        var search = new JudgeItem(Response("4*2=8,8+7=15 ok#4*2+7"), PromptSpec.From(new PromptRecord("s", "4 7 2>15:", "4*2+7", Verifiers.Search, 1, ["countdown"])));
+        entity.Tell(new JudgeTrajectories(new JudgeSlot(0), RunId.Parse("run-t"), new RequestId(1, 2), [search, arithmetic], TokenizerSpec.Char), TestActor);
+        reply = ExpectMsg<TrajectoriesJudged>(TimeSpan.FromSeconds(30));
+        Assert.Contains(reply.Judged[0].Reason, new[] { "ok", "judge timed out after 0 s" });
+        Assert.Equal("judge timed out after 0 s", reply.Judged[1].Reason);
+    }
+
+    [Fact]
     public void A_bad_model_judge_entry_is_refused_naming_its_key()
     {
         var dir = SaveValueHead("vh2");

@@ -3,10 +3,13 @@ using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Rl.Judging.ModelJudges;
 
-/// <summary>Correct verdicts out of examples judged, for one group (a family, a kind of response, or all).</summary>
-public sealed record AccuracyCount(int Correct, int Total)
+/// <summary>Correct verdicts out of examples judged, for one group (a family, a kind of response, or all), and how many of them are labelled correct.</summary>
+public sealed record AccuracyCount(int Correct, int Total, int Positives)
 {
     public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
+
+    /// <summary>What always answering the group's larger class scores.</summary>
+    public double Majority => Total == 0 ? double.NaN : (double)Math.Max(Positives, Total - Positives) / Total;
 }
 
 /// <summary>
@@ -31,14 +34,14 @@ public static class JudgeAccuracy
         AccuracyCount Count(IEnumerable<int> indices)
         {
             var list = indices.ToList();
-            return new AccuracyCount(list.Count(i => hits[i]), list.Count);
+            return new AccuracyCount(list.Count(i => hits[i]), list.Count, list.Count(i => examples[i].Correct));
         }
         var all = Enumerable.Range(0, examples.Count).ToList();
-        int positives = examples.Count(e => e.Correct);
         int unreadable = verdicts.Count(v => !v.Judged);
-        return new JudgeAccuracyReport(judge.Kind, Count(all),
+        var overall = Count(all);
+        return new JudgeAccuracyReport(judge.Kind, overall,
             examples.Select(e => e.Family).Distinct().ToDictionary(f => f, f => Count(all.Where(i => examples[i].Family == f))),
             examples.Select(e => e.Kind).Distinct().Order().ToDictionary(k => k, k => Count(all.Where(i => examples[i].Kind == k))),
-            (double)Math.Max(positives, examples.Count - positives) / examples.Count, unreadable, sw.Elapsed);
+            overall.Majority, unreadable, sw.Elapsed);
     }
 }
