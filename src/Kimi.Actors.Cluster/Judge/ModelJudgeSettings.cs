@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Kimi.Actors.Model;
-using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Rl.Judging.ModelJudges;
 
 namespace Kimi.Actors.Cluster.Judge;
@@ -31,7 +30,8 @@ public sealed record ModelJudgeSettings(string Domain, ModelJudgeKind Kind, stri
             throw new ArgumentException($"{Key("kind")} = {Kind.Name()}, but {path} holds a {judge.Kind.Name()} judge");
         }));
         try { return lazy.Value; }
-        catch (Exception e) when (e is CheckpointException or ArgumentException or IOException or UnauthorizedAccessException)
+        // Whatever stops the load (a damaged folder, a device the machine lacks) is the setting's fault: named, not a crash.
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A failed load is not kept: the next start (a fixed folder) tries again.
             Loaded.TryRemove(new KeyValuePair<(ModelJudgeKind, string, string), Lazy<ModelJudge>>((Kind, path, Device), lazy));

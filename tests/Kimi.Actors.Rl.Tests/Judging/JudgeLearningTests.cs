@@ -30,7 +30,7 @@ public sealed class JudgeLearningTests(ITestOutputHelper output)
         int positives = split.HeldOut.Count(e => e.Correct);
         double majority = (double)Math.Max(positives, split.HeldOut.Count - positives) / split.HeldOut.Count;
 
-        var options = new JudgeTrainingOptions { Kind = kind, Examples = Examples, Steps = 300, BatchSize = 16, MaxPositions = 160, MaxReasoningTokens = 64 };
+        var options = new JudgeTrainingOptions { Kind = kind, Examples = Examples, Steps = 300, BatchSize = 16, HiddenSize = 64, Layers = 2, MaxPositions = 160, MaxReasoningTokens = 64 };
         var trained = JudgeTrainer.Train(options, split.Train);
         using var judge = trained.Judge;
         var verdicts = judge.Judge(split.HeldOut.Select(JudgeTrainer.Query).ToList());

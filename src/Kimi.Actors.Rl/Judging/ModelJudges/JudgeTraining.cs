@@ -62,7 +62,8 @@ public sealed record JudgeTrainingOptions
     public double WeightDecay { get; init; } = 0.01;
     public double GradClip { get; init; } = 1.0;
     public int HiddenSize { get; init; } = 64;
-    public int Layers { get; init; } = 2;
+    /// <summary>Three: with two, the chain of thought copies both answers but compares them by copying one twice (BENCHMARKS.md "Model judges").</summary>
+    public int Layers { get; init; } = 3;
     public int Heads { get; init; } = 4;
     public int KeyValueHeads { get; init; } = 2;
     public int IntermediateSize { get; init; } = 176;
