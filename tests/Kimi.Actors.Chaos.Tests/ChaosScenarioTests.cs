@@ -142,12 +142,15 @@ public sealed partial class ChaosScenarioTests(ITestOutputHelper output) : IDisp
         AssertExactlyOnce(r, iterations: 12);
         var log = NodeLog("n1");
 
-        // The fault fired: the generator's worker process threw on its 10th batch (one batch per iteration: 12 iterations
-        // hold one 10th), and the node counted it from the process's output.
-        var faults = Regex.Matches(log, @"\] kimi: fault injected: throw on every 10-th message GenerateBatch of gpu-worker \(message #(\d+) of its type\) in (\S+)#(\d+)");
+        // The faults fired: each worker process threw on its 10th request of a kind (12 iterations hold one 10th batch for
+        // the generator and one 10th TrainIteration for the trainer), and the node counted them from the processes' output.
+        var faults = Regex.Matches(log, @"\] kimi: fault injected: throw on every 10-th message \* of gpu-worker \(message #(\d+) of its type\) in (\S+)#(\d+)");
         Assert.True(faults.Count >= 1, "no injected fault in the node's log");
         Assert.All(faults, f => Assert.Equal("10", f.Groups[1].Value));
         Assert.Equal(faults.Count, r.FaultsInjected);
+        // The trainer's worker among them: its replacement must come back holding the run (it once restored run '').
+        Assert.Contains(faults, f => f.Groups[2].Value.EndsWith("-trainer", StringComparison.Ordinal));
+        Assert.DoesNotContain("of run ''", log);
 
         // Each fault forced one restart: the supervisor replaced the worker process, re-sent the batch that was in flight,
         // and the replacement restored the policy version the worker held before it took more work.

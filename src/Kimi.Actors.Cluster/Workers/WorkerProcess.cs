@@ -81,6 +81,15 @@ public static class WorkerProcess
         TorchRuntime.SetThreads(args.Threads);
         var exit = new TaskCompletionSource<(int Code, string Reason)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var system = ActorSystem.Create("kimi-worker", akkaConfig);
+        // A worker whose replies the node cannot read in full must not start: Akka's fallback (JSON) would write them
+        // without complaint and drop every field without a public setter (run ids among them).
+        var bound = system.Serialization.FindSerializerForType(typeof(Protocol.IKimiMessage));
+        if (bound is not Akka.Serialization.HyperionSerializer)
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(2));
+            throw new ConfigException($"worker: {WorkerProcessArguments.ConfigOption} {args.ConfigFile}: Kimi's messages are bound to " +
+                $"{bound.GetType().Name}, not Hyperion (akka.actor.serialization-bindings): the node could not read the worker's replies");
+        }
         GpuWorkerActor.EnsureComputeDispatcher(system);
         system.ActorOf(Akka.Actor.Props.Create(() => new WorkerHost(args, settings, exit)), "host");
         WatchStandardInput(exit);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Akka.Configuration;
+using Kimi.Actors.Cluster.Configuration;
 
 namespace Kimi.Actors.Cluster.Workers;
 
@@ -118,7 +119,10 @@ public static class WorkerProcessLauncher
         sb.AppendLine($"kimi.persistence.checkpoint-dir = {JsonSerializer.Serialize(settings.CheckpointDirectory)}");
         sb.AppendLine($"kimi.persistence.keep-checkpoints = {settings.KeepCheckpoints}");
         sb.AppendLine(settings.Faults.ToHocon());
-        sb.AppendLine(akkaConfig.ToString(includeFallback: true));
+        // Rendered by HoconText, not Config.ToString: Akka writes an empty list as nothing ("allowed-types : "), which
+        // re-parses by swallowing the keys after it, and so lost the serialization bindings: the worker then wrote its
+        // replies as JSON, and every run id in them (a struct with a private constructor) came back empty.
+        sb.Append(HoconText.Render(akkaConfig.Root.GetObject()));
         return sb.ToString();
     }
 

@@ -45,21 +45,22 @@ public static class ChaosScenarios
                 run.Kill(host);
                 return 1;
             }),
-        new("gpu-worker-faults", "every 10th generation batch a GPU worker gets (10 %) throws; its supervisor replaces the worker " +
-            "process, restores the policy it held and re-sends the batch",
+        new("gpu-worker-faults", "every 10th request of each kind a GPU worker gets (10 %: batches to generate, iterations to " +
+            "train, weights to load, checkpoints to save) throws; its supervisor replaces the worker process, restores the policy " +
+            "it held and re-sends the request",
             [new("n1", "run,prompt,judge,trainer,rollout", Seed: true)],
             // The faults are the nodes' own (their log lines are counted): the scenario does nothing itself.
             run => 0,
             NodeConfig: """
                 kimi.faults {
                   enabled = on
-                  rules = [ { target = gpu-worker, message = GenerateBatch, action = throw, every = 10 } ]
+                  rules = [ { target = gpu-worker, message = "*", action = throw, every = 10 } ]
                 }
                 # Room for every fault of a run: a worker process replaced per 10 batches.
                 kimi.workers.restart-budget { max-restarts = 20, within = 10m }
                 """,
-            // One batch per iteration and generator: 12 iterations give the 10th batch (a tiny iteration is about 2 s;
-            // the smoke size runs 12 iterations too).
+            // One batch, one weight load, one training iteration and one checkpoint per iteration: 12 iterations give the
+            // 10th of each (a tiny iteration is about 2 s; the smoke size runs 12 iterations too).
             RunConfig: "kimi.run.iterations = 12"),
         new("kill-rollout-node", "kill -9 the node hosting the rollout generator mid-iteration, then start a replacement node: the " +
             "generator starts again on a rollout node that is left and the session continues from the last committed iteration",

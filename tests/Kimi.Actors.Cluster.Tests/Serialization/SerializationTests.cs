@@ -60,6 +60,30 @@ public sealed class SerializationTests() : TestKit(ClusterBootstrap.Setup(NodeCo
     }
 
     [Fact]
+    public void A_reply_written_with_the_configuration_file_a_node_gives_its_worker_process_keeps_its_run()
+    {
+        // Two systems, as a worker process and its node: the reader has never written these types itself.
+        // The configuration file a node writes for its worker process, read back as the process reads it.
+        var file = Kimi.Actors.Cluster.Workers.WorkerProcessLauncher.ConfigText(
+            Kimi.Actors.Cluster.Workers.WorkerEnvironment.WorkerProcessConfig(Sys.Settings.Config), new Kimi.Actors.Cluster.Workers.WorkerSettings());
+        var workerConfig = Kimi.Actors.Cluster.Workers.WorkerProcess.Overlay(32 << 20).WithFallback(Akka.Configuration.ConfigurationFactory.ParseString(file));
+        using var worker = ActorSystem.Create("worker-side", workerConfig);
+        Assert.IsType<KimiHyperionSerializer>(worker.Serialization.FindSerializerForType(typeof(WorkerProtocol.SftCompleted)));
+        var run = RunId.Parse("run-20261201-161200-9271");
+        // As in a real worker process: it reads the node's InitPolicy (the run id's first appearance there) before it writes.
+        var init = new WorkerProtocol.InitPolicy(new RequestId(0x3bab75af668ddb7, 1), run, "{}", 1, null, "auto");
+        var initBytes = Sys.Serialization.FindSerializerFor(init).ToBinary(init);
+        var received = (WorkerProtocol.InitPolicy)worker.Serialization.FindSerializerFor(init).FromBinary(initBytes, typeof(WorkerProtocol.InitPolicy));
+        Assert.Equal(run, received.RunId);
+        var weights = new WeightsPublished(received.RunId, 1, "/dev/shm/kimi/run-20261201-161200-9271/v1.safetensors", new string('d', 64), 21_760);
+        var message = new WorkerProtocol.SftCompleted(new RequestId(0x3bab75af668ddb7, 2), weights, 1.5);
+        var bytes = worker.Serialization.FindSerializerFor(message).ToBinary(message);
+        var back = (WorkerProtocol.SftCompleted)Sys.Serialization.FindSerializerFor(message).FromBinary(bytes, typeof(WorkerProtocol.SftCompleted));
+        Assert.Equal(run, back.Weights.Run);
+        DeepEquality.AssertEqual(message, back, "SftCompleted");
+    }
+
+    [Fact]
     public void A_type_off_the_allow_list_is_refused_on_both_sides()
     {
         var message = new UnlistedMessage("not from the protocol");

@@ -125,47 +125,6 @@ public sealed class WorkerProcessTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void Weights_a_worker_process_publishes_reach_the_node_with_their_run()
-    {
-        var run = TinyWorkload.NewRunId();
-        // The trainer's process dies on its second iteration: its replacement must restore the weights of the first.
-        var settings = TinyWorkload.Settings(WorkerMode.Process, new FaultPlan(new FaultRule("TrainIteration", FaultAction.KillProcess, Nth: 2, Incarnation: 1)));
-        var store = settings.Weights.Create();
-        try
-        {
-            var worker = ChildActorOf(SupervisedWorker.Props(new SupervisedWorkerOptions("trainer-p", settings) { ProcessConfig = TestAkka.Config }));
-            ExpectMsg<WorkerAvailable>(ProcessStart);
-            worker.Tell(TinyWorkload.Init("init", run));
-            ExpectMsg<PolicyReady>(ProcessStart);
-            worker.Tell(TinyWorkload.Batch("g", 0, 2));
-            var generated = ExpectMsg<BatchGenerated>(ProcessStart);
-            // Arrays, not collection expressions: those make types of this test assembly, which the worker process lacks.
-            var groups = generated.Trajectories.Select(t => new Kimi.Actors.Rl.Rollouts.TrainingGroup(t.Id.Group, new[] { 1, 20, 21 },
-                new[] { new Kimi.Actors.Rl.Rollouts.JudgedTrajectory(t, 1, true, "ok"), new Kimi.Actors.Rl.Rollouts.JudgedTrajectory(t with { Id = t.Id with { Sample = t.Sample + 10 } }, 0, false, "no") },
-                new[] { 0.5, -0.5 }, new[] { 0.0, 0.0 })).ToList();
-            worker.Tell(new TrainIteration(Req.Of("t0"), run, 0, groups, new Kimi.Actors.Rl.Training.PolicyOptimizationOptions { Epochs = 1, LearningRate = 1e-3 },
-                CurrentVersion: 0, Seed: 1, LearningRate: 1e-3));
-            var trained = ExpectMsg<IterationTrained>(TimeSpan.FromSeconds(120));
-            Assert.Equal((1L, run), (trained.Weights.Version, trained.Weights.Run));
-
-            worker.Tell(new TrainIteration(Req.Of("t1"), run, 1, groups, new Kimi.Actors.Rl.Training.PolicyOptimizationOptions { Epochs = 1, LearningRate = 1e-3 },
-                CurrentVersion: 1, Seed: 1, LearningRate: 1e-3));
-            var restarted = ExpectMsg<WorkerAvailable>(ProcessStart);
-            Assert.Equal((2, 1L), (restarted.Incarnation, restarted.PolicyVersion));
-            var second = ExpectMsg<object>(TimeSpan.FromSeconds(120));
-            var again = Assert.IsType<IterationTrained>(second);
-            Assert.Equal((2L, run), (again.Weights.Version, again.Weights.Run));
-            Watch(worker);
-            Sys.Stop(worker);
-            ExpectTerminated(worker);
-        }
-        finally
-        {
-            store.Retract(run, 0);
-        }
-    }
-
-    [Fact]
     public async Task A_worker_process_exits_when_its_parent_system_terminates()
     {
         var parentSystem = ActorSystem.Create("parent", TestAkka.Config);
