@@ -28,25 +28,27 @@ public sealed partial class ChaosScenarioTests(ITestOutputHelper output) : IDisp
     }
 
     /// <summary>Runs <c>kimi chaos</c> as a process with <paramref name="server"/> as its PostgreSQL server (none: unset).</summary>
-    private (int Exit, string Json, string Stdout, string Stderr) Chaos(string scenario, string? server)
+    private (int Exit, string Json, string Stdout, string Stderr) Chaos(string scenario, string? server, string size = "tiny")
     {
+        // The smoke preset's learning run takes minutes on two cores, a tiny run about one.
+        int minutes = size == "smoke" ? 25 : 8;
         var json = Path.Combine(_work, "report.json");
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "kimi.dll"), "chaos", "--scenario", scenario, "--size", "tiny", "--json", json,
-                     "--work", Path.Combine(_work, "run"), "--keep", "--timeout", "8" })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "kimi.dll"), "chaos", "--scenario", scenario, "--size", size, "--json", json,
+                     "--work", Path.Combine(_work, "run"), "--keep", "--timeout", minutes.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             info.ArgumentList.Add(a);
         if (server is null) info.Environment.Remove("KIMI_PERSISTENCE_CONNECTION_STRING");
         else info.Environment["KIMI_PERSISTENCE_CONNECTION_STRING"] = server;
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(12)))
+        if (!process.WaitForExit(TimeSpan.FromMinutes(minutes + 4)))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"kimi chaos {scenario} did not end within 12 min\n{stderr.Result}");
+            Assert.Fail($"kimi chaos {scenario} did not end within {minutes + 4} min\n{stderr.Result}");
         }
         output.WriteLine(stderr.Result);
         output.WriteLine(stdout.Result);
@@ -54,19 +56,45 @@ public sealed partial class ChaosScenarioTests(ITestOutputHelper output) : IDisp
     }
 
     /// <summary>The report and the scenario's own log (its stderr), after a run that must have passed.</summary>
-    private (ChaosReport Report, string Log) Run(string scenario)
+    private (ChaosReport Report, string Log) Run(string scenario, string size = "tiny")
     {
         var server = Environment.GetEnvironmentVariable(PostgresVariable);
         Assert.False(string.IsNullOrWhiteSpace(server),
             $"{PostgresVariable} is not set: this test needs a PostgreSQL server whose role may create databases " +
             "(export KIMI_TEST_POSTGRES=$(.ci/postgres.sh) starts one on loopback; .ci/run does on CI)");
-        var (exit, json, stdout, stderr) = Chaos(scenario, server);
+        var (exit, json, stdout, stderr) = Chaos(scenario, server, size);
         Assert.True(File.Exists(json), $"no report\n{stderr}");
         var report = ChaosReport.Read(json);
         Assert.True(report.Unavailable is null, $"scenario {scenario} cannot run on this machine: {report.Unavailable}");
         Assert.True(report.Error is null, report.Error);
         Assert.True(exit == 0, $"kimi chaos exited {exit}\n{stdout}\n{stderr}");
         return (report, stderr);
+    }
+
+    [Fact]
+    public void Three_nodes_train_the_smoke_preset_to_the_one_node_bar_with_a_generator_on_each_rollout_node()
+    {
+        var (r, _) = Run("three-node", size: "smoke");
+        Assert.True(r.Completed, "the run did not complete");
+        Assert.Equal((0, 0, 0), (r.Lost, r.Duplicated, r.Unjudged));
+        Assert.Equal(60, r.CommittedIterations);
+        Assert.Equal(r.GroupsExpected, r.GroupsTrained);
+        Assert.True(r.VersionsIncrease);
+
+        // The placement: each rollout node hosts one of the two generators; the trainer is on the run node.
+        var nodes = Assert.IsType<Kimi.Actors.Host.Output.RunSummary.ClusterNodes>(r.Nodes);
+        var rolloutNodes = nodes.Roles["rollout"];
+        Assert.Equal(2, rolloutNodes.Count);
+        var generators = nodes.Workers.Where(w => w.Key.StartsWith("rollout-", StringComparison.Ordinal)).Select(w => w.Value).ToList();
+        Assert.Equal(2, generators.Count);
+        Assert.Equal(rolloutNodes.Order(), generators.Order());
+        Assert.Equal(nodes.Roles["run"].Single(), nodes.Workers["trainer"]);
+
+        // The learning bar of the one-node smoke test (SmokeLearningTests), on the same leak-free test prompts.
+        var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_work, "run", "run", "summary.json"))).RootElement;
+        double sft = summary.GetProperty("sft_accuracy").GetDouble(), rl = summary.GetProperty("rl_accuracy").GetDouble();
+        Assert.True(summary.GetProperty("heldout_count").GetInt32() >= 200);
+        Assert.True(rl - sft >= 0.05, $"rl_accuracy {rl:F3} - sft_accuracy {sft:F3} = {rl - sft:F3} < 0.05");
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed partial class ChaosScenarioTests
         Assert.True(s.Iterations.Count(i => i.Stage == ScaleIteration.After) >= 3, "fewer than 3 iterations measured after the join");
         Assert.True(s.BeforeTokensPerSecond > 0 && s.AfterTokensPerSecond > 0);
         var rise = $"rollout tokens/s {s.BeforeTokensPerSecond} before the join, {s.AfterTokensPerSecond} after (x{s.Ratio}); " +
-            $"load average {s.LoadAverage} on {s.Cpus} CPUs";
+            $"load average {s.LoadAverage} on {s.Cpus} CPUs; other processes used {s.ForeignCpus} CPUs";
         output.WriteLine(rise);
         if (s.ThroughputMeasurable) Assert.True(s.Ratio >= ScaleReport.RequiredRatio, rise);
 

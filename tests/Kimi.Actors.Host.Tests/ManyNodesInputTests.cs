@@ -81,7 +81,7 @@ public sealed class ManyNodesInputTests : IDisposable
         CliAssert.UserError(CliRunner.Run("train", "--cluster", "127.0.0.1:99999"), "port '99999' is not a number in 1..65535");
         CliAssert.UserError(CliRunner.Run("chaos", "--scenario", "meteor", "--json", _tmp.File("c.json")),
             "unknown scenario (scenarios: ", "kill-run-node", "kill-rollout-node", "kill-trainer-node", "gpu-worker-faults", "restart-database",
-            "partition", "scale-rollout");
+            "partition", "scale-rollout", "three-node");
         CliAssert.UserError(CliRunner.Run("chaos", "--scenario", "kill-run-node", "--json", _tmp.File("c.json"), "--size", "huge"), "expected tiny or smoke");
     }
 }

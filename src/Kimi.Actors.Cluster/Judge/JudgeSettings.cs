@@ -1,12 +1,16 @@
 using Akka.Configuration;
 using Kimi.Actors.Cluster.Configuration;
+using Kimi.Actors.Rl.Judging.ModelJudges;
 using Kimi.Actors.Tasks;
 
 namespace Kimi.Actors.Cluster.Judge;
 
-/// <summary>The <c>kimi.judges</c> section (hocon/judges.conf documents every key): node concurrency, timeout, math and sandbox settings.</summary>
+/// <summary>The <c>kimi.judges</c> section (hocon/judges.conf documents every key): node concurrency, timeout, math and sandbox settings, model judges by domain.</summary>
 public sealed record JudgeSettings(int Concurrency, TimeSpan Timeout, MathVerifierOptions Math, SandboxSettings Sandbox)
 {
+    /// <summary>Model judges by the domain whose prompts they judge (<c>kimi.judges.models</c>).</summary>
+    public IReadOnlyDictionary<string, ModelJudgeSettings> Models { get; init; } = new Dictionary<string, ModelJudgeSettings>();
+
     public const string ConfigPath = "kimi.judges";
 
     /// <summary>hocon/judges.conf as embedded in this assembly: the fallback for every key.</summary>
@@ -27,14 +31,29 @@ public sealed record JudgeSettings(int Concurrency, TimeSpan Timeout, MathVerifi
     }
 
     /// <summary>
-    /// This node's verifiers for the domains these settings configure (math, code); the other domains use
-    /// <see cref="Verifiers.ForDomain"/>. The code verifier's sandbox starts on its first program.
+    /// This node's verifiers for the domains these settings configure (math, code, and each domain with a model judge,
+    /// which replaces its rule verifier); the other domains use <see cref="Verifiers.ForDomain"/>. The code verifier's
+    /// sandbox starts on its first program; model judges are loaded now (once per process), so a node whose judge
+    /// checkpoint cannot be read refuses to start.
     /// </summary>
-    public IReadOnlyDictionary<string, IVerifier> CreateVerifiers() => new Dictionary<string, IVerifier>
+    /// <exception cref="ArgumentException">A model judge cannot be loaded; the message names its key.</exception>
+    public IReadOnlyDictionary<string, IVerifier> CreateVerifiers()
     {
-        [Verifiers.Math] = new MathAnswerVerifier(Math),
-        [Verifiers.Code] = new CodeVerifier(Sandbox),
-    };
+        var verifiers = new Dictionary<string, IVerifier>
+        {
+            [Verifiers.Math] = new MathAnswerVerifier(Math),
+            [Verifiers.Code] = new CodeVerifier(Sandbox),
+        };
+        foreach (var (domain, model) in Models) verifiers[domain] = model.Load();
+        return verifiers;
+    }
+
+    /// <summary>Loads the model judges now (they are kept for the process), so a folder that cannot be read stops a command or node before it starts.</summary>
+    /// <exception cref="ArgumentException">A model judge cannot be loaded; the message names its key.</exception>
+    public void LoadModels()
+    {
+        foreach (var model in Models.Values) model.Load();
+    }
 
     /// <summary>Reads <c>kimi.judges</c>, falling back to <see cref="Defaults"/>; a bad value throws <see cref="ArgumentException"/> naming the key.</summary>
     public static JudgeSettings FromConfig(Config config)
@@ -113,6 +132,41 @@ public sealed record JudgeSettings(int Concurrency, TimeSpan Timeout, MathVerifi
             Int("sandbox.sandbox-uid", 1, int.MaxValue), limits, languages, Duration("sandbox.compile-wall-time"));
         try { limits.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException($"{ConfigPath}.sandbox: {e.Message}"); }
-        return new JudgeSettings(Int("concurrency", 1, 4096), Duration("timeout"), new MathVerifierOptions(extraction, Bool("math.strip-units")), sandbox);
+        return new JudgeSettings(Int("concurrency", 1, 4096), Duration("timeout"), new MathVerifierOptions(extraction, Bool("math.strip-units")), sandbox)
+        {
+            Models = ReadModels(c),
+        };
+    }
+
+    private static readonly string[] ModelKeys = ["kind", "checkpoint", "device"];
+
+    /// <summary><c>kimi.judges.models { DOMAIN { kind, checkpoint, device } }</c>.</summary>
+    private static Dictionary<string, ModelJudgeSettings> ReadModels(Config c)
+    {
+        var models = new Dictionary<string, ModelJudgeSettings>(StringComparer.Ordinal);
+        string section = $"{ConfigPath}.models";
+        if (!c.HasPath(section)) return models;
+        var value = c.GetValue(section);
+        if (!value.IsObject()) throw new ArgumentException($"{section} = {value.GetString()}: expected an object of model judges by domain, e.g. models {{ arithmetic {{ kind = model-cot, checkpoint = DIR }} }}");
+        foreach (var domain in value.GetObject().Items.Keys)
+        {
+            string key = $"{section}.{domain}";
+            if (!Verifiers.KnownDomains.Contains(domain))
+                throw new ArgumentException($"{key}: unknown domain '{domain}' (domains: {string.Join(", ", Verifiers.KnownDomains)})");
+            if (!c.GetValue(key).IsObject()) throw new ArgumentException($"{key}: expected {{ kind = {string.Join(" | ", ModelJudgeKinds.Names)}, checkpoint = DIR }}");
+            var unknown = c.GetValue(key).GetObject().Items.Keys.FirstOrDefault(k => !ModelKeys.Contains(k));
+            if (unknown is not null) throw new ArgumentException($"{key}.{unknown}: unknown key (known: {string.Join(", ", ModelKeys)})");
+            string Field(string name, string? fallback = null) => c.HasPath($"{key}.{name}") ? c.GetString($"{key}.{name}") ?? "" : fallback
+                ?? throw new ArgumentException($"{key}.{name}: missing");
+            ModelJudgeKind kind;
+            try { kind = ModelJudgeKinds.Parse(Field("kind")); }
+            catch (ArgumentException) { throw new ArgumentException($"{key}.kind = {Field("kind")}: expected {string.Join(" or ", ModelJudgeKinds.Names)}"); }
+            string checkpoint = Field("checkpoint");
+            if (checkpoint.Trim().Length == 0) throw new ArgumentException($"{key}.checkpoint: expected the judge's folder (kimi judge train --out DIR)");
+            string device = Field("device", "cpu");
+            if (!Workers.DevicePool.IsDeviceName(device)) throw new ArgumentException($"{key}.device = {device}: expected cpu, cuda or cuda:N");
+            models[domain] = new ModelJudgeSettings(domain, kind, checkpoint, device);
+        }
+        return models;
     }
 }

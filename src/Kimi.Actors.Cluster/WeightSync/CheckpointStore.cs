@@ -22,7 +22,9 @@ public sealed class CheckpointStore(string root, int keep)
         Path.Combine(Root, runId.Value, "v" + version.ToString("D6", CultureInfo.InvariantCulture));
 
     /// <summary>Writes <paramref name="safetensors"/> as the run's checkpoint of <paramref name="version"/>; returns its folder and hash.</summary>
-    public CheckpointRef Save(RunId runId, long version, byte[] safetensors)
+    /// <param name="sha256">The bytes' SHA-256 when the caller computed it from these very bytes (a publisher saving what
+    /// it published); null: computed here.</param>
+    public CheckpointRef Save(RunId runId, long version, byte[] safetensors, string? sha256 = null)
     {
         var dir = DirectoryOf(runId, version);
         var config = PolicyWeights.ReadConfig(safetensors, $"run {runId} version {version}");
@@ -37,7 +39,7 @@ public sealed class CheckpointStore(string root, int keep)
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.Move(tmp, dir);
         Prune(runId, version);
-        return new CheckpointRef(dir, WeightChecks.Sha256(safetensors));
+        return new CheckpointRef(dir, sha256 ?? WeightChecks.Sha256(safetensors));
     }
 
     /// <summary>

@@ -58,6 +58,9 @@ public sealed class GpuWorkerActor : ReceiveActor
     private long _version;
     // The published copy of the version held (null after InitPolicy: version 0 is only published by SFT's successor).
     private WeightsPublished? _published;
+    // The bytes this worker published itself (null for weights it loaded): a checkpoint of them needs no fetch and no
+    // second hash. Kept until the next publish or load: the trainer checkpoints what it has just published.
+    private byte[]? _publishedBytes;
     private TrainerSession? _trainer;
 
     public GpuWorkerActor(GpuWorkerOptions options, IWeightStore store, CheckpointStore checkpoints, FaultPlan? faults, IActorRef? readyTo)
@@ -261,6 +264,7 @@ public sealed class GpuWorkerActor : ReceiveActor
         _runId = runId;
         _version = version;
         _published = published;
+        _publishedBytes = null;
         Become(Loaded);
     }
 
@@ -358,7 +362,12 @@ public sealed class GpuWorkerActor : ReceiveActor
             return;
         }
         CheckpointRef checkpoint;
-        try { checkpoint = _checkpoints.Save(_runId, _version, _store.Fetch(published)); }
+        try
+        {
+            checkpoint = _publishedBytes is { } own && own.LongLength == published.Bytes
+                ? _checkpoints.Save(_runId, _version, own, published.Sha256)
+                : _checkpoints.Save(_runId, _version, _store.Fetch(published));
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or WeightSyncException)
         {
             Reject(m.RequestId, $"cannot write the checkpoint of version {m.Version} under {_checkpoints.Root}: {e.Message}");
@@ -383,6 +392,7 @@ public sealed class GpuWorkerActor : ReceiveActor
         var weights = _store.Publish(_runId, version, bytes);
         _version = version;
         _published = weights;
+        _publishedBytes = bytes;
         return weights;
     }
 

@@ -32,6 +32,13 @@ public static class ChaosScenarios
 
     public static readonly IReadOnlyList<ChaosScenario> All =
     [
+        new("three-node", "no fault: the run spread over three nodes (run, prompt, judge and trainer on one; two rollout nodes, " +
+            "one generator each), weights over HTTP; at --size smoke it is the smoke preset's learning run on a cluster",
+            RunAndTwoRolloutNodes, run => 0,
+            NodeConfig: """
+                # Two generators, so each rollout node hosts one (one shard per slot).
+                kimi.cluster.rollout-slots = 2
+                """),
         new("kill-run-node", "kill -9 the node hosting the Run entity mid-iteration: the Run starts again on the other run node and " +
             "continues from its last committed iteration",
             // Two nodes may host the Run (and the Prompt entities and judges); the third hosts the trainer and the generators.

@@ -50,6 +50,7 @@ public static class ScaleOutScenario
     {
         // Two rollout nodes: every generator on r1 or r2. Three committed iterations before the join, so at least two
         // measured ones precede it (iteration 0 is the workers' warm-up) however soon the move lands.
+        var cpuFrom = CpuSample.Take(Environment.ProcessId); // the nodes and their workers are this process's children
         var (_, before) = run.WaitForRun((committed, g) => committed >= 3 && g.Count == Generators, MoveTimeout, "3 committed iterations");
         if (before.Values.Any(n => n is not ("r1" or "r2")))
             throw new ScenarioFailedException($"before the join, generators were on {ChaosRun.Describe(before)}");
@@ -64,11 +65,12 @@ public static class ScaleOutScenario
         var (leaveFrom, _) = run.WaitForRun((committed, _) => committed >= joinFrom + 1 + Measured, MoveTimeout,
             $"iteration {joinFrom + 1 + Measured}");
         load = Math.Max(load, ScaleMarks.ReadLoadAverage());
+        double? foreign = CpuSample.ForeignCpus(cpuFrom, CpuSample.Take(Environment.ProcessId));
         int exit = run.Leave("r1");
         var (_, afterLeave) = run.WaitForRun((_, g) => g.Count == Generators && !g.Values.Contains("r1"), MoveTimeout, "r1's generators elsewhere");
         run.Note($"generators on {ChaosRun.Describe(afterLeave)}");
-        run.Note($"load average {load:0.0} on {Environment.ProcessorCount} CPUs");
-        run.Mark(new ScaleMarks("r3", "r1", before, joinFrom, afterJoin, leaveFrom, exit, afterLeave, load));
+        run.Note($"load average {load:0.0} on {Environment.ProcessorCount} CPUs; other processes used {foreign:0.00} CPUs while it was measured");
+        run.Mark(new ScaleMarks("r3", "r1", before, joinFrom, afterJoin, leaveFrom, exit, afterLeave, load, foreign));
         return 1;
     }
 }

@@ -9,8 +9,9 @@ using Kimi.Actors.Tasks;
 namespace Kimi.Actors.Host.Commands;
 
 /// <summary>
-/// <c>kimi judge math|code</c>: one judgement for scripts. Exit code 0 whatever the verdict (it is in the output),
-/// 2 for a user error (a missing file, a bad tests line, a bad setting, no sandbox).
+/// <c>kimi judge math|code|model</c>: one judgement for scripts, and <c>kimi judge train|eval</c> for model judges
+/// (<see cref="ModelJudgeCommands"/>). Exit code 0 whatever the verdict (it is in the output), 2 for a user error (a
+/// missing file, a bad tests line, a bad setting, no sandbox, a checkpoint that cannot be read).
 /// </summary>
 public static class JudgeCommand
 {
@@ -18,9 +19,12 @@ public static class JudgeCommand
 
     public static Command Create()
     {
-        var command = new Command("judge", "judge one answer (math) or one program (code) the way the reward judges do");
+        var command = new Command("judge", "judge one answer (math), one program (code) or one response (model) the way the reward judges do; train and measure model judges");
         command.Subcommands.Add(Math());
         command.Subcommands.Add(Code());
+        command.Subcommands.Add(ModelJudgeCommands.Model());
+        command.Subcommands.Add(ModelJudgeCommands.Train());
+        command.Subcommands.Add(ModelJudgeCommands.Eval());
         return command;
     }
 

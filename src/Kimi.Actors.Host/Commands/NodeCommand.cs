@@ -75,8 +75,13 @@ public static class NodeCommand
         if (NodeRoles.Unknown(configured) is [var unknown, ..])
             throw new ConfigException($"{NodeRoles.RolesKey} = [{string.Join(", ", configured)}]: unknown role '{unknown}' (roles: {NodeRoles.AllowedText})");
         if (configured.Count == 0) throw new ConfigException($"{NodeRoles.RolesKey} = []: a node needs at least one role ({NodeRoles.AllowedText})");
-        // The judge settings name a bad key before the node joins (its judges build their verifiers from them).
-        try { JudgeSettings.FromConfig(config); }
+        // The judge settings name a bad key before the node joins (its judges build their verifiers from them); a judge
+        // node loads its model judges now, so a folder that cannot be read stops it here.
+        try
+        {
+            var judges = JudgeSettings.FromConfig(config);
+            if (configured.Contains(JudgeSharding.DefaultRole)) judges.LoadModels();
+        }
         catch (ArgumentException e) { throw new ConfigException(e.Message); }
         ClusterBootstrap.CheckDatabases(config);
 

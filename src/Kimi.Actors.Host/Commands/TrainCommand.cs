@@ -149,7 +149,15 @@ public static class TrainCommand
         // it starts. A run submitted to a cluster is judged there, with the nodes' settings.
         if (!remote)
         {
-            try { JudgeSettings.FromConfig(config).Apply(startSandbox: options.Tasks.Families.Contains(Verifiers.Code)); }
+            try
+            {
+                var judges = JudgeSettings.FromConfig(config);
+                // Model judges serve in the RewardJudge entities; the local engine judges with the rule verifiers only.
+                if (engine == "local" && judges.Models.Count > 0)
+                    throw new ArgumentException($"{JudgeSettings.ConfigPath}.models.{judges.Models.Keys.First()}: model judges serve in the cluster engine's RewardJudge entities (kimi.run.engine = cluster), not the local engine");
+                judges.Apply(startSandbox: options.Tasks.Families.Contains(Verifiers.Code));
+                judges.LoadModels();
+            }
             catch (ArgumentException e) { throw new ConfigException(e.Message); }
         }
         ControlClient? client = null;

@@ -35,6 +35,8 @@ public sealed record IterationState
 {
     public required int Iteration { get; init; }
     public required TimeSpan StartedAt { get; init; }
+    /// <summary>When the trained weights went out to the generators (and to the durable checkpoint); null before.</summary>
+    public TimeSpan? PublishedAt { get; init; }
     public IterationStage Stage { get; init; }
     public required ReplayBuffer Buffer { get; init; }
     /// <summary>Responses continued from an earlier iteration.</summary>
@@ -191,7 +193,10 @@ public sealed record IterationState
         fx.Add(new SetResendTimer(false));
         if (Trained is null) return (this with { Stage = IterationStage.Publishing }).MaybeCommit(env);
         if (env.Available.Count == 0) return this with { Failure = "no rollout generator is available to load the new weights" };
-        return this with { Stage = IterationStage.Publishing, Publication = Publication.Start(fx, Trained.Weights, env.Available, save: true) };
+        return this with
+        {
+            Stage = IterationStage.Publishing, PublishedAt = env.Now, Publication = Publication.Start(fx, Trained.Weights, env.Available, save: true),
+        };
     }
 
     private IterationState MaybeCommit(IterationEnv env)
@@ -256,6 +261,10 @@ public sealed record IterationState
             TrainTokensPerSecond = trainStats.TokensPerSecond,
             MaxEligibleDifficulty = env.Context.Sampler.MaxEligibleDifficulty,
             IterationSeconds = wall, GenerationSeconds = generation, JudgeSeconds = JudgeSeconds, TrainSeconds = trainStats.Elapsed.TotalSeconds,
+            // Weight sync: the trainer's publish (its reply's time beyond the optimizer's), then every generator fetching,
+            // verifying and loading the new version while the durable checkpoint is written.
+            PublishSeconds = Math.Max(0, (Trained?.Seconds ?? 0) - trainStats.Elapsed.TotalSeconds)
+                + (PublishedAt is { } published ? Math.Max(0, (env.Now - published).TotalSeconds) : 0),
             Responses = rollout.Responses, Resumed = rollout.Resumed, CutFraction = rollout.CutFraction,
             RepeatStops = rollout.RepeatStops, MaxLengthStops = rollout.MaxLengthStops, PendingResponses = Buffer.UnfinishedCount,
             SegmentsPerResponse = all.Count == 0 ? 0 : all.Average(s => Math.Max(1, s.Trajectory.Segments.Count)),

@@ -29,6 +29,11 @@ public sealed record IterationMetrics
     public double GenerationSeconds { get; init; }
     public double JudgeSeconds { get; init; }
     public double TrainSeconds { get; init; }
+    /// <summary>
+    /// Weight sync: the trainer publishing the new version (after its optimizer steps), then the generators fetching,
+    /// verifying and loading it and the durable checkpoint being written, until the iteration commits.
+    /// </summary>
+    public double PublishSeconds { get; init; }
     /// <summary>Responses generated or resumed this iteration.</summary>
     public int Responses { get; init; }
     /// <summary>Responses continued from an earlier iteration (partial rollouts).</summary>
@@ -90,6 +95,7 @@ public sealed record IterationMetrics
         ("generation_seconds", m => m.GenerationSeconds, (m, v) => m with { GenerationSeconds = v }),
         ("judge_seconds", m => m.JudgeSeconds, (m, v) => m with { JudgeSeconds = v }),
         ("train_seconds", m => m.TrainSeconds, (m, v) => m with { TrainSeconds = v }),
+        ("publish_seconds", m => m.PublishSeconds, (m, v) => m with { PublishSeconds = v }),
         ("responses", m => m.Responses, (m, v) => m with { Responses = (int)v }),
         ("resumed", m => m.Resumed, (m, v) => m with { Resumed = (int)v }),
         ("cut_fraction", m => m.CutFraction, (m, v) => m with { CutFraction = v }),

@@ -32,6 +32,9 @@ internal sealed class MachineHarness
     public IEnumerable<IRunReport> Reports => Issued.OfType<Report>().Select(r => r.Progress);
     public TimeSpan Now { get; private set; }
 
+    /// <summary>When each of <see cref="Issued"/> was issued (the machine's clock at the input that produced it).</summary>
+    public List<TimeSpan> IssuedAt { get; } = [];
+
     /// <summary>Answers to requests; a test replaces one to withhold, delay or falsify a reply (null: no reply).</summary>
     public Func<IRunCommand, IRunInput?> Answer { get; set; }
 
@@ -87,6 +90,7 @@ internal sealed class MachineHarness
     private void Take(IReadOnlyList<IRunCommand> commands)
     {
         Issued.AddRange(commands);
+        IssuedAt.AddRange(commands.Select(_ => Now));
         foreach (var c in commands) _unanswered.Enqueue(c);
     }
 
@@ -107,7 +111,7 @@ internal sealed class MachineHarness
         RecordGroup m => new GroupRecorded(m.Group, m.Samples.Count, m.Samples.Count(s => s.Correct)),
         // As the trainer does: the version after the one it trained from.
         TrainGroups m => new IterationTrained(m.Request, Stats, Published(_version = m.CurrentVersion + 1),
-            m.Groups.Select(g => new TrainedGroup(g.Group, g.Samples.Select(s => s.Trajectory.Id).ToList())).ToList(), 0.2),
+            m.Groups.Select(g => new TrainedGroup(g.Group, g.Samples.Select(s => s.Trajectory.Id).ToList())).ToList(), TrainReplySeconds),
         Evaluate m => new HeldOutEvaluated(m.Request, Evaluation(0.5), 0.1),
         _ => null,
     };
@@ -125,6 +129,9 @@ internal sealed class MachineHarness
     }
 
     public WeightsPublished Published(long version) => new(Run, version, $"mem://machine/{version}", new string('a', 64), 100);
+
+    /// <summary>The trainer's reply time: its optimizer's 0.2 s (<see cref="Stats"/>) and 0.3 s publishing the new version.</summary>
+    public const double TrainReplySeconds = 0.5;
 
     public static readonly TrainStepStats Stats = new(0.1, 0.01, 0.02, 1.0, 0, 0.001, 24, 4, 3e-5, TimeSpan.FromSeconds(0.2));
 

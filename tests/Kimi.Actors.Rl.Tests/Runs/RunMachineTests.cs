@@ -100,6 +100,13 @@ public class RunMachineTests
         Assert.True(commit.Metrics.IterationSeconds > 0);
         Assert.InRange(commit.Metrics.OverheadFraction, 0, 1);
         Assert.InRange(commit.Metrics.GeneratorIdleFraction, 0, 1);
+        // Weight sync: the trainer's publish (its reply beyond the optimizer's time) and the clock from the first weight
+        // load issued to the commit.
+        var publishedAt = h.IssuedAt[h.Issued.FindIndex(c => c is LoadWeights)];
+        var committedAt = h.IssuedAt[h.Issued.FindIndex(c => c is Persist { Fact: IterationCommitted })];
+        Assert.Equal(MachineHarness.TrainReplySeconds - MachineHarness.Stats.Elapsed.TotalSeconds + (committedAt - publishedAt).TotalSeconds,
+            commit.Metrics.PublishSeconds, 9);
+        Assert.True(commit.Metrics.PublishSeconds > 0.3);
         Assert.Empty(commit.Replay.Groups);
         // After the commit: older weights are released and the iteration is reported.
         int persisted = h.Issued.FindIndex(c => c is Persist { Fact: IterationCommitted });
