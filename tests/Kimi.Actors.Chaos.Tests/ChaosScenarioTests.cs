@@ -76,6 +76,7 @@ public sealed partial class ChaosScenarioTests(ITestOutputHelper output) : IDisp
     {
         var (r, _) = Run("three-node", size: "smoke");
         Assert.True(r.Completed, "the run did not complete");
+        Assert.Equal((0, false, 0), (r.FaultsInjected, r.FaultsExpected, r.WorkerRestarts));
         Assert.Equal((0, 0, 0), (r.Lost, r.Duplicated, r.Unjudged));
         Assert.Equal(60, r.CommittedIterations);
         Assert.Equal(r.GroupsExpected, r.GroupsTrained);

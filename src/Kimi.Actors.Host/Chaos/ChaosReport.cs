@@ -44,8 +44,11 @@ public sealed record ChaosReport
     [JsonPropertyName("unavailable")] public string? Unavailable { get; init; }
     [JsonPropertyName("error")] public string? Error { get; init; }
 
-    /// <summary>Everything a scenario must show: it finished, the fault fired, nothing was lost or doubled.</summary>
-    [JsonIgnore] public bool Passed => Completed && FaultsInjected >= 1 && Lost == 0 && Duplicated == 0 && Unjudged == 0 && VersionsIncrease
+    /// <summary>False for a scenario that injects nothing (three-node): then no fault is needed to pass.</summary>
+    [JsonPropertyName("faults_expected")] public bool FaultsExpected { get; init; } = true;
+
+    /// <summary>Everything a scenario must show: it finished, the fault fired (where it has one), nothing was lost or doubled.</summary>
+    [JsonIgnore] public bool Passed => Completed && (FaultsInjected >= 1 || !FaultsExpected) && Lost == 0 && Duplicated == 0 && Unjudged == 0 && VersionsIncrease
         && Scale?.Passed != false;
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };

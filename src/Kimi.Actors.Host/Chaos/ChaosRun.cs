@@ -146,6 +146,7 @@ public sealed partial class ChaosRun : IDisposable
             Scenario = _scenario.Name,
             Completed = completed,
             FaultsInjected = injected + nodeFaults,
+            FaultsExpected = _scenario.InjectsFaults,
             Recoveries = nodeLogs.Sum(o => RecoveryMarkers.Sum(m => CountLines(o, m))),
             WorkerRestarts = workerRestarts,
             PersistenceFailures = nodeLogs.Sum(o => PersistenceFailureMarkers.Sum(m => CountLines(o, m))),

@@ -13,8 +13,9 @@ public sealed record ChaosNodeSpec(string Name, string Roles, bool Seed = false,
 /// </summary>
 /// <param name="OwnServer">A PostgreSQL server of the scenario's own (it restarts it, or needs it on the namespaces' bridge).</param>
 /// <param name="NeedsNamespaces">Each node in a network namespace of its own, so that one can be cut off (root only).</param>
+/// <param name="InjectsFaults">False for a scenario that only runs (three-node): it passes without a fault.</param>
 public sealed record ChaosScenario(string Name, string Summary, IReadOnlyList<ChaosNodeSpec> Nodes, Func<ChaosRun, int> Inject,
-    string NodeConfig = "", string RunConfig = "", bool OwnServer = false, bool NeedsNamespaces = false);
+    string NodeConfig = "", string RunConfig = "", bool OwnServer = false, bool NeedsNamespaces = false, bool InjectsFaults = true);
 
 /// <summary>
 /// The scenarios of <c>kimi chaos</c>, each run end to end by a test (tests/Kimi.Actors.Chaos.Tests) that asserts the
@@ -38,7 +39,8 @@ public static class ChaosScenarios
             NodeConfig: """
                 # Two generators, so each rollout node hosts one (one shard per slot).
                 kimi.cluster.rollout-slots = 2
-                """),
+                """,
+            InjectsFaults: false),
         new("kill-run-node", "kill -9 the node hosting the Run entity mid-iteration: the Run starts again on the other run node and " +
             "continues from its last committed iteration",
             // Two nodes may host the Run (and the Prompt entities and judges); the third hosts the trainer and the generators.
