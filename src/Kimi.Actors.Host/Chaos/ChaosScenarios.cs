@@ -39,6 +39,8 @@ public static class ChaosScenarios
             NodeConfig: """
                 # Two generators, so each rollout node hosts one (one shard per slot).
                 kimi.cluster.rollout-slots = 2
+                # Weights as separate machines would get them: pulled from the trainer's node over HTTP.
+                kimi.workers.weights.transport = http
                 """,
             InjectsFaults: false),
         new("kill-run-node", "kill -9 the node hosting the Run entity mid-iteration: the Run starts again on the other run node and " +
