@@ -53,6 +53,9 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
         Assert.Equal(0, s.GetProperty("start_iteration").GetInt32());
         Assert.Equal(60, iterations);
         Assert.InRange(s.GetProperty("actor_overhead_fraction").GetDouble(), 0, 1);
+        // Token efficiency beside accuracy: a running sum's answer takes some tokens, and no response passes the cap.
+        foreach (var key in new[] { "sft_mean_response_tokens", "rl_mean_response_tokens" })
+            Assert.InRange(s.GetProperty(key).GetDouble(), 3, 96);
         Assert.True(s.GetProperty("wall_seconds").GetDouble() > 0);
 
         // metrics.jsonl: one line per iteration, in order, with the fields.

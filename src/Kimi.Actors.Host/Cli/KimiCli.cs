@@ -4,6 +4,7 @@ using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Commands;
 using Kimi.Actors.Model.Checkpoints;
 using Kimi.Actors.Tasks;
+using Kimi.Actors.Tasks.Images;
 
 namespace Kimi.Actors.Host.Cli;
 
@@ -47,5 +48,5 @@ public static class KimiCli
     /// <summary>Errors caused by input (arguments, configuration, files), reported without a stack trace.</summary>
     private static bool IsUserError(Exception e) =>
         e is ConfigException or DatabaseException or ClusterStartException or PromptSetException or CheckpointException or SandboxUnavailableException
-            or UnauthorizedAccessException;
+            or PromptImageException or UnauthorizedAccessException;
 }

@@ -458,6 +458,7 @@ public static class TrainCommand
         HeldOutCount = rl.Primary.Prompts,
         SftGreedyAccuracy = sft.Greedy.Accuracy, RlGreedyAccuracy = rl.Greedy.Accuracy,
         SftSampledAccuracy = sft.Sampled.Accuracy, RlSampledAccuracy = rl.Sampled.Accuracy,
+        SftMeanResponseTokens = Math.Round(sft.Primary.MeanResponseTokens, 3), RlMeanResponseTokens = Math.Round(rl.Primary.MeanResponseTokens, 3),
         SftByDifficulty = RunSummary.ByDifficulty(sft.Primary), RlByDifficulty = RunSummary.ByDifficulty(rl.Primary),
         SftByDomain = RunSummary.ByDomain(sft.Primary), RlByDomain = RunSummary.ByDomain(rl.Primary), WallSeconds = wallSeconds,
         SftByModality = RunSummary.ByModality(sft.Primary), RlByModality = RunSummary.ByModality(rl.Primary),

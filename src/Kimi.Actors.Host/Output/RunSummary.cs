@@ -24,6 +24,9 @@ public sealed record RunSummary
     [JsonPropertyName("rl_greedy_accuracy")] public double RlGreedyAccuracy { get; init; }
     [JsonPropertyName("sft_sampled_accuracy")] public double SftSampledAccuracy { get; init; }
     [JsonPropertyName("rl_sampled_accuracy")] public double RlSampledAccuracy { get; init; }
+    /// <summary>Mean response tokens of the primary evaluation's responses: token efficiency beside accuracy (report §2.4).</summary>
+    [JsonPropertyName("sft_mean_response_tokens")] public double SftMeanResponseTokens { get; init; }
+    [JsonPropertyName("rl_mean_response_tokens")] public double RlMeanResponseTokens { get; init; }
     [JsonPropertyName("sft_accuracy_by_difficulty")] public IReadOnlyDictionary<string, double> SftByDifficulty { get; init; } = new Dictionary<string, double>();
     [JsonPropertyName("rl_accuracy_by_difficulty")] public IReadOnlyDictionary<string, double> RlByDifficulty { get; init; } = new Dictionary<string, double>();
     [JsonPropertyName("sft_accuracy_by_domain")] public IReadOnlyDictionary<string, double> SftByDomain { get; init; } = new Dictionary<string, double>();

@@ -40,9 +40,7 @@ public static class DpoTrainer
             var (chosen, rejected) = SequenceLogProbs(policy, batch.Select(i => pairs[i]).ToList());
             var output = DpoLoss.Compute(chosen, rejected, tensor(batch.Select(i => refChosen[i]).ToArray(), device: chosen.device),
                 tensor(batch.Select(i => refRejected[i]).ToArray(), device: chosen.device), options.Beta);
-            output.Loss.backward();
-            double norm = options.GradClip > 0 ? nn.utils.clip_grad_norm_(policy.parameters(), options.GradClip) : 0;
-            if (double.IsFinite(norm)) optimizer.Step();
+            optimizer.BackwardAndStep(output.Loss, options.GradClip);
             var s = new DpoStepStats(step, output.Loss.item<float>(), output.MeanMargin, output.Accuracy, optimizer.LearningRate, sw.Elapsed);
             stats.Add(s);
             onStep?.Invoke(s);

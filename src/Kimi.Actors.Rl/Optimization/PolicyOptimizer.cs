@@ -36,6 +36,22 @@ public abstract class PolicyOptimizer : IDisposable
 
     protected abstract void StepCore();
 
+    /// <summary>
+    /// The step of the supervised loops (warm-up SFT, DPO, the value-head judge): backpropagates <paramref name="loss"/>,
+    /// runs <paramref name="gradientsReady"/> (master weights take the model's gradients there), clips the gradient norm
+    /// to <paramref name="gradClip"/> (0: no clipping) and steps unless the norm is not finite, so a batch whose gradient
+    /// overflowed is skipped instead of written into the weights. True when the step was applied.
+    /// </summary>
+    public bool BackwardAndStep(Tensor loss, double gradClip, Action? gradientsReady = null)
+    {
+        loss.backward();
+        gradientsReady?.Invoke();
+        double norm = gradClip > 0 ? nn.utils.clip_grad_norm_(Parameters, gradClip) : 0;
+        if (!double.IsFinite(norm)) return false;
+        Step();
+        return true;
+    }
+
     public static PolicyOptimizer AdamW(IEnumerable<Parameter> parameters, double lr, double beta1 = 0.9, double beta2 = 0.999,
         double eps = 1e-8, double weightDecay = 0.0) => new AdamWOptimizer(parameters, lr, beta1, beta2, eps, weightDecay);
 

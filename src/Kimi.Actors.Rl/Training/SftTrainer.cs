@@ -41,14 +41,7 @@ public static class SftTrainer
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
             var loss = batch.Loss(model);
-            loss.backward();
-            weights.GradientsReady();
-            double norm = options.GradClip > 0 ? nn.utils.clip_grad_norm_(weights.Parameters, options.GradClip) : 0;
-            if (double.IsFinite(norm))
-            {
-                optimizer.Step();
-                weights.Stepped();
-            }
+            if (optimizer.BackwardAndStep(loss, options.GradClip, weights.GradientsReady)) weights.Stepped();
             var s = new SftStepStats(step, loss.item<float>(), lr, batch.Documents, batch.Rows, batch.TargetTokens, sw.Elapsed);
             stats.Add(s);
             onStep?.Invoke(s);

@@ -36,6 +36,25 @@ public class PolicyOptimizerTests
     }
 
     [Fact]
+    public void BackwardAndStep_clips_the_gradient_and_skips_a_step_whose_gradient_is_not_finite()
+    {
+        var p = new Parameter(tensor(new float[] { 1f, 2f }));
+        using var sgd = PolicyOptimizer.Sgd([p], 1.0);
+        // d/dp of sum(p * [30, 40]) is [30, 40], norm 50: clipped to norm 1 it is [0.6, 0.8], so one step of rate 1 moves p by that.
+        bool stepped = sgd.BackwardAndStep((p * tensor(new float[] { 30f, 40f })).sum(), gradClip: 1.0);
+        Assert.True(stepped);
+        Assert.Equal(new[] { 0.4f, 1.2f }, p.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+
+        // A gradient of infinity (an overflowed batch) leaves the weights as they were.
+        sgd.ZeroGrad();
+        bool ready = false;
+        stepped = sgd.BackwardAndStep((p * float.PositiveInfinity).sum(), gradClip: 1.0, gradientsReady: () => ready = true);
+        Assert.False(stepped);
+        Assert.True(ready, "gradientsReady runs between backward and clipping");
+        Assert.Equal(new[] { 0.4f, 1.2f }, p.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+    }
+
+    [Fact]
     public void Sgd_with_momentum_matches_libtorchs_SGD()
     {
         var (ours, reference) = Pair(3);

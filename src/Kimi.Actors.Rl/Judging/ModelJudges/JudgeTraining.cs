@@ -223,9 +223,7 @@ public static class JudgeTrainer
             var logits = model.Logits(batch.Select(e => JudgePrompt.Encode(tokenizer, Query(e))).ToList());
             var labels = tensor(batch.Select(e => e.Correct ? 1f : 0f).ToArray(), device: device);
             var loss = ValueHeadModel.Loss(logits, labels);
-            loss.backward();
-            double norm = options.GradClip > 0 ? nn.utils.clip_grad_norm_(model.parameters(), options.GradClip) : 0;
-            if (double.IsFinite(norm)) optimizer.Step();
+            optimizer.BackwardAndStep(loss, options.GradClip);
             onStep(new JudgeTrainingStep(step, loss.item<float>(), lr, sw.Elapsed));
         }
         model.eval();
