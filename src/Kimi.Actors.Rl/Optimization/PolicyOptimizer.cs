@@ -37,19 +37,36 @@ public abstract class PolicyOptimizer : IDisposable
     protected abstract void StepCore();
 
     /// <summary>
-    /// The step of the supervised loops (warm-up SFT, DPO, the value-head judge): backpropagates <paramref name="loss"/>,
-    /// runs <paramref name="gradientsReady"/> (master weights take the model's gradients there), clips the gradient norm
+    /// The end of every training step (RL, warm-up SFT, DPO, the value-head judge): measures the gradient norm, clips it
     /// to <paramref name="gradClip"/> (0: no clipping) and steps unless the norm is not finite, so a batch whose gradient
-    /// overflowed is skipped instead of written into the weights. True when the step was applied.
+    /// overflowed is skipped instead of written into the weights. Returns the norm before clipping: not finite when the
+    /// step was skipped.
     /// </summary>
-    public bool BackwardAndStep(Tensor loss, double gradClip, Action? gradientsReady = null)
+    public double ClipAndStep(double gradClip)
+    {
+        double norm = gradClip > 0 ? nn.utils.clip_grad_norm_(Parameters, gradClip) : GradNorm();
+        if (double.IsFinite(norm)) Step();
+        return norm;
+    }
+
+    /// <summary>
+    /// <see cref="ClipAndStep"/> after backpropagating <paramref name="loss"/> and running <paramref name="gradientsReady"/>
+    /// (master weights take the model's gradients there): the whole step of a loop with one backward pass per step.
+    /// </summary>
+    public double BackwardAndStep(Tensor loss, double gradClip, Action? gradientsReady = null)
     {
         loss.backward();
         gradientsReady?.Invoke();
-        double norm = gradClip > 0 ? nn.utils.clip_grad_norm_(Parameters, gradClip) : 0;
-        if (!double.IsFinite(norm)) return false;
-        Step();
-        return true;
+        return ClipAndStep(gradClip);
+    }
+
+    private double GradNorm()
+    {
+        // One reduction and one read for all parameters (a read per parameter syncs a GPU hundreds of times), in float32
+        // whatever the parameters' dtype.
+        using var scope = NewDisposeScope();
+        var squares = Parameters.Where(p => p.grad is not null).Select(p => p.grad!.to_type(ScalarType.Float32).square().sum()).ToArray();
+        return squares.Length == 0 ? 0 : Math.Sqrt(stack(squares).sum().item<float>());
     }
 
     public static PolicyOptimizer AdamW(IEnumerable<Parameter> parameters, double lr, double beta1 = 0.9, double beta2 = 0.999,

@@ -141,12 +141,9 @@ public sealed class PolicyTrainer : IDisposable
                     trainedTokens += (long)mask.sum().item<float>();
                 }
                 _weights.GradientsReady();
-                double norm = _options.GradClip > 0
-                    ? nn.utils.clip_grad_norm_(_weights.Parameters, _options.GradClip)
-                    : GradNorm();
+                double norm = _optimizer.ClipAndStep(_options.GradClip);
                 if (double.IsFinite(norm))
                 {
-                    _optimizer.Step();
                     _weights.Stepped();
                     gradNormSum += norm;
                 }
@@ -284,15 +281,6 @@ public sealed class PolicyTrainer : IDisposable
         for (int r = 0; r < rows.Count; r++)
             rows[r].AsSpan(0, (int)Math.Min(width, rows[r].Length)).CopyTo(data.AsSpan(r * (int)width));
         return tensor(data, [rows.Count, width], device: _policy.parameters().First().device);
-    }
-
-    private double GradNorm()
-    {
-        // One reduction and one read for all parameters (a read per parameter syncs a GPU hundreds of times), in float32
-        // whatever the parameters' dtype.
-        using var scope = NewDisposeScope();
-        var squares = _weights.Parameters.Where(p => p.grad is not null).Select(p => p.grad!.to_type(ScalarType.Float32).square().sum()).ToArray();
-        return squares.Length == 0 ? 0 : Math.Sqrt(stack(squares).sum().item<float>());
     }
 
     public void Dispose()

@@ -41,7 +41,7 @@ public static class SftTrainer
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
             var loss = batch.Loss(model);
-            if (optimizer.BackwardAndStep(loss, options.GradClip, weights.GradientsReady)) weights.Stepped();
+            if (double.IsFinite(optimizer.BackwardAndStep(loss, options.GradClip, weights.GradientsReady))) weights.Stepped();
             var s = new SftStepStats(step, loss.item<float>(), lr, batch.Documents, batch.Rows, batch.TargetTokens, sw.Elapsed);
             stats.Add(s);
             onStep?.Invoke(s);

@@ -41,17 +41,25 @@ public class PolicyOptimizerTests
         var p = new Parameter(tensor(new float[] { 1f, 2f }));
         using var sgd = PolicyOptimizer.Sgd([p], 1.0);
         // d/dp of sum(p * [30, 40]) is [30, 40], norm 50: clipped to norm 1 it is [0.6, 0.8], so one step of rate 1 moves p by that.
-        bool stepped = sgd.BackwardAndStep((p * tensor(new float[] { 30f, 40f })).sum(), gradClip: 1.0);
-        Assert.True(stepped);
+        double norm = sgd.BackwardAndStep((p * tensor(new float[] { 30f, 40f })).sum(), gradClip: 1.0);
+        Assert.Equal(50, norm, 3);
         Assert.Equal(new[] { 0.4f, 1.2f }, p.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
 
         // A gradient of infinity (an overflowed batch) leaves the weights as they were.
         sgd.ZeroGrad();
         bool ready = false;
-        stepped = sgd.BackwardAndStep((p * float.PositiveInfinity).sum(), gradClip: 1.0, gradientsReady: () => ready = true);
-        Assert.False(stepped);
+        norm = sgd.BackwardAndStep((p * float.PositiveInfinity).sum(), gradClip: 1.0, gradientsReady: () => ready = true);
+        Assert.False(double.IsFinite(norm));
         Assert.True(ready, "gradientsReady runs between backward and clipping");
         Assert.Equal(new[] { 0.4f, 1.2f }, p.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+
+        // Without clipping the norm is still measured, and a non-finite one still skips the step.
+        sgd.ZeroGrad();
+        Assert.False(double.IsFinite(sgd.BackwardAndStep((p * float.NaN).sum(), gradClip: 0)));
+        Assert.Equal(new[] { 0.4f, 1.2f }, p.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
+        sgd.ZeroGrad();
+        Assert.Equal(5, sgd.BackwardAndStep((p * tensor(new float[] { 3f, 4f })).sum(), gradClip: 0), 4);
+        Assert.Equal(new[] { -2.6f, -2.8f }, p.data<float>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-5);
     }
 
     [Fact]
