@@ -91,7 +91,8 @@ public sealed partial class ChaosScenarioTests(ITestOutputHelper output) : IDisp
         Assert.Equal(rolloutNodes.Order(), generators.Order());
         Assert.Equal(nodes.Roles["run"].Single(), nodes.Workers["trainer"]);
 
-        // The learning bar of the one-node smoke test (SmokeLearningTests), on the same leak-free test prompts.
+        // A learning bar on the one-node smoke test's leak-free test prompts: +0.05, measured at flaw rate 0.2 (+0.125 here then); the
+        // one-node test asserts +0.10 at the preset's 0.3, not yet measured across three nodes.
         var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_work, "run", "run", "summary.json"))).RootElement;
         double sft = summary.GetProperty("sft_accuracy").GetDouble(), rl = summary.GetProperty("rl_accuracy").GetDouble();
         Assert.True(summary.GetProperty("heldout_count").GetInt32() >= 200);

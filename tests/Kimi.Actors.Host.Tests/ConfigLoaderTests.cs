@@ -32,6 +32,26 @@ public sealed class ConfigLoaderTests
         Assert.Contains("smoke", KimiConfigLoader.Presets);
     }
 
+    [Fact]
+    public void The_long_cot_preset_leaves_room_for_the_longest_countdown_search_and_binds_its_long2short_settings()
+    {
+        var config = KimiConfigLoader.Load("long-cot", [], [], Commands.TrainCommand.NodeLayers);
+        var run = RunOptionsBinder.Bind(config);
+        // A countdown demonstration runs to MaxResponseChars characters (one token each) plus the end token; a cap below
+        // that cuts the longest searches before their answer (the default's 96 cuts a third of the level-3 ones).
+        int longest = new Kimi.Actors.Tasks.CountdownTask().MaxResponseChars + 1;
+        Assert.True(run.Rollout.MaxResponseTokens >= longest, $"rollout cap {run.Rollout.MaxResponseTokens} < {longest}");
+        Assert.True(run.Eval.MaxResponseTokens >= longest, $"eval cap {run.Eval.MaxResponseTokens} < {longest}");
+        Assert.Equal(["countdown"], run.Tasks.Families);
+        Assert.Equal(0, run.LengthPenalty.Weight);
+
+        var l2s = Long2ShortOptionsBinder.Bind(config, run.Model);
+        Assert.InRange(l2s.Rl.MaxResponseTokens, longest / 2, run.Rollout.MaxResponseTokens - 1);
+        Assert.Equal(1.5, l2s.Sampling.ShortestRsTemperature);
+        Assert.Equal(1.0, l2s.Sampling.Temperature);
+        Assert.Equal(0.375, l2s.Merge.ShortWeight);
+    }
+
     [Theory]
     [InlineData("rollout.temperature=0.7", "kimi.rollout.temperature", "0.7")]
     [InlineData("kimi.rollout.temperature = 0.7", "kimi.rollout.temperature", "0.7")]

@@ -49,7 +49,8 @@ public sealed class Long2ShortCommandTests(TinyLongPolicy policy) : IClassFixtur
     {
         Assert.True(policy.Trained.ExitCode == 0, policy.Trained.ToString());
         var dir = policy.Tmp.File("l2s-" + method);
-        var result = Long2Short(method, dir);
+        // shortest-rs samples at its own temperature; dpo keeps long2short.temperature.
+        var result = Long2Short(method, dir, "--set", "long2short.shortest-rs.temperature=1.5");
         Assert.True(result.ExitCode == 0, result.ToString());
 
         var s = Summary(dir);
@@ -72,6 +73,7 @@ public sealed class Long2ShortCommandTests(TinyLongPolicy policy) : IClassFixtur
             case "shortest-rs":
                 Assert.Equal(64, settings.GetProperty("prompts").GetInt32());
                 Assert.Equal(8, settings.GetProperty("samples_per_prompt").GetInt32());
+                Assert.Equal(1.5, settings.GetProperty("temperature").GetDouble());
                 Assert.True(settings.GetProperty("targets").GetInt32() > 0);
                 // A target is the shortest correct of its prompt's samples, so no longer than their mean.
                 Assert.True(settings.GetProperty("mean_target_tokens").GetDouble() <= settings.GetProperty("mean_correct_tokens").GetDouble() + 1e-9,
@@ -79,6 +81,7 @@ public sealed class Long2ShortCommandTests(TinyLongPolicy policy) : IClassFixtur
                 break;
             case "dpo":
                 Assert.Equal(0.1, settings.GetProperty("beta").GetDouble());
+                Assert.Equal(1.0, settings.GetProperty("temperature").GetDouble());
                 Assert.Equal(1.5, settings.GetProperty("length_ratio").GetDouble());
                 Assert.True(settings.GetProperty("pairs").GetInt32() > 0);
                 break;

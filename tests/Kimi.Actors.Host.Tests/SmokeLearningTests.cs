@@ -23,7 +23,7 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
     ];
 
     [Fact]
-    public void Smoke_preset_on_the_cluster_engine_gains_at_least_five_points_on_test_prompts_it_never_trained_on()
+    public void Smoke_preset_on_the_cluster_engine_gains_at_least_ten_points_on_test_prompts_it_never_trained_on()
     {
         using var tmp = new TempFolder();
         var runDir = tmp.File("run");
@@ -46,10 +46,10 @@ public sealed class SmokeLearningTests(ITestOutputHelper output)
         Assert.True(s.GetProperty("heldout_count").GetInt32() >= 200, $"heldout_count {s.GetProperty("heldout_count")}");
         Assert.InRange(sft, 0, 1);
         Assert.InRange(rl, 0, 1);
-        // The test set shares no prompt with training, not even a reordering (canonical forms): measured +0.094 over 60
-        // iterations (+0.077 over 40). On the earlier sets, whose test prompts had reordered twins in training, the same
-        // preset gained +0.16 over 40; that margin came partly from the twins. RL that does not learn gains about 0.
-        Assert.True(rl - sft >= 0.05, $"rl_accuracy {rl:F3} - sft_accuracy {sft:F3} = {rl - sft:F3} < 0.05");
+        // The test set shares no prompt with training, not even a reordering (canonical forms): measured +0.152 at seed 1
+        // and +0.171 at seed 2 on 2 cores (flaw rate 0.3; +0.094 at the earlier 0.2). The bar leaves room for another
+        // machine's numerics; RL that does not learn gains about 0.
+        Assert.True(rl - sft >= 0.10, $"rl_accuracy {rl:F3} - sft_accuracy {sft:F3} = {rl - sft:F3} < 0.10");
         Assert.Equal(0, s.GetProperty("start_iteration").GetInt32());
         Assert.Equal(60, iterations);
         Assert.InRange(s.GetProperty("actor_overhead_fraction").GetDouble(), 0, 1);

@@ -18,6 +18,7 @@ public static class Long2ShortOptionsBinder
                 Prompts = r.Int($"{s}.prompts", 1, 10_000_000),
                 SamplesPerPrompt = r.Int($"{s}.samples-per-prompt", 1, 4096),
                 Temperature = r.Double($"{s}.temperature", 0, exclusiveMin: true),
+                ShortestRsTemperature = r.Double($"{s}.shortest-rs.temperature", 0, exclusiveMin: true),
             },
             Merge = new MergeOptions { ShortWeight = r.Double($"{s}.merge.short-weight", 0, 1) },
             ShortestRs = RunOptionsBinder.Sft(r, $"{s}.shortest-rs", model),

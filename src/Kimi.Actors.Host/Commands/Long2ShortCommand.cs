@@ -165,11 +165,11 @@ public static class Long2ShortCommand
     }
 
     private static IReadOnlyList<PromptSamples> Samples(LlamaForCausalLM policy, TaskSuite suite, ITokenizer tokenizer, RunOptions run,
-        Long2ShortOptions options, TextWriter stderr)
+        Long2ShortOptions options, double temperature, TextWriter stderr)
     {
         var rng = Seeds.Random(run.Seed, Seeds.Long2Short);
         var prompts = suite.Train.OrderBy(_ => rng.Next()).Take(options.Sampling.Prompts).ToList();
-        var settings = IterationState.RolloutSettingsOf(run) with { Temperature = options.Sampling.Temperature, TokenBudget = null };
+        var settings = IterationState.RolloutSettingsOf(run) with { Temperature = temperature, TokenBudget = null };
         var sw = Stopwatch.StartNew();
         var samples = ResponseSampling.Sample(policy, prompts, tokenizer, options.Sampling.SamplesPerPrompt, settings,
             Seeds.Derive(run.Seed, Seeds.Long2Short, 2));
@@ -182,7 +182,7 @@ public static class Long2ShortCommand
     private static object ShortestRs(LlamaForCausalLM policy, TaskSuite suite, ITokenizer tokenizer, RunOptions run, Long2ShortOptions options,
         TextWriter stderr)
     {
-        var samples = Samples(policy, suite, tokenizer, run, options, stderr);
+        var samples = Samples(policy, suite, tokenizer, run, options, options.Sampling.ShortestRsTemperature, stderr);
         var targets = ResponseSampling.ShortestCorrectTargets(samples);
         if (targets.Count == 0) throw new NothingToLearnException($"the policy answered none of the {samples.Count} sampled training prompts correctly");
         var sft = options.ShortestRs;
@@ -190,7 +190,7 @@ public static class Long2ShortCommand
             s => { if ((s.Step + 1) % 50 == 0) stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shortest-rs sft {s.Step + 1}/{sft.Steps}: loss {s.Loss:F3}")); });
         return new
         {
-            prompts = samples.Count, samples_per_prompt = options.Sampling.SamplesPerPrompt, temperature = options.Sampling.Temperature,
+            prompts = samples.Count, samples_per_prompt = options.Sampling.SamplesPerPrompt, temperature = options.Sampling.ShortestRsTemperature,
             targets = targets.Count, mean_target_tokens = targets.Count == 0 ? 0 : targets.Average(t => t.Response.Length),
             mean_sampled_tokens = samples.SelectMany(s => s.Responses).Average(r => r.Length),
             // Per prompt with a target, the mean length of its correct samples: what the target (the shortest of them) is shorter than.
@@ -202,7 +202,7 @@ public static class Long2ShortCommand
 
     private static object Dpo(LlamaForCausalLM policy, TaskSuite suite, ITokenizer tokenizer, RunOptions run, Long2ShortOptions options, TextWriter stderr)
     {
-        var samples = Samples(policy, suite, tokenizer, run, options, stderr);
+        var samples = Samples(policy, suite, tokenizer, run, options, options.Sampling.Temperature, stderr);
         var dpo = options.Dpo;
         var pairs = ResponseSampling.PreferencePairs(samples, dpo.LengthRatio);
         stderr.WriteLine($"dpo: {pairs.Count} preference pairs");

@@ -40,7 +40,13 @@ public sealed record Long2ShortSampling
     public int Prompts { get; init; } = 512;
     /// <summary>n: samples per prompt.</summary>
     public int SamplesPerPrompt { get; init; } = 8;
+    /// <summary>Temperature of the samples DPO learns from.</summary>
     public double Temperature { get; init; } = 1.0;
+    /// <summary>
+    /// Temperature of the samples shortest-rs picks from: hotter samples skip more of the search, so the shortest correct
+    /// one of n is shorter (at T = 1 the n correct samples of a prompt hardly differ in length).
+    /// </summary>
+    public double ShortestRsTemperature { get; init; } = 1.0;
 }
 
 public sealed record MergeOptions
