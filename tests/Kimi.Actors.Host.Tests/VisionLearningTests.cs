@@ -11,8 +11,8 @@ namespace Kimi.Actors.Host.Tests;
 /// Image prompts learn, end to end through the CLI: <c>kimi train --preset vision-smoke</c> on the actor system trains a
 /// policy with a vision encoder on the visual families and the text sum family, and held-out pass@1 on at least 200
 /// image test prompts that share nothing with training (canonical forms: a drawn sum is the sum it draws, a scene what
-/// sits in which cell) rises. The bar is +0.10; the preset measured +0.113 (0.370 to 0.483, BENCHMARKS.md) on
-/// this machine, and one run's gain varies by a few hundredths with the machine's numerics, so this asserts +0.06.
+/// sits in which cell) rises by the bar, +0.10; the preset measured +0.162 (0.432 to 0.594, BENCHMARKS.md) on
+/// this machine.
 /// The run folder has the per-domain and per-modality accuracies, the chart
 /// of image against text prompts and a checkpoint whose config names its vision encoder.
 /// </summary>
@@ -42,9 +42,9 @@ public sealed class VisionLearningTests(ITestOutputHelper output)
         var rlDomain = s.GetProperty("rl_accuracy_by_domain");
         output.WriteLine($"image prompts: {sftImage:F3} -> {rlImage:F3} ({rlImage - sftImage:+0.000;-0.000}); " +
             string.Join(", ", rlDomain.EnumerateObject().Select(d => $"{d.Name} {sftDomain.GetProperty(d.Name).GetDouble():F3} -> {d.Value.GetDouble():F3}")));
-        // RL that does not learn gains about 0; measured +0.113 at seed 1 (BENCHMARKS.md). The bar leaves room for another
-        // machine's numerics (an H200 sweep of nearby settings gave +0.08..+0.11 over seeds and run lengths).
-        Assert.True(rlImage - sftImage >= 0.06, $"image prompts: rl {rlImage:F3} - sft {sftImage:F3} = {rlImage - sftImage:F3} < 0.06");
+        // RL that does not learn gains about 0; measured +0.162 at seed 1 on 2 cores, +0.179 and +0.188 at seeds 1 and 2 on
+        // an H200 (BENCHMARKS.md), so the bar leaves about 0.06 for another machine's numerics.
+        Assert.True(rlImage - sftImage >= 0.10, $"image prompts: rl {rlImage:F3} - sft {sftImage:F3} = {rlImage - sftImage:F3} < 0.10");
         Assert.Equal(["arithmetic", "visual-arithmetic", "visual-counting", "visual-scenes"], rlDomain.EnumerateObject().Select(d => d.Name).Order());
         Assert.Equal(["arithmetic", "visual-arithmetic", "visual-counting", "visual-scenes"], sftDomain.EnumerateObject().Select(d => d.Name).Order());
 
