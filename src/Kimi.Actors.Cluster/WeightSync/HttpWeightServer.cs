@@ -123,7 +123,10 @@ public sealed class HttpWeightServer : IDisposable
         }
         catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // The client went away mid-transfer (or the server is stopping): nothing to answer.
+            // The client went away mid-transfer (or the server is stopping): nothing to answer. If nothing was sent yet,
+            // say so, so that closing the response cannot read as a 200 with an empty body.
+            try { response.StatusCode = (int)HttpStatusCode.ServiceUnavailable; }
+            catch (Exception again) when (again is InvalidOperationException or ObjectDisposedException or HttpListenerException) { }
         }
         finally
         {

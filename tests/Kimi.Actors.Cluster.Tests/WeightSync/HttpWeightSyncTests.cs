@@ -174,7 +174,9 @@ public sealed class HttpWeightSyncTests : IDisposable
         foreach (var path in new[] { "/weights/../secret.txt", "/weights/run-http/secret.txt", "/weights/%2e%2e/v1.safetensors", "/secret.txt" })
         {
             using var response = client.Send(new HttpRequestMessage(HttpMethod.Get, _server.BaseUrl + path));
-            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");
+            // Server header and body say who answered if another listener ever shares the port.
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound,
+                $"{path}: {response.StatusCode} from '{response.Headers.Server}': '{response.Content.ReadAsStringAsync().GetAwaiter().GetResult()}'");
         }
         Assert.True(HttpWeightServer.TryParseRange("bytes=5-", 10, out long from, out long to));
         Assert.Equal((5L, 9L), (from, to));

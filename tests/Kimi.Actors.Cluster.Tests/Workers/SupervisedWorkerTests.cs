@@ -20,6 +20,10 @@ public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAk
             Store = _store, DevicePool = pool,
         }));
 
+    // Starting a worker and building its first policy loads libtorch; on a loaded 2-core machine that passed the
+    // TestKit's 3 s default (seen on an idle machine too, right after a build).
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(30);
+
     private WorkerStats Stats(IActorRef worker)
     {
         worker.Tell(GetWorkerStats.Instance);
@@ -30,9 +34,9 @@ public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAk
     public void A_worker_that_throws_on_every_third_batch_still_yields_every_trajectory_exactly_once()
     {
         var worker = Start(new FaultPlan(new FaultRule("GenerateBatch", FaultAction.Throw, Every: 3)));
-        Assert.Null(ExpectMsg<WorkerAvailable>().RestartReason);
+        Assert.Null(ExpectMsg<WorkerAvailable>(StartDeadline).RestartReason);
         worker.Tell(TinyWorkload.Init("init", _run));
-        ExpectMsg<PolicyReady>();
+        ExpectMsg<PolicyReady>(StartDeadline);
 
         const int batches = 8, prompts = 3;
         // Everything is sent at once, so several requests sit in the mailbox of a worker when it dies.
@@ -69,9 +73,9 @@ public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAk
         using var policy = TinyWorkload.Policy(seed: 5);
         var v3 = PolicyWeights.Publish(_store, _run, 3, policy);
         var worker = Start(new FaultPlan(new FaultRule("GenerateBatch", FaultAction.Throw, Nth: 1, Incarnation: 1)));
-        ExpectMsg<WorkerAvailable>();
+        ExpectMsg<WorkerAvailable>(StartDeadline);
         worker.Tell(new LoadPolicy(Req.Of("load"), v3));
-        Assert.Equal(3, ExpectMsg<PolicyReady>().Version);
+        Assert.Equal(3, ExpectMsg<PolicyReady>(StartDeadline).Version);
 
         worker.Tell(TinyWorkload.Batch("b", 0, 2));
         var restarted = ExpectMsg<WorkerAvailable>(TimeSpan.FromSeconds(10));
@@ -107,9 +111,9 @@ public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAk
     public void Past_the_restart_budget_the_parent_hears_WorkerUnavailable()
     {
         var worker = Start(new FaultPlan(new FaultRule("GenerateBatch", FaultAction.Throw)), maxRestarts: 2);
-        ExpectMsg<WorkerAvailable>();
+        ExpectMsg<WorkerAvailable>(StartDeadline);
         worker.Tell(TinyWorkload.Init("init", _run));
-        ExpectMsg<PolicyReady>();
+        ExpectMsg<PolicyReady>(StartDeadline);
         worker.Tell(TinyWorkload.Batch("doomed", 0, 1));
 
         ExpectMsg<WorkerAvailable>(a => a.Incarnation == 2, TimeSpan.FromSeconds(10));
@@ -130,9 +134,9 @@ public sealed class SupervisedWorkerTests() : Akka.TestKit.Xunit2.TestKit(TestAk
     {
         var pool = Sys.ActorOf(DevicePool.Props(["cpu"], slotsPerDevice: 1));
         var worker = Start(new FaultPlan(new FaultRule("GenerateBatch", FaultAction.Throw, Nth: 1, Incarnation: 1)), pool: pool);
-        Assert.Equal("cpu", ExpectMsg<WorkerAvailable>().Device);
+        Assert.Equal("cpu", ExpectMsg<WorkerAvailable>(StartDeadline).Device);
         worker.Tell(TinyWorkload.Init("init", _run));
-        ExpectMsg<PolicyReady>();
+        ExpectMsg<PolicyReady>(StartDeadline);
         worker.Tell(TinyWorkload.Batch("b", 0, 1));
         // With one slot, incarnation 2 can only start because incarnation 1 gave its slot back.
         Assert.Equal(2, ExpectMsg<WorkerAvailable>(TimeSpan.FromSeconds(10)).Incarnation);
