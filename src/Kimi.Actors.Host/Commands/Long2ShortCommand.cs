@@ -182,7 +182,9 @@ public static class Long2ShortCommand
     private static object ShortestRs(LlamaForCausalLM policy, TaskSuite suite, ITokenizer tokenizer, RunOptions run, Long2ShortOptions options,
         TextWriter stderr)
     {
-        var samples = Samples(policy, suite, tokenizer, run, options, options.Sampling.ShortestRsTemperature, stderr);
+        // One value for sampling and for the summary, so the summary reports the temperature the samples were drawn at.
+        double temperature = options.Sampling.ShortestRsTemperature;
+        var samples = Samples(policy, suite, tokenizer, run, options, temperature, stderr);
         var targets = ResponseSampling.ShortestCorrectTargets(samples);
         if (targets.Count == 0) throw new NothingToLearnException($"the policy answered none of the {samples.Count} sampled training prompts correctly");
         var sft = options.ShortestRs;
@@ -190,7 +192,7 @@ public static class Long2ShortCommand
             s => { if ((s.Step + 1) % 50 == 0) stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shortest-rs sft {s.Step + 1}/{sft.Steps}: loss {s.Loss:F3}")); });
         return new
         {
-            prompts = samples.Count, samples_per_prompt = options.Sampling.SamplesPerPrompt, temperature = options.Sampling.ShortestRsTemperature,
+            prompts = samples.Count, samples_per_prompt = options.Sampling.SamplesPerPrompt, temperature,
             targets = targets.Count, mean_target_tokens = targets.Count == 0 ? 0 : targets.Average(t => t.Response.Length),
             mean_sampled_tokens = samples.SelectMany(s => s.Responses).Average(r => r.Length),
             // Per prompt with a target, the mean length of its correct samples: what the target (the shortest of them) is shorter than.
@@ -202,7 +204,8 @@ public static class Long2ShortCommand
 
     private static object Dpo(LlamaForCausalLM policy, TaskSuite suite, ITokenizer tokenizer, RunOptions run, Long2ShortOptions options, TextWriter stderr)
     {
-        var samples = Samples(policy, suite, tokenizer, run, options, options.Sampling.Temperature, stderr);
+        double temperature = options.Sampling.Temperature;
+        var samples = Samples(policy, suite, tokenizer, run, options, temperature, stderr);
         var dpo = options.Dpo;
         var pairs = ResponseSampling.PreferencePairs(samples, dpo.LengthRatio);
         stderr.WriteLine($"dpo: {pairs.Count} preference pairs");
@@ -212,7 +215,7 @@ public static class Long2ShortCommand
             s => { if ((s.Step + 1) % 25 == 0) stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dpo {s.Step + 1}/{dpo.Steps}: loss {s.Loss:F3}, pairs ordered {s.Accuracy:F2}")); });
         return new
         {
-            prompts = samples.Count, samples_per_prompt = options.Sampling.SamplesPerPrompt, temperature = options.Sampling.Temperature,
+            prompts = samples.Count, samples_per_prompt = options.Sampling.SamplesPerPrompt, temperature,
             pairs = pairs.Count, beta = dpo.Beta, length_ratio = dpo.LengthRatio, steps = dpo.Steps, pairs_per_step = dpo.PairsPerStep,
             learning_rate = dpo.LearningRate, final_loss = stats.Count == 0 ? double.NaN : stats[^1].Loss,
             final_pair_accuracy = stats.Count == 0 ? double.NaN : stats[^1].Accuracy,
