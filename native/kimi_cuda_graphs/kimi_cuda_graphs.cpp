@@ -1,16 +1,28 @@
-// Kimi.Actors' CUDA-graph shim: at::cuda::CUDAGraph (with its private memory pool) behind a C ABI, so a .NET program
-// that runs its tensor operations through TorchSharp can capture a decode step and replay it. TorchSharp 0.107 has no
-// CUDA graph API; this library is built against the libtorch the program loads at run time (the GPU host's PyTorch),
-// so both share one CUDA caching allocator and one notion of the current stream. Capture happens on a side stream set
-// as the thread's current stream, so every operation TorchSharp issues from that thread is recorded.
+// Kimi.Actors' CUDA shim: at::cuda::CUDAGraph (with its private memory pool) behind a C ABI, so a .NET program that runs
+// its tensor operations through TorchSharp can capture a decode step and replay it; and (version 2) the few fused
+// operations TorchSharp 0.107 cannot reach: one-kernel sampling of a decode step (sample_rows.cu), libtorch's fused
+// AdamW and the multi-tensor gradient-norm clip. This library is built against the libtorch the program loads at run
+// time (the GPU host's PyTorch), so both share one CUDA caching allocator and one notion of the current stream, and a
+// TorchSharp tensor handle is an at::Tensor* here. Capture happens on a side stream set as the thread's current stream,
+// so every operation TorchSharp issues from that thread is recorded.
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include <ATen/ATen.h>
+#include <ATen/cuda/CUDAContext.h>
+
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <vector>
+
+#if KIMI_SAMPLE_KERNEL
+extern "C" int kimi_launch_sample_rows(const void* logits, int dtype, int64_t rows, int64_t vocab, const float* temperature,
+                                       int64_t* rng, bool greedy, int64_t* ids, float* out, cudaStream_t stream);
+#endif
 
 namespace {
 
@@ -38,11 +50,36 @@ int guarded(F&& body) {
   return -1;
 }
 
+at::Tensor& tensor_of(void* handle, const char* what) {
+  if (handle == nullptr) throw std::invalid_argument(std::string(what) + ": null tensor handle");
+  return *static_cast<at::Tensor*>(handle);
+}
+
+std::vector<at::Tensor> tensors_of(void** handles, int n, const char* what) {
+  std::vector<at::Tensor> list;
+  list.reserve(n);
+  for (int i = 0; i < n; ++i) list.push_back(tensor_of(handles[i], what));
+  return list;
+}
+
+void require(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
 }  // namespace
 
 extern "C" {
 
-int kimi_graphs_version() { return 1; }
+int kimi_graphs_version() { return 2; }
+
+// Whether this build has the sampling kernel (nvcc was found when it was built).
+int kimi_has_sample_kernel() {
+#if KIMI_SAMPLE_KERNEL
+  return 1;
+#else
+  return 0;
+#endif
+}
 
 const char* kimi_graphs_last_error() { return last_error.c_str(); }
 
@@ -104,6 +141,77 @@ int kimi_graph_replay(void* handle) {
     auto* g = static_cast<KimiGraph*>(handle);
     if (!g->captured) throw std::runtime_error("kimi_graph_replay: nothing captured");
     g->graph.replay();
+  });
+}
+
+// Samples every row of logits [rows, vocab] on the current stream (see sample_rows.cu): ids [rows] or [rows, 1] int64
+// and out [2, rows] float32 (token, log-prob) are written; rng [2] int64 is (seed, counter) and the counter advances.
+int kimi_sample_rows(void* logits_h, void* temperature_h, void* rng_h, void* ids_h, void* out_h, int greedy) {
+  return guarded([&] {
+    auto& logits = tensor_of(logits_h, "logits");
+    auto& temperature = tensor_of(temperature_h, "temperature");
+    auto& rng = tensor_of(rng_h, "rng");
+    auto& ids = tensor_of(ids_h, "ids");
+    auto& out = tensor_of(out_h, "out");
+    require(logits.is_cuda() && logits.dim() == 2 && logits.is_contiguous(), "logits: a contiguous [rows, vocab] CUDA tensor");
+    const int64_t rows = logits.size(0), vocab = logits.size(1);
+    int dtype;
+    switch (logits.scalar_type()) {
+      case at::kFloat: dtype = 0; break;
+      case at::kBFloat16: dtype = 1; break;
+      case at::kHalf: dtype = 2; break;
+      default: throw std::invalid_argument("logits: float32, bfloat16 or float16");
+    }
+    const auto device = logits.device();
+    require(temperature.device() == device && temperature.scalar_type() == at::kFloat && temperature.numel() >= 1, "temperature: float32 on the logits' device");
+    require(rng.device() == device && rng.scalar_type() == at::kLong && rng.numel() >= 2 && rng.is_contiguous(), "rng: int64 [2] on the logits' device");
+    require(ids.device() == device && ids.scalar_type() == at::kLong && ids.numel() == rows && ids.is_contiguous(), "ids: int64 [rows] on the logits' device");
+    require(out.device() == device && out.scalar_type() == at::kFloat && out.numel() == 2 * rows && out.is_contiguous(), "out: float32 [2, rows] on the logits' device");
+    c10::cuda::CUDAGuard guard(device);
+#if !KIMI_SAMPLE_KERNEL
+    throw std::runtime_error("kimi_sample_rows: this build has no sampling kernel (no nvcc when it was built)");
+#else
+    int code = kimi_launch_sample_rows(logits.data_ptr(), dtype, rows, vocab, temperature.data_ptr<float>(), rng.data_ptr<int64_t>(),
+                                       greedy != 0, ids.data_ptr<int64_t>(), out.data_ptr<float>(), at::cuda::getCurrentCUDAStream());
+    if (code != 0) throw std::runtime_error(std::string("sample_rows launch: ") + cudaGetErrorString(static_cast<cudaError_t>(code)));
+#endif
+  });
+}
+
+// One AdamW step of n parameters (one dtype, one device) in libtorch's fused kernel: the update TorchSharp's per-tensor
+// operations make in about eight kernels per parameter (PyTorch's own AdamW(fused=True)). step is the count after this one.
+int kimi_adamw_step(void** params_h, void** grads_h, void** exp_avgs_h, void** exp_avg_sqs_h, int n, double lr, double beta1,
+                    double beta2, double eps, double weight_decay, int64_t step) {
+  return guarded([&] {
+    if (n <= 0) return;
+    auto params = tensors_of(params_h, n, "params");
+    auto grads = tensors_of(grads_h, n, "grads");
+    auto exp_avgs = tensors_of(exp_avgs_h, n, "exp_avgs");
+    auto exp_avg_sqs = tensors_of(exp_avg_sqs_h, n, "exp_avg_sqs");
+    c10::cuda::CUDAGuard guard(params[0].device());
+    // The kernel reads each parameter's step count; one tensor serves them all.
+    auto steps = at::full({}, static_cast<double>(step), params[0].options().dtype(at::kFloat));
+    std::vector<at::Tensor> state_steps(n, steps);
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, {}, state_steps, lr, beta1, beta2, weight_decay, eps,
+                      /*amsgrad=*/false, /*maximize=*/false, std::nullopt, std::nullopt);
+  });
+}
+
+// The total 2-norm of n gradients (float32 accumulation) into *norm; with max_norm > 0 the gradients are scaled by
+// min(1, max_norm / (norm + 1e-6)) on the device, as torch.nn.utils.clip_grad_norm_ (foreach) does. One host read.
+int kimi_clip_grad_norm(void** grads_h, int n, double max_norm, double* norm) {
+  return guarded([&] {
+    *norm = 0;
+    if (n <= 0) return;
+    auto grads = tensors_of(grads_h, n, "grads");
+    c10::cuda::CUDAGuard guard(grads[0].device());
+    auto norms = at::_foreach_norm(grads, 2, at::kFloat);
+    auto total = at::linalg_vector_norm(at::stack(norms), 2);
+    if (max_norm > 0) {
+      auto coef = total.add(1e-6).reciprocal().mul(max_norm).clamp_max(1.0);
+      at::_foreach_mul_(grads, coef);
+    }
+    *norm = total.item<double>();
   });
 }
 

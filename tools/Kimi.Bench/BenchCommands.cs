@@ -19,6 +19,7 @@ public static class BenchCommands
         PartialRolloutBenchmark.Create,
         CodeJudgeBenchmark.Create,
         EngineBenchmark.Create,
+        KernelCheck.Create,
         WeightSyncBenchmark.Create,
         AblationBenchmark.Create,
     ];

@@ -4,7 +4,8 @@ namespace Kimi.Actors.Model.Generation;
 
 /// <summary>
 /// CUDA-graph capture and replay through Kimi.Actors' native shim (native/kimi_cuda_graphs: at::cuda::CUDAGraph behind a
-/// C ABI, built on the GPU host against its PyTorch's libtorch). TorchSharp 0.107 has no graph API. The library is
+/// C ABI, built on the GPU host against its PyTorch's libtorch). TorchSharp 0.107 has no graph API. The same library's
+/// version 2 also carries the fused kernels of <see cref="CudaKernels"/>. The library is
 /// looked for in <c>KIMI_CUDA_GRAPHS</c> (a file), then beside this assembly; without it, or off CUDA, decoding runs
 /// eagerly (<see cref="Status"/> says why).
 /// </summary>
@@ -34,8 +35,11 @@ public static class CudaGraphs
             try
             {
                 Native.Bind(handle);
-                if (Native.Version() != 1) return (false, $"{path}: version {Native.Version()}, expected 1");
-                return (true, "loaded from " + path);
+                int version = Native.Version();
+                if (version is < 1 or > 2) return (false, $"{path}: version {version}, expected 1 or 2");
+                // Version 2 adds the fused kernels (CudaKernels); a version-1 library still gives graphs.
+                if (version >= 2) Native.BindKernels(handle);
+                return (true, $"loaded from {path} (version {version}{(version >= 2 ? Native.HasSampleKernel() ? ", sampling kernel" : ", no sampling kernel" : "")})");
             }
             catch (Exception e) when (e is EntryPointNotFoundException or InvalidOperationException)
             {
@@ -87,7 +91,7 @@ public static class CudaGraphs
 
     internal static void Check(int code, string what)
     {
-        if (code != 0) throw new InvalidOperationException($"CUDA graphs: {what} failed: {Native.LastError()}");
+        if (code != 0) throw new InvalidOperationException($"CUDA shim: {what} failed: {Native.LastError()}");
     }
 
     internal static class Native
@@ -97,12 +101,22 @@ public static class CudaGraphs
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate IntPtr CreateFn(int device);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int HandleFn(IntPtr graph);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate void DestroyFn(IntPtr graph);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int SampleFn(IntPtr logits, IntPtr temperature, IntPtr rng, IntPtr ids, IntPtr output, int greedy);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int AdamWFn(IntPtr[] parameters, IntPtr[] grads, IntPtr[] expAvgs, IntPtr[] expAvgSqs, int n,
+            double lr, double beta1, double beta2, double eps, double weightDecay, long step);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int ClipFn(IntPtr[] grads, int n, double maxNorm, out double norm);
 
         private static IntFn? _version;
         private static PtrFn? _lastError;
         private static CreateFn? _create;
         private static HandleFn? _enter, _begin, _end, _exit, _replay;
         private static DestroyFn? _destroy;
+        private static IntFn? _hasSampleKernel;
+        internal static SampleFn? Sample;
+        internal static AdamWFn? AdamW;
+        internal static ClipFn? Clip;
 
         internal static void Bind(IntPtr lib)
         {
@@ -117,6 +131,17 @@ public static class CudaGraphs
             _replay = Get<HandleFn>("kimi_graph_replay");
             _destroy = Get<DestroyFn>("kimi_graph_destroy");
         }
+
+        internal static void BindKernels(IntPtr lib)
+        {
+            T Get<T>(string name) where T : Delegate => Marshal.GetDelegateForFunctionPointer<T>(NativeLibrary.GetExport(lib, name));
+            _hasSampleKernel = Get<IntFn>("kimi_has_sample_kernel");
+            if (_hasSampleKernel() != 0) Sample = Get<SampleFn>("kimi_sample_rows");
+            AdamW = Get<AdamWFn>("kimi_adamw_step");
+            Clip = Get<ClipFn>("kimi_clip_grad_norm");
+        }
+
+        internal static bool HasSampleKernel() => _hasSampleKernel?.Invoke() == 1;
 
         internal static int Version() => _version!();
         internal static string LastError() => Marshal.PtrToStringUTF8(_lastError!()) ?? "";

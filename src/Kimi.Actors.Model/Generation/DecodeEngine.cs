@@ -23,10 +23,21 @@ public sealed class DecodeEngine : IDisposable
 
     private const int CapacityStep = 64;
     private const int AttendStep = 64;
+    // Coarser for graphs: each attended length is one more captured graph (and memory pool) per batch bucket.
+    private const int GraphAttendStep = 128;
+
+    /// <summary>The attended lengths a graph bucket captures: multiples of 128 below <paramref name="capacity"/>, then it.</summary>
+    public static IEnumerable<int> GraphAttendLengths(int capacity)
+    {
+        for (int a = GraphAttendStep; a < capacity; a += GraphAttendStep) yield return a;
+        yield return capacity;
+    }
 
     private readonly LlamaForCausalLM _model;
     private readonly Dictionary<int, DecodeBatch> _graphBatches = [];
     private int _graphCapacity;
+    // CUDA: (seed, counter) of the sampling kernel, one tensor for the engine's life (captured graphs point at it).
+    private Tensor? _rng;
 
     private DecodeEngine(LlamaForCausalLM model) => _model = model;
 
@@ -70,10 +81,16 @@ public sealed class DecodeEngine : IDisposable
         // Sampling on the device: CPU draws from the call's generator; CUDA from its default generator, seeded here (graph
         // replays advance its offset, as PyTorch's do).
         using var cpuGenerator = device.type == DeviceType.CPU ? new Generator((ulong)options.Seed, device) : null;
-        if (device.type == DeviceType.CUDA) cuda.manual_seed(options.Seed);
+        if (device.type == DeviceType.CUDA)
+        {
+            cuda.manual_seed(options.Seed);
+            _rng ??= zeros([2], dtype: ScalarType.Int64, device: device).DetachFromDisposeScope();
+            using var seeded = tensor(new long[] { options.Seed, 0 }, device: device);
+            _rng.copy_(seeded);
+        }
         bool greedy = options.Temperature == 0;
         using var temperature = tensor(new[] { (float)Math.Max(options.Temperature, 1e-6) }, device: device);
-        using var sampler = new DecodeSampler(greedy, options.TopP, temperature, cpuGenerator);
+        using var sampler = new DecodeSampler(greedy, options.TopP, temperature, cpuGenerator, _rng);
 
         var queue = new Queue<int>(pending);
         int maxRows = options.MaxBatchSize;
@@ -168,8 +185,13 @@ public sealed class DecodeEngine : IDisposable
             try
             {
                 int device = _model.parameters().First().device_index;
-                batch.Forward = CudaGraphs.Capture(device, () => ForwardStep(batch, capacity));
-                batch.Pos.zero_();
+                // One graph per attended length (multiples of GraphAttendStep up to the capacity): a step attends to the
+                // positions filled so far, rounded up, not to the whole capacity under a mask.
+                foreach (int attend in GraphAttendLengths(capacity))
+                {
+                    batch.Forwards[attend] = CudaGraphs.Capture(device, () => ForwardStep(batch, attend));
+                    batch.Pos.zero_();
+                }
             }
             catch
             {
@@ -183,8 +205,12 @@ public sealed class DecodeEngine : IDisposable
         {
             batch.Temperature.copy_(sampler.Temperature);
             // The sampler's temperature is read from the batch's own tensor, so one graph serves every temperature.
-            var own = new DecodeSampler(sampler.Greedy, sampler.TopP, batch.Temperature, null);
+            var own = new DecodeSampler(sampler.Greedy, sampler.TopP, batch.Temperature, null, _rng);
+            // The capture's warm-up runs advance the kernel's counter; put it back, so a seed draws the same numbers
+            // whether or not this call captured.
+            using var counter = _rng?.clone();
             batch.Samplers[key] = (own, CudaGraphs.Capture(_model.parameters().First().device_index, () => SampleStep(batch, own)));
+            if (counter is not null) _rng!.copy_(counter);
         }
         return batch;
     }
@@ -298,7 +324,11 @@ public sealed class DecodeEngine : IDisposable
 
     private void Forward(DecodeBatch batch)
     {
-        if (batch.Cached) batch.Forward!.Replay();
+        if (batch.Cached)
+        {
+            int filled = batch.HostPos.Max() + 1;
+            batch.Forwards[GraphAttendLengths(batch.Capacity).First(a => a >= filled)].Replay();
+        }
         else
         {
             // Eager steps attend to the positions filled so far, rounded up to a multiple of AttendStep: little more
@@ -326,14 +356,7 @@ public sealed class DecodeEngine : IDisposable
     }
 
     /// <summary>Samples every row; the tokens become the next step's input, and tokens and log-probs go to the host buffer.</summary>
-    private static void SampleStep(DecodeBatch batch, DecodeSampler sampler)
-    {
-        using var scope = NewDisposeScope();
-        var (tokens, logProbs) = sampler.Sample(batch.Logits);
-        batch.Ids.copy_(tokens.view(-1, 1));
-        batch.Out.select(0, 0).copy_(tokens);
-        batch.Out.select(0, 1).copy_(logProbs);
-    }
+    private static void SampleStep(DecodeBatch batch, DecodeSampler sampler) => sampler.SampleInto(batch.Logits, batch.Ids, batch.Out);
 
     private void ReleaseGraphs()
     {
@@ -342,7 +365,11 @@ public sealed class DecodeEngine : IDisposable
         _graphCapacity = 0;
     }
 
-    public void Dispose() => ReleaseGraphs();
+    public void Dispose()
+    {
+        ReleaseGraphs();
+        _rng?.Dispose();
+    }
 
     /// <summary>The static tensors of one batch (and, for a graph bucket, its captured steps).</summary>
     private sealed class DecodeBatch : IDisposable
@@ -380,12 +407,13 @@ public sealed class DecodeEngine : IDisposable
         public int[] HostPos { get; }
         public Scalar One { get; } = 1L.ToScalar();
         public Scalar LastPosition { get; }
-        public CudaGraph? Forward { get; set; }
+        /// <summary>A graph bucket's captured forward steps, by attended length.</summary>
+        public Dictionary<int, CudaGraph> Forwards { get; } = [];
         public Dictionary<(bool Greedy, double TopP), (DecodeSampler Sampler, CudaGraph Graph)> Samplers { get; } = [];
 
         public void Dispose()
         {
-            Forward?.Dispose();
+            foreach (var g in Forwards.Values) g.Dispose();
             foreach (var (s, g) in Samplers.Values) { g.Dispose(); s.Dispose(); }
             Cache.Dispose();
             Ids.Dispose(); Pos.Dispose(); Logits.Dispose(); Out.Dispose(); Arange.Dispose(); Temperature.Dispose();

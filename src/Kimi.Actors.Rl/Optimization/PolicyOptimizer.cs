@@ -1,3 +1,4 @@
+using Kimi.Actors.Model.Generation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,7 +8,10 @@ namespace Kimi.Actors.Rl.Optimization;
 /// <summary>
 /// AdamW and SGD written against explicit, scoped <see cref="Scalar"/>s. TorchSharp's built-in optimizers
 /// convert doubles to Scalars implicitly, and such a temporary can be finalised by the GC while libtorch
-/// still reads its handle; over thousands of steps that corrupts a call now and then.
+/// still reads its handle; over thousands of steps that corrupts a call now and then. On CUDA with the native shim
+/// (<see cref="CudaKernels.Optimizer"/>), AdamW and the gradient clip run as libtorch's multi-tensor kernels, a handful of
+/// launches per step instead of several per parameter tensor; these per-tensor operations are the reference they are
+/// checked against.
 /// </summary>
 public abstract class PolicyOptimizer : IDisposable
 {
@@ -44,7 +48,7 @@ public abstract class PolicyOptimizer : IDisposable
     /// </summary>
     public double ClipAndStep(double gradClip)
     {
-        double norm = gradClip > 0 ? nn.utils.clip_grad_norm_(Parameters, gradClip) : GradNorm();
+        double norm = Fused ? FusedClip(gradClip) : gradClip > 0 ? nn.utils.clip_grad_norm_(Parameters, gradClip) : GradNorm();
         if (double.IsFinite(norm)) Step();
         return norm;
     }
@@ -58,6 +62,16 @@ public abstract class PolicyOptimizer : IDisposable
         loss.backward();
         gradientsReady?.Invoke();
         return ClipAndStep(gradClip);
+    }
+
+    /// <summary>Whether this optimizer's steps and clips run as the shim's multi-tensor kernels.</summary>
+    protected bool Fused => Parameters.Length > 0 && Parameters[0].device_type == DeviceType.CUDA && CudaKernels.Optimizer;
+
+    private double FusedClip(double gradClip)
+    {
+        using var scope = NewDisposeScope();
+        var grads = Parameters.Select(p => p.grad).OfType<Tensor>().ToList();
+        return CudaKernels.ClipGradNorm(grads, gradClip);
     }
 
     private double GradNorm()
@@ -108,6 +122,11 @@ public sealed class AdamWOptimizer : PolicyOptimizer
         using var invSqrtBc2 = (1 / Math.Sqrt(bc2)).ToScalar();
         using var eps = _eps.ToScalar();
         using var stepSize = (-LearningRate / bc1).ToScalar();
+        if (Fused)
+        {
+            FusedStep();
+            return;
+        }
         for (int i = 0; i < Parameters.Length; i++)
         {
             var p = Parameters[i];
@@ -120,6 +139,20 @@ public sealed class AdamWOptimizer : PolicyOptimizer
             v.mul_(b2).addcmul_(g, g, oneMinusB2);
             var denom = v.sqrt().mul_(invSqrtBc2).add_(eps);
             p.addcdiv_(m, denom, stepSize);
+        }
+    }
+
+    /// <summary>The same update as the loop above, one fused kernel per dtype (parameters without a gradient are skipped).</summary>
+    private void FusedStep()
+    {
+        var live = Enumerable.Range(0, Parameters.Length).Select(i => (i, g: Parameters[i].grad)).Where(x => x.g is not null).ToList();
+        foreach (var group in live.GroupBy(x => Parameters[x.i].dtype))
+        {
+            var members = group.ToList();
+            var m = members.Select(x => _m[x.i] ??= zeros_like(Parameters[x.i]).DetachFromDisposeScope()).ToList();
+            var v = members.Select(x => _v[x.i] ??= zeros_like(Parameters[x.i]).DetachFromDisposeScope()).ToList();
+            CudaKernels.AdamW(members.Select(x => (Tensor)Parameters[x.i]).ToList(), members.Select(x => x.g!).ToList(), m, v,
+                LearningRate, _beta1, _beta2, _eps, _weightDecay, _step);
         }
     }
 

@@ -100,7 +100,7 @@ public static class EngineBenchmark
         model.eval();
         long parameters = model.ParameterCount();
         long weightBytes = model.parameters().Sum(p => p.NumberOfElements * p.ElementSize);
-        Console.WriteLine(string.Create(c, $"engine: {s.Shape}, {parameters:N0} parameters, {dtype}, {device}; CUDA graphs: {CudaGraphs.Status}"));
+        Console.WriteLine(string.Create(c, $"engine: {s.Shape}, {parameters:N0} parameters, {dtype}, {device}; CUDA graphs: {CudaGraphs.Status}; kernels: {CudaKernels.Describe()}"));
 
         var baseline = ReadRuns(s.Baseline);
         var results = new JsonArray();
@@ -151,17 +151,17 @@ public static class EngineBenchmark
         var trainBaseline = ReadTrain(s.TrainBaseline);
         foreach (var (samples, tokens) in s.Train)
         {
-            var (tps, seconds, forward, optimizer) = TrainTokensPerSecond(model, samples, tokens, s.PromptTokens, s.TrainSteps, s.MicroBatchTokens, device,
+            var (tps, seconds, forward, optimizer, clipAndStep) = TrainTokensPerSecond(model, samples, tokens, s.PromptTokens, s.TrainSteps, s.MicroBatchTokens, device,
                 s.Anatomy && device.type == DeviceType.CUDA);
             double? torchTps = Lookup(trainBaseline, $"b{samples}_t{tokens}");
             string versus = torchTps is { } t ? string.Create(c, $"; PyTorch eager {t:F0} tokens/s; ratio {tps / t:F2}") : "";
             Console.WriteLine(string.Create(c,
-                $"train {samples} x {tokens}: {tps:F0} tokens/s ({seconds:F3} s/step, k1.5 loss, AdamW; of a step: a no-grad forward {forward:F3} s, the optimizer {optimizer:F3} s){versus}"));
+                $"train {samples} x {tokens}: {tps:F0} tokens/s ({seconds:F3} s/step, k1.5 loss, AdamW; of a step: a no-grad forward {forward:F3} s, the optimizer {optimizer:F3} s, clip and optimizer {clipAndStep:F3} s){versus}"));
             results.Add(new JsonObject
             {
                 ["kind"] = "train", ["samples"] = samples, ["tokens"] = tokens, ["micro_batch_tokens"] = s.MicroBatchTokens,
                 ["tokens_per_s"] = Math.Round(tps, 1), ["s_per_step"] = Math.Round(seconds, 4),
-                ["forward_no_grad_s"] = Math.Round(forward, 4), ["optimizer_s"] = Math.Round(optimizer, 4),
+                ["forward_no_grad_s"] = Math.Round(forward, 4), ["optimizer_s"] = Math.Round(optimizer, 4), ["clip_and_optimizer_s"] = Math.Round(clipAndStep, 4),
                 ["vs_pytorch"] = torchTps is { } t2 ? Math.Round(tps / t2, 3) : null,
             });
         }
@@ -171,7 +171,7 @@ public static class EngineBenchmark
             var json = new JsonObject
             {
                 ["benchmark"] = "engine", ["shape"] = s.Shape, ["parameters"] = parameters, ["weight_bytes"] = weightBytes, ["dtype"] = dtype.ToString(),
-                ["device"] = device.ToString(), ["cuda_graphs"] = CudaGraphs.Status, ["prompt_tokens"] = s.PromptTokens, ["new_tokens"] = s.NewTokens,
+                ["device"] = device.ToString(), ["cuda_graphs"] = CudaGraphs.Status, ["cuda_kernels"] = CudaKernels.Describe(), ["prompt_tokens"] = s.PromptTokens, ["new_tokens"] = s.NewTokens,
                 ["results"] = results,
             };
             File.WriteAllText(s.JsonPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -187,7 +187,7 @@ public static class EngineBenchmark
     /// Also times, apart, what a step is made of: one no-grad forward pass over the batch (as large micro-batches) and one
     /// AdamW step on the gradients the steps left; the rest of a step is the loss and the backward pass.
     /// </remarks>
-    private static (double TokensPerSecond, double SecondsPerStep, double Forward, double Optimizer) TrainTokensPerSecond(LlamaForCausalLM model,
+    private static (double TokensPerSecond, double SecondsPerStep, double Forward, double Optimizer, double ClipAndStep) TrainTokensPerSecond(LlamaForCausalLM model,
         int samples, int tokens, int prompt, int steps, int microBatchTokens, Device device, bool anatomy)
     {
         var rng = new Random(11);
@@ -231,7 +231,11 @@ public static class EngineBenchmark
             }
         Sync();
         double forward = sw.Elapsed.TotalSeconds;
-        if (anatomy) HeadAnatomy(model, items, tokens, prompt);
+        if (anatomy)
+        {
+            HeadAnatomy(model, items, tokens, prompt);
+            StepAnatomy(model, items, tokens);
+        }
         using var adamw = Kimi.Actors.Rl.Optimization.PolicyOptimizer.AdamW(model.parameters(), 1e-6);
         adamw.Step();
         Sync();
@@ -239,7 +243,12 @@ public static class EngineBenchmark
         for (int i = 0; i < steps; i++) adamw.Step();
         Sync();
         double optimizer = sw.Elapsed.TotalSeconds / steps;
-        return (samples * tokens / seconds, seconds, forward, optimizer);
+        // The step the trainer takes: the gradient norm and clip (one host read), then the update.
+        sw.Restart();
+        for (int i = 0; i < steps; i++) adamw.ClipAndStep(1.0);
+        Sync();
+        double clipAndStep = sw.Elapsed.TotalSeconds / steps;
+        return (samples * tokens / seconds, seconds, forward, optimizer, clipAndStep);
     }
 
     /// <summary>
@@ -283,6 +292,50 @@ public static class EngineBenchmark
         Time("logsumexp float32", () => logits32.logsumexp(-1));
         Time("log_softmax float32 + gather", () => logits32.log_softmax(-1).gather(-1, target));
         Time("cross_entropy on bf16 logits (float32 inside)", () => nn.functional.cross_entropy(logits, target.squeeze(-1), reduction: nn.Reduction.None));
+    }
+
+    /// <summary>
+    /// The phases of a training step timed apart (synchronised, mean of 3), as train_baseline.py times its own: the scored
+    /// forward with a loss, its backward, and the decoder layers alone (no vocabulary head) forward and backward.
+    /// </summary>
+    private static void StepAnatomy(LlamaForCausalLM model, List<(int[], int[])> items, int width)
+    {
+        var device = model.parameters().First().device;
+        model.train();
+        double forward = 0, backward = 0, layersForward = 0, layersBackward = 0;
+        double Timed(Action a)
+        {
+            cuda.synchronize();
+            var sw = Stopwatch.StartNew();
+            a();
+            cuda.synchronize();
+            return sw.Elapsed.TotalSeconds;
+        }
+        void ZeroGrad() { foreach (var p in model.parameters()) p.grad?.zero_(); }
+        int b = items.Count;
+        var ids = randint(3, model.Config.VocabSize, [b, width], device: device);
+        var positions = arange(width, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, width);
+        for (int i = 0; i < 4; i++)
+        {
+            using var scope = NewDisposeScope();
+            Tensor? loss = null, h = null;
+            double f = Timed(() =>
+            {
+                var scored = Kimi.Actors.Model.Scoring.SequenceScorer.Score(model, items);
+                var seq = scored.LogProbs.sum(1);
+                loss = (seq - seq.detach()).square().mean();
+            });
+            double bw = Timed(() => loss!.backward());
+            ZeroGrad();
+            double lf = Timed(() => h = model.Hidden(ids, positions, null).to_type(ScalarType.Float32).sum());
+            double lb = Timed(() => h!.backward());
+            ZeroGrad();
+            if (i == 0) continue;   // the first is a warm-up
+            forward += f / 3; backward += bw / 3; layersForward += lf / 3; layersBackward += lb / 3;
+        }
+        model.eval();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    {b} x {width} step anatomy (ms): forward {forward * 1000:F1}, backward {backward * 1000:F1}, layers forward {layersForward * 1000:F1}, layers backward {layersBackward * 1000:F1}"));
     }
 
     /// <summary>The baseline's figure for a key, or null where the baseline did not run it.</summary>
