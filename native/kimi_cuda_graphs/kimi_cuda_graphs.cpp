@@ -14,6 +14,7 @@
 #include <ATen/cuda/CUDAContext.h>
 
 #include <exception>
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +23,8 @@
 #if KIMI_SAMPLE_KERNEL
 extern "C" int kimi_launch_sample_rows(const void* logits, int dtype, int64_t rows, int64_t vocab, const float* temperature,
                                        int64_t* rng, bool greedy, int64_t* ids, float* out, cudaStream_t stream);
+extern "C" int kimi_launch_token_logprobs(int backward, const void* logits, int dtype, int64_t rows, int64_t vocab, const int64_t* targets,
+                                          float* logp, float* lse, const float* grad, void* grad_logits, cudaStream_t stream);
 #endif
 
 namespace {
@@ -64,6 +67,26 @@ std::vector<at::Tensor> tensors_of(void** handles, int n, const char* what) {
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw std::invalid_argument(message);
+}
+
+int dtype_code(const at::Tensor& t, const char* what) {
+  switch (t.scalar_type()) {
+    case at::kFloat: return 0;
+    case at::kBFloat16: return 1;
+    case at::kHalf: return 2;
+    default: throw std::invalid_argument(std::string(what) + ": float32, bfloat16 or float16");
+  }
+}
+
+// Checks the head's tensors: logits [rows, vocab] contiguous CUDA, targets int64 [rows], and float32 [rows] vectors.
+void check_head(const at::Tensor& logits, const at::Tensor& targets, std::initializer_list<const at::Tensor*> vectors) {
+  require(logits.is_cuda() && logits.dim() == 2 && logits.is_contiguous(), "logits: a contiguous [rows, vocab] CUDA tensor");
+  const auto rows = logits.size(0);
+  require(targets.device() == logits.device() && targets.scalar_type() == at::kLong && targets.numel() == rows && targets.is_contiguous(),
+          "targets: int64 [rows] on the logits' device");
+  for (const at::Tensor* v : vectors)
+    require(v->device() == logits.device() && v->scalar_type() == at::kFloat && v->numel() == rows && v->is_contiguous(),
+            "log-probs, log-sum-exps and their gradient: float32 [rows] on the logits' device");
 }
 
 }  // namespace
@@ -174,6 +197,47 @@ int kimi_sample_rows(void* logits_h, void* temperature_h, void* rng_h, void* ids
     int code = kimi_launch_sample_rows(logits.data_ptr(), dtype, rows, vocab, temperature.data_ptr<float>(), rng.data_ptr<int64_t>(),
                                        greedy != 0, ids.data_ptr<int64_t>(), out.data_ptr<float>(), at::cuda::getCurrentCUDAStream());
     if (code != 0) throw std::runtime_error(std::string("sample_rows launch: ") + cudaGetErrorString(static_cast<cudaError_t>(code)));
+#endif
+  });
+}
+
+// The training head (token_logprobs.cu): logp[r] = log_softmax(logits[r])[targets[r]] and lse[r] = logsumexp(logits[r]).
+int kimi_token_logprobs_forward(void* logits_h, void* targets_h, void* logp_h, void* lse_h) {
+  return guarded([&] {
+    auto& logits = tensor_of(logits_h, "logits");
+    auto& targets = tensor_of(targets_h, "targets");
+    auto& logp = tensor_of(logp_h, "logp");
+    auto& lse = tensor_of(lse_h, "lse");
+    check_head(logits, targets, {&logp, &lse});
+    c10::cuda::CUDAGuard guard(logits.device());
+#if !KIMI_SAMPLE_KERNEL
+    throw std::runtime_error("kimi_token_logprobs_forward: this build has no CUDA kernels (no nvcc when it was built)");
+#else
+    int code = kimi_launch_token_logprobs(0, logits.data_ptr(), dtype_code(logits, "logits"), logits.size(0), logits.size(1), targets.data_ptr<int64_t>(),
+                                          logp.data_ptr<float>(), lse.data_ptr<float>(), nullptr, nullptr, at::cuda::getCurrentCUDAStream());
+    if (code != 0) throw std::runtime_error(std::string("token_logprobs forward: ") + cudaGetErrorString(static_cast<cudaError_t>(code)));
+#endif
+  });
+}
+
+// Its gradient: grad_logits[r] = grad[r] * (onehot(targets[r]) - softmax(logits[r])), in the logits' dtype.
+int kimi_token_logprobs_backward(void* logits_h, void* targets_h, void* lse_h, void* grad_h, void* grad_logits_h) {
+  return guarded([&] {
+    auto& logits = tensor_of(logits_h, "logits");
+    auto& targets = tensor_of(targets_h, "targets");
+    auto& lse = tensor_of(lse_h, "lse");
+    auto& grad = tensor_of(grad_h, "grad");
+    auto& grad_logits = tensor_of(grad_logits_h, "grad_logits");
+    check_head(logits, targets, {&lse, &grad});
+    require(grad_logits.sizes() == logits.sizes() && grad_logits.scalar_type() == logits.scalar_type() && grad_logits.is_contiguous() &&
+                grad_logits.device() == logits.device(), "grad_logits: contiguous, the logits' shape, dtype and device");
+    c10::cuda::CUDAGuard guard(logits.device());
+#if !KIMI_SAMPLE_KERNEL
+    throw std::runtime_error("kimi_token_logprobs_backward: this build has no CUDA kernels (no nvcc when it was built)");
+#else
+    int code = kimi_launch_token_logprobs(1, logits.data_ptr(), dtype_code(logits, "logits"), logits.size(0), logits.size(1), targets.data_ptr<int64_t>(),
+                                          nullptr, lse.data_ptr<float>(), grad.data_ptr<float>(), grad_logits.data_ptr(), at::cuda::getCurrentCUDAStream());
+    if (code != 0) throw std::runtime_error(std::string("token_logprobs backward: ") + cudaGetErrorString(static_cast<cudaError_t>(code)));
 #endif
   });
 }

@@ -3,7 +3,7 @@
 # On the build machine: /work/shared/gpu/prepare.sh tools/Kimi.Bench/Kimi.Bench.csproj (writes .gpu/); then on the GPU
 # host from the repository root, with OUT set: bash tools/gpu-baselines/run-engine.sh
 #   TRAIN=8x640,32x640 (default) also measures training against train_baseline.py; TRAIN=none skips both.
-#   BATCHES=1,16,64 (default) the decode batch sizes of both sides; MICRO=32768 the trainer's micro-batch tokens.
+#   BATCHES=1,16,64 (default) the decode batch sizes of both sides (none: no decoding); MICRO=32768 the trainer's micro-batch tokens.
 #   ANATOMY=1 also times the phases of a training step on both sides (forward, backward, the decoder layers alone).
 #   EAGER=0 skips the engine's eager run (no shim: TorchSharp alone); KERNELS_OFF=1 adds a run with graphs but
 #   KIMI_CUDA_KERNELS=off (the libtorch sampling and optimizer), for what the fused kernels contribute; PARTIAL=N runs
@@ -36,23 +36,27 @@ if [[ -n "$shim" ]]; then
     > "$OUT/kernel-check.log" 2>&1
   echo "kernel-check rc $? at ${SECONDS}s"; cat "$OUT/kernel-check.log"
 fi
-BATCHES=$BATCHES timeout 200 python3 "$BASELINES"/baseline_decode.py > "$OUT/baseline_decode.log" 2>&1
-echo "baseline decode done at ${SECONDS}s"; tail -n 12 "$OUT/baseline_decode.log"
+if [[ "$BATCHES" != none ]]; then
+  BATCHES=$BATCHES timeout 200 python3 "$BASELINES"/baseline_decode.py > "$OUT/baseline_decode.log" 2>&1
+  echo "baseline decode done at ${SECONDS}s"; tail -n 12 "$OUT/baseline_decode.log"
+fi
 train_args=(--train "$TRAIN" --micro-batch-tokens "$MICRO")
 [[ "${ANATOMY:-0}" == 1 ]] && train_args+=(--anatomy)
 if [[ "$TRAIN" != none ]]; then
   timeout 180 python3 "$BASELINES"/train_baseline.py > "$OUT/train_baseline.log" 2>&1; grep -E "^(train|anatomy)" "$OUT/train_baseline.log"
   train_args+=(--train-baseline "$OUT/train_baseline.json")
 fi
-if [[ "$EAGER" == 1 || -z "$shim" ]]; then
+if [[ "$BATCHES" != none ]] && [[ "$EAGER" == 1 || -z "$shim" ]]; then
   timeout 240 bash "$GPU_DIR/run.sh" Kimi.Bench.dll engine --device cuda --graphs off --batches "$BATCHES" --train none \
     --baseline "$OUT/graph_baseline.json" --json "$OUT/engine-eager.json" > "$OUT/engine-eager.log" 2>&1
   echo "engine (eager) rc $? at ${SECONDS}s"; grep -v '^  ' "$OUT/engine-eager.log" | tail -n 16
 fi
 if [[ -n "$shim" ]]; then
-  KIMI_CUDA_GRAPHS=$shim timeout 240 bash "$GPU_DIR/run.sh" Kimi.Bench.dll engine --device cuda --graphs on --batches "$BATCHES" --train none \
-    --baseline "$OUT/graph_baseline.json" --json "$OUT/engine-graphs.json" > "$OUT/engine-graphs.log" 2>&1
-  echo "engine (graphs and kernels) rc $? at ${SECONDS}s"; grep -v '^  ' "$OUT/engine-graphs.log" | tail -n 12
+  if [[ "$BATCHES" != none ]]; then
+    KIMI_CUDA_GRAPHS=$shim timeout 240 bash "$GPU_DIR/run.sh" Kimi.Bench.dll engine --device cuda --graphs on --batches "$BATCHES" --train none \
+      --baseline "$OUT/graph_baseline.json" --json "$OUT/engine-graphs.json" > "$OUT/engine-graphs.log" 2>&1
+    echo "engine (graphs and kernels) rc $? at ${SECONDS}s"; grep -v '^  ' "$OUT/engine-graphs.log" | tail -n 12
+  fi
   # Training in a process of its own: after the decode runs, their graphs' memory pools leave the caching allocator
   # fragmented, which slowed the 8 x 640 step by a sixth when both ran in one process.
   if [[ "$TRAIN" != none ]]; then
@@ -60,10 +64,12 @@ if [[ -n "$shim" ]]; then
       "${train_args[@]}" --json "$OUT/engine-train.json" > "$OUT/engine-train.log" 2>&1
     echo "engine (training, kernels) rc $? at ${SECONDS}s"; grep -E '^(train|    )' "$OUT/engine-train.log"
   fi
-  if [[ "$KERNELS_OFF" == 1 ]]; then
+  if [[ "$KERNELS_OFF" == 1 && "$BATCHES" != none ]]; then
     KIMI_CUDA_KERNELS=off KIMI_CUDA_GRAPHS=$shim timeout 240 bash "$GPU_DIR/run.sh" Kimi.Bench.dll engine --device cuda --graphs on --batches "$BATCHES" \
       --train none --baseline "$OUT/graph_baseline.json" --json "$OUT/engine-graphs-kernels-off.json" > "$OUT/engine-graphs-kernels-off.log" 2>&1
     echo "engine (graphs, kernels off) rc $? at ${SECONDS}s"; grep -v '^  ' "$OUT/engine-graphs-kernels-off.log" | tail -n 12
+  fi
+  if [[ "$KERNELS_OFF" == 1 ]]; then
     if [[ "$TRAIN" != none ]]; then
       KIMI_CUDA_KERNELS=off KIMI_CUDA_GRAPHS=$shim timeout 240 bash "$GPU_DIR/run.sh" Kimi.Bench.dll engine --device cuda --graphs off --batches 1 \
         --new-tokens 8 "${train_args[@]}" --json "$OUT/engine-train-kernels-off.json" > "$OUT/engine-train-kernels-off.log" 2>&1
@@ -76,14 +82,10 @@ if [[ -n "$shim" ]]; then
     echo "partial-rollouts $i rc $? at ${SECONDS}s"; grep -i "speedup" "$OUT/partial-$i.log"
   done
 fi
-# NSYS=1: the kernels of the 32 x 640 training step by GPU time (Nsight Systems, where the image has it).
-if [[ "${NSYS:-0}" == 1 && -n "$shim" ]]; then
-  if command -v nsys >/dev/null; then
-    KIMI_CUDA_GRAPHS=$shim timeout 200 nsys profile -o /tmp/kimi-train --force-overwrite true -t cuda bash "$GPU_DIR/run.sh" Kimi.Bench.dll engine \
-      --device cuda --graphs off --batches 1 --new-tokens 8 --train 32x640 --train-steps 3 --micro-batch-tokens "$MICRO" > "$OUT/nsys-run.log" 2>&1
-    nsys stats --report cuda_gpu_kern_sum --format csv /tmp/kimi-train.nsys-rep > "$OUT/nsys-kernels.csv" 2>/dev/null
-    echo "nsys rc $? at ${SECONDS}s"; head -n 30 "$OUT/nsys-kernels.csv" | cut -c1-220
-  else
-    echo "no nsys on this host: $(ls /usr/local/cuda/bin 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
-  fi
+# RL=N: N whole RL iterations through the actors with the shim (run-rl-iteration.sh).
+if [[ "${RL:-0}" != 0 && -n "$shim" ]]; then
+  KIMI_CUDA_GRAPHS=$shim ITERATIONS=$RL GPU_DIR=$GPU_DIR bash "$BASELINES"/run-rl-iteration.sh 2>&1 | tail -n 40
+  echo "rl iterations done at ${SECONDS}s"
 fi
+# Everything in one file (a device call brings back only a few).
+tar -czf /tmp/engine-out.tgz --exclude="*.safetensors" -C "$OUT" . && rm -rf "${OUT:?}"/* && mv /tmp/engine-out.tgz "$OUT/engine-out.tgz"

@@ -107,6 +107,9 @@ public static class CudaGraphs
         internal delegate int AdamWFn(IntPtr[] parameters, IntPtr[] grads, IntPtr[] expAvgs, IntPtr[] expAvgSqs, int n,
             double lr, double beta1, double beta2, double eps, double weightDecay, long step);
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int ClipFn(IntPtr[] grads, int n, double maxNorm, out double norm);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)] internal delegate int HeadForwardFn(IntPtr logits, IntPtr targets, IntPtr logp, IntPtr lse);
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int HeadBackwardFn(IntPtr logits, IntPtr targets, IntPtr lse, IntPtr grad, IntPtr gradLogits);
 
         private static IntFn? _version;
         private static PtrFn? _lastError;
@@ -117,6 +120,8 @@ public static class CudaGraphs
         internal static SampleFn? Sample;
         internal static AdamWFn? AdamW;
         internal static ClipFn? Clip;
+        internal static HeadForwardFn? HeadForward;
+        internal static HeadBackwardFn? HeadBackward;
 
         internal static void Bind(IntPtr lib)
         {
@@ -136,7 +141,12 @@ public static class CudaGraphs
         {
             T Get<T>(string name) where T : Delegate => Marshal.GetDelegateForFunctionPointer<T>(NativeLibrary.GetExport(lib, name));
             _hasSampleKernel = Get<IntFn>("kimi_has_sample_kernel");
-            if (_hasSampleKernel() != 0) Sample = Get<SampleFn>("kimi_sample_rows");
+            if (_hasSampleKernel() != 0)
+            {
+                Sample = Get<SampleFn>("kimi_sample_rows");
+                HeadForward = Get<HeadForwardFn>("kimi_token_logprobs_forward");
+                HeadBackward = Get<HeadBackwardFn>("kimi_token_logprobs_backward");
+            }
             AdamW = Get<AdamWFn>("kimi_adamw_step");
             Clip = Get<ClipFn>("kimi_clip_grad_norm");
         }

@@ -49,10 +49,11 @@ public sealed class LlamaAttention : nn.Module
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
         var (qSize, kvSize) = Split;
-        var qkv = qkv_proj.forward(x);
-        var q = qkv.narrow(-1, 0, qSize).view(b, t, _heads, _headDim);
-        var k = qkv.narrow(-1, qSize, kvSize).view(b, t, _kvHeads, _headDim);
-        var v = qkv.narrow(-1, qSize + kvSize, kvSize).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        // split (one gradient write in backward) rather than narrows (a zero-filled fused-width gradient each); see LlamaMlp.
+        var qkv = qkv_proj.forward(x).split([qSize, kvSize, kvSize], -1);
+        var q = qkv[0].view(b, t, _heads, _headDim);
+        var k = qkv[1].view(b, t, _kvHeads, _headDim);
+        var v = qkv[2].view(b, t, _kvHeads, _headDim).transpose(1, 2);
         if (q_norm is not null) q = q_norm.forward(q);
         if (k_norm is not null) k = k_norm.forward(k);
         q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);

@@ -26,8 +26,11 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var gateUp = gate_up_proj.forward(x);
-        var hidden = nn.functional.silu(gateUp.narrow(-1, 0, _intermediate)) * gateUp.narrow(-1, _intermediate, _intermediate);
+        // split, not two narrows: its backward writes the fused gradient once (cat), where each narrow's backward fills a
+        // zero tensor of the fused width and the two are then added (about 3x the memory traffic, ~16 ms of a 32 x 640
+        // step of Qwen2-0.5B on an H200).
+        var gateUp = gate_up_proj.forward(x).split([_intermediate, _intermediate], -1);
+        var hidden = nn.functional.silu(gateUp[0]) * gateUp[1];
         return down_proj.forward(hidden).MoveToOuterDisposeScope();
     }
 }

@@ -7,7 +7,8 @@ namespace Kimi.Actors.Model.Scoring;
 /// <summary>
 /// Log-probabilities of given responses under a policy, for training: prompt tokens and padding are masked out, and the
 /// vocabulary projection runs only at response positions (the hidden states there are gathered first), so [B, T, vocab]
-/// never exists and [B, response, vocab] exists once in float32. Differentiable unless the caller runs it under no_grad
+/// never exists and [B, response, vocab] exists once in float32, or (CUDA with the head kernels, <see cref="TokenLogProbs"/>)
+/// only in the model's dtype. Differentiable unless the caller runs it under no_grad
 /// (as for the reference policy).
 /// </summary>
 public static class SequenceScorer
@@ -57,9 +58,9 @@ public static class SequenceScorer
         var hidden = model.Hidden(input, positions, null, images: imageBatch);
         var pos = tensor(gatherPos, [b, respWidth], device: device);
         var picked = hidden.gather(1, pos.unsqueeze(-1).expand(b, respWidth, hidden.shape[2]));
-        var logits = model.Logits(picked).to_type(ScalarType.Float32);
-        var target = tensor(targets, [b, respWidth], device: device).unsqueeze(-1);
-        var logp = logits.gather(-1, target).squeeze(-1) - logits.logsumexp(-1);
+        var logits = model.Logits(picked);
+        var target = tensor(targets, [b * respWidth], device: device);
+        var logp = TokenLogProbs.Of(logits.view(b * respWidth, -1), target).view(b, respWidth);
         var m = tensor(mask, [b, respWidth], device: device);
         return new ScoredTokens((logp * m).MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());
     }

@@ -15,7 +15,31 @@ public sealed record LossInputs(
     int[] GroupSizes);
 
 /// <summary>The loss and the statistics a run reports about it.</summary>
-public sealed record LossOutput(Tensor Loss, double MeanLogRatio, double MeanAbsLogRatio, double ClipFraction);
+public sealed class LossOutput
+{
+    private readonly Tensor _logRatioStats;
+    private float[]? _stats;
+
+    /// <param name="logRatioStats">[2] on the loss's device: the mean log-ratio and the mean |log-ratio|.</param>
+    public LossOutput(Tensor loss, Tensor logRatioStats, double clipFraction)
+    {
+        Loss = loss;
+        _logRatioStats = logRatioStats;
+        ClipFraction = clipFraction;
+    }
+
+    public Tensor Loss { get; }
+
+    // The statistics stay on the device until first read: a read waits for the GPU, and the trainer reads them after
+    // the backward pass has been queued, so the host does not stall between the forward and backward passes.
+    public double MeanLogRatio => Stats[0];
+
+    public double MeanAbsLogRatio => Stats[1];
+
+    public double ClipFraction { get; }
+
+    private float[] Stats => _stats ??= _logRatioStats.cpu().data<float>().ToArray();
+}
 
 /// <summary>The k1.5 objective and its two comparators, on the same inputs.</summary>
 public static class PolicyLoss
@@ -77,7 +101,7 @@ public static class PolicyLoss
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
         var lr = logRatio.detach();
-        return new LossOutput(loss.MoveToOuterDisposeScope(), lr.mean().item<float>(), lr.abs().mean().item<float>(), clipFraction);
+        return new LossOutput(loss.MoveToOuterDisposeScope(), stack([lr.mean(), lr.abs().mean()]).to_type(ScalarType.Float32).MoveToOuterDisposeScope(), clipFraction);
     }
 
     /// <summary>Each sample's group mean, [N].</summary>

@@ -118,12 +118,10 @@ public sealed class PolicyTrainer : IDisposable
                     using var scored = Score(micro);
                     var mask = scored.Mask * Padded(micro.Select(s => s.LossMask).ToList(), scored.Mask.shape[1]);
                     Tensor refLp;
-                    if (reference[micro[0].Index] is null)
-                    {
-                        // Scored before the iteration's first optimizer step: these log-probs are the reference.
-                        refLp = scored.LogProbs.detach();
-                        KeepReference(reference, micro, refLp);
-                    }
+                    // Scored before the iteration's first optimizer step: these log-probs are the reference (kept once the
+                    // backward pass is queued: copying them to the host waits for the GPU).
+                    bool ownReference = reference[micro[0].Index] is null;
+                    if (ownReference) refLp = scored.LogProbs.detach();
                     else refLp = Padded(micro.Select(s => reference[s.Index]!).ToList(), scored.Mask.shape[1]);
                     var rewards = tensor(micro.Select(s => (float)s.Reward).ToArray(), device: mask.device);
                     var sizes = micro.GroupBy(s => s.Group).Select(gr => gr.Count()).ToArray();
@@ -135,6 +133,7 @@ public sealed class PolicyTrainer : IDisposable
                     using var share = (sizes.Length / (double)mini.Length).ToScalar();
                     var weighted = output.Loss.mul(share);
                     weighted.backward();
+                    if (ownReference) KeepReference(reference, micro, refLp);
                     lossSum += weighted.item<float>();
                     logRatioSum += output.MeanLogRatio; absLogRatioSum += output.MeanAbsLogRatio; clipSum += output.ClipFraction;
                     measured++;

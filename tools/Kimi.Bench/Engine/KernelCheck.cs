@@ -56,7 +56,7 @@ public static class KernelCheck
         catch (ArgumentException e) { throw new UsageException($"kernel-check: --device {deviceName}: {e.Message}"); }
         if (device.type != DeviceType.CUDA) throw new UsageException("kernel-check: --device must be a CUDA device");
         Console.WriteLine($"kernel-check on {device}: shim {CudaGraphs.Status}; kernels: {CudaKernels.Describe()}");
-        if (!CudaKernels.Sampling || !CudaKernels.Optimizer)
+        if (!CudaKernels.Sampling || !CudaKernels.Optimizer || !CudaKernels.Head)
         {
             Console.Error.WriteLine($"kernel-check: the shim's kernels are not loaded ({CudaKernels.Describe()}); set {CudaGraphs.PathVariable}");
             return 1;
@@ -70,6 +70,8 @@ public static class KernelCheck
                 Distribution(checks, device, dtype, vocab, t);
             SeedsAndGraphs(checks, device);
         }
+        Head(checks, device, ScalarType.BFloat16, 512, 151936, 1e-2);
+        Head(checks, device, ScalarType.Float32, 64, 1001, 1e-5);
         Optimizer(checks, device, ScalarType.Float32, 1e-5);
         Optimizer(checks, device, ScalarType.BFloat16, 2e-2);
         Console.WriteLine(checks.Failed == 0 ? "kernel-check: all passed" : $"kernel-check: {checks.Failed} failed");
@@ -165,6 +167,34 @@ public static class KernelCheck
         graph.Replay();
         long replaySecond = ids.ne(second).sum().item<long>();
         checks.Add("second replay: rows that differ from the eager call at counter 1", replaySecond, 0, replaySecond == 0);
+    }
+
+    /// <summary>
+    /// The training head (<see cref="Kimi.Actors.Model.Scoring.TokenLogProbs"/>, the kernels on CUDA) against the same
+    /// log-probabilities and gradient through TorchSharp's float32 log-sum-exp and gather, on the same logits; the gradient's
+    /// bound is relative to its largest element.
+    /// </summary>
+    private static void Head(Checks checks, Device device, ScalarType dtype, long rows, long vocab, double gradBound)
+    {
+        using var scope = NewDisposeScope();
+        var gen = new Generator(31);
+        var logits = (randn([rows, vocab], generator: gen) * 2).to_type(dtype).to(device);
+        var targets = randint(0, vocab, [rows], generator: gen).to(device);
+        var weights = randn([rows], generator: gen).to(device);
+        using var grad = enable_grad();
+        var fusedIn = logits.detach().clone().requires_grad_(true);
+        var fused = Kimi.Actors.Model.Scoring.TokenLogProbs.Of(fusedIn, targets);
+        (fused * weights).sum().backward();
+        var refIn = logits.detach().clone().requires_grad_(true);
+        var ref32 = refIn.to_type(ScalarType.Float32);
+        var reference = ref32.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - ref32.logsumexp(-1);
+        (reference * weights).sum().backward();
+        double err = (fused.detach() - reference.detach()).abs().max().item<float>();
+        checks.Add($"head {dtype} [{rows}, {vocab}]: |log-prob - float32 log-sum-exp path| max", err, 1e-4, err <= 1e-4);
+        var g1 = fusedIn.grad!.to_type(ScalarType.Float32);
+        var g2 = refIn.grad!.to_type(ScalarType.Float32);
+        double gradErr = (g1 - g2).abs().max().item<float>() / g2.abs().max().item<float>();
+        checks.Add($"head {dtype} [{rows}, {vocab}]: gradient max |difference| / max |reference|", gradErr, gradBound, gradErr <= gradBound);
     }
 
     /// <summary>
