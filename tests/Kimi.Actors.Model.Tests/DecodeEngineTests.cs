@@ -13,6 +13,16 @@ public class DecodeEngineTests
     private static int[] Prompt(string s) => [Tok.BosId, .. Tok.Encode(s)];
 
     [Fact]
+    public void Graph_buckets_capture_attended_lengths_in_steps_of_128_ending_at_the_capacity()
+    {
+        // Every step must find a captured length that covers its positions: the last is always the capacity.
+        Assert.Equal([128, 256, 384, 512, 640], DecodeEngine.GraphAttendLengths(640));
+        Assert.Equal([128, 256, 320], DecodeEngine.GraphAttendLengths(320));
+        Assert.Equal([128], DecodeEngine.GraphAttendLengths(128));
+        Assert.Equal([64], DecodeEngine.GraphAttendLengths(64));
+    }
+
+    [Fact]
     public void Refilled_and_shrinking_batches_give_every_row_what_it_gets_decoded_alone()
     {
         using var model = TinyModels.Create(seed: 11);
