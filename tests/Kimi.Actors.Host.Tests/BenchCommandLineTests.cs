@@ -30,7 +30,7 @@ public sealed class BenchCommandLineTests
     }
 
     [Theory]
-    [InlineData("samplr", "unknown command 'samplr' (did you mean sampler?) (commands: sampler, partial-rollouts, code-judge, engine, weight-sync, ablation; see kimi-bench --help)")]
+    [InlineData("samplr", "unknown command 'samplr' (did you mean sampler?) (commands: sampler, partial-rollouts, code-judge, engine, kernel-check, weight-sync, ablation; see kimi-bench --help)")]
     [InlineData("sampler --rounds x", "sampler: --rounds x: expected an integer >= 1")]
     [InlineData("sampler --prompts 0", "sampler: --prompts 0: expected an integer >= 1")]
     [InlineData("sampler --round 3", "sampler: unknown option '--round' (did you mean --rounds?) (see kimi-bench sampler --help)")]
@@ -40,6 +40,8 @@ public sealed class BenchCommandLineTests
     [InlineData("weight-sync --sizes 3000", "weight-sync: --sizes 3000: '3000' is not a whole number of MB from 1 to 2000")]
     [InlineData("engine --batches 1,x", "engine: --batches 1,x: 'x' is not a positive integer")]
     [InlineData("engine --train 8x640,7x640", "engine: --train 8x640,7x640: '7x640' is not SAMPLESxTOKENS (samples a multiple of 8, tokens above 1)")]
+    [InlineData("kernel-check --device cpu", "kernel-check: --device must be a CUDA device")]
+    [InlineData("kernel-check --device tpu", "kernel-check: --device tpu: expected cpu, cuda or cuda:N")]
     [InlineData("partial-rollouts --budget 3", "partial-rollouts: --budget 3 is below one token per response in flight (64)")]
     public void A_bad_benchmark_command_line_exits_two_with_one_line(string commandLine, string expected)
     {
