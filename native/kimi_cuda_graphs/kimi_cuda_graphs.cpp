@@ -178,13 +178,7 @@ int kimi_sample_rows(void* logits_h, void* temperature_h, void* rng_h, void* ids
     auto& out = tensor_of(out_h, "out");
     require(logits.is_cuda() && logits.dim() == 2 && logits.is_contiguous(), "logits: a contiguous [rows, vocab] CUDA tensor");
     const int64_t rows = logits.size(0), vocab = logits.size(1);
-    int dtype;
-    switch (logits.scalar_type()) {
-      case at::kFloat: dtype = 0; break;
-      case at::kBFloat16: dtype = 1; break;
-      case at::kHalf: dtype = 2; break;
-      default: throw std::invalid_argument("logits: float32, bfloat16 or float16");
-    }
+    const int dtype = dtype_code(logits, "logits");
     const auto device = logits.device();
     require(temperature.device() == device && temperature.scalar_type() == at::kFloat && temperature.numel() >= 1, "temperature: float32 on the logits' device");
     require(rng.device() == device && rng.scalar_type() == at::kLong && rng.numel() >= 2 && rng.is_contiguous(), "rng: int64 [2] on the logits' device");

@@ -20,6 +20,17 @@ public class DecodeEngineTests
         Assert.Equal([128, 256, 320], DecodeEngine.GraphAttendLengths(320));
         Assert.Equal([128], DecodeEngine.GraphAttendLengths(128));
         Assert.Equal([64], DecodeEngine.GraphAttendLengths(64));
+        Assert.Equal(128, DecodeEngine.AttendLength(1, 640, 128));
+        Assert.Equal(256, DecodeEngine.AttendLength(129, 640, 128));
+        Assert.Equal(640, DecodeEngine.AttendLength(600, 640, 128));
+        Assert.Equal(192, DecodeEngine.AttendLength(130, 640, 64));
+        // A replayed step looks its graph up by AttendLength: every length a step can ask for was captured.
+        foreach (int capacity in new[] { 64, 128, 320, 640, 1000 })
+        {
+            var captured = DecodeEngine.GraphAttendLengths(capacity).ToHashSet();
+            for (int filled = 1; filled <= capacity; filled++)
+                Assert.Contains(DecodeEngine.AttendLength(filled, capacity, 128), captured);
+        }
     }
 
     [Fact]

@@ -17,11 +17,13 @@ for B, T in [(8, 640), (32, 640)]:
     mask = torch.zeros(B, T - 1, device="cuda"); mask[:, P - 1:] = 1
     r = torch.randint(0, 2, (B // 8, 8), device="cuda").float()
     adv = (r - r.mean(1, keepdim=True)).reshape(-1)
-    def step():
+    def loss_of():
         logits = model(ids[:, :-1]).logits.float()
         lp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
         seq = (lp * mask).sum(1)
-        loss = ((adv - 1.0 * (seq - seq.detach())) ** 2).mean() / 2
+        return ((adv - 1.0 * (seq - seq.detach())) ** 2).mean() / 2
+    def step():
+        loss = loss_of()
         opt.zero_grad(); loss.backward(); opt.step()
     step(); torch.cuda.synchronize(); t = time.time()
     for _ in range(3): step()
@@ -34,12 +36,7 @@ for B, T in [(8, 640), (32, 640)]:
         torch.cuda.synchronize(); t = time.time(); r = f(); torch.cuda.synchronize(); return r, time.time() - t
     parts = {"forward_s": 0.0, "backward_s": 0.0, "optimizer_s": 0.0, "layers_forward_s": 0.0, "layers_backward_s": 0.0}
     for _ in range(3):
-        def fwd():
-            logits = model(ids[:, :-1]).logits.float()
-            lp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
-            seq = (lp * mask).sum(1)
-            return ((adv - 1.0 * (seq - seq.detach())) ** 2).mean() / 2
-        loss, t = timed(fwd); parts["forward_s"] += t / 3
+        loss, t = timed(loss_of); parts["forward_s"] += t / 3
         _, t = timed(loss.backward); parts["backward_s"] += t / 3; del loss
         _, t = timed(lambda: (opt.step(), opt.zero_grad())); parts["optimizer_s"] += t / 3
         h, t = timed(lambda: model.model(ids[:, :-1]).last_hidden_state.float().sum()); parts["layers_forward_s"] += t / 3

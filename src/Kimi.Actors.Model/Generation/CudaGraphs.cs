@@ -5,7 +5,7 @@ namespace Kimi.Actors.Model.Generation;
 /// <summary>
 /// CUDA-graph capture and replay through Kimi.Actors' native shim (native/kimi_cuda_graphs: at::cuda::CUDAGraph behind a
 /// C ABI, built on the GPU host against its PyTorch's libtorch). TorchSharp 0.107 has no graph API. The same library's
-/// version 2 also carries the fused kernels of <see cref="CudaKernels"/>. The library is
+/// version 2 also carries the fused kernels of <see cref="Cuda.CudaKernels"/>. The library is
 /// looked for in <c>KIMI_CUDA_GRAPHS</c> (a file), then beside this assembly; without it, or off CUDA, decoding runs
 /// eagerly (<see cref="Status"/> says why).
 /// </summary>
@@ -39,7 +39,7 @@ public static class CudaGraphs
                 if (version is < 1 or > 2) return (false, $"{path}: version {version}, expected 1 or 2");
                 // Version 2 adds the fused kernels (CudaKernels); a version-1 library still gives graphs.
                 if (version >= 2) Native.BindKernels(handle);
-                return (true, $"loaded from {path} (version {version}{(version >= 2 ? Native.HasSampleKernel() ? ", sampling kernel" : ", no sampling kernel" : "")})");
+                return (true, $"loaded from {path} (version {version}{(version >= 2 ? Native.Sample is not null ? ", sampling kernel" : ", no sampling kernel" : "")})");
             }
             catch (Exception e) when (e is EntryPointNotFoundException or InvalidOperationException)
             {
@@ -116,7 +116,6 @@ public static class CudaGraphs
         private static CreateFn? _create;
         private static HandleFn? _enter, _begin, _end, _exit, _replay;
         private static DestroyFn? _destroy;
-        private static IntFn? _hasSampleKernel;
         internal static SampleFn? Sample;
         internal static AdamWFn? AdamW;
         internal static ClipFn? Clip;
@@ -140,8 +139,8 @@ public static class CudaGraphs
         internal static void BindKernels(IntPtr lib)
         {
             T Get<T>(string name) where T : Delegate => Marshal.GetDelegateForFunctionPointer<T>(NativeLibrary.GetExport(lib, name));
-            _hasSampleKernel = Get<IntFn>("kimi_has_sample_kernel");
-            if (_hasSampleKernel() != 0)
+            // Built without nvcc, the library has graphs, AdamW and clip but neither the sampling nor the head kernels.
+            if (Get<IntFn>("kimi_has_sample_kernel")() != 0)
             {
                 Sample = Get<SampleFn>("kimi_sample_rows");
                 HeadForward = Get<HeadForwardFn>("kimi_token_logprobs_forward");
@@ -150,8 +149,6 @@ public static class CudaGraphs
             AdamW = Get<AdamWFn>("kimi_adamw_step");
             Clip = Get<ClipFn>("kimi_clip_grad_norm");
         }
-
-        internal static bool HasSampleKernel() => _hasSampleKernel?.Invoke() == 1;
 
         internal static int Version() => _version!();
         internal static string LastError() => Marshal.PtrToStringUTF8(_lastError!()) ?? "";

@@ -26,12 +26,12 @@ public sealed class DecodeEngine : IDisposable
     // Coarser for graphs: each attended length is one more captured graph (and memory pool) per batch bucket.
     private const int GraphAttendStep = 128;
 
-    /// <summary>The attended lengths a graph bucket captures: multiples of 128 below <paramref name="capacity"/>, then it.</summary>
-    public static IEnumerable<int> GraphAttendLengths(int capacity)
-    {
-        for (int a = GraphAttendStep; a < capacity; a += GraphAttendStep) yield return a;
-        yield return capacity;
-    }
+    /// <summary>What a step attends to: the <paramref name="filled"/> positions rounded up to a multiple of <paramref name="step"/>, at most the capacity.</summary>
+    public static int AttendLength(int filled, int capacity, int step) => Math.Min(capacity, (filled + step - 1) / step * step);
+
+    /// <summary>The attended lengths a graph bucket captures: every <see cref="AttendLength"/> a step of it can ask for.</summary>
+    public static IEnumerable<int> GraphAttendLengths(int capacity) =>
+        Enumerable.Range(1, (capacity + GraphAttendStep - 1) / GraphAttendStep).Select(k => AttendLength(k * GraphAttendStep, capacity, GraphAttendStep));
 
     private readonly LlamaForCausalLM _model;
     private readonly Dictionary<int, DecodeBatch> _graphBatches = [];
@@ -324,19 +324,12 @@ public sealed class DecodeEngine : IDisposable
 
     private void Forward(DecodeBatch batch)
     {
-        if (batch.Cached)
-        {
-            int filled = batch.HostPos.Max() + 1;
-            batch.Forwards[GraphAttendLengths(batch.Capacity).First(a => a >= filled)].Replay();
-        }
-        else
-        {
-            // Eager steps attend to the positions filled so far, rounded up to a multiple of AttendStep: little more
-            // work than the exact length, and on CUDA a handful of shapes instead of one per step (each new shape
-            // pays its kernel selection once).
-            int filled = batch.HostPos.Max() + 1;
-            ForwardStep(batch, Math.Min(batch.Capacity, (filled + AttendStep - 1) / AttendStep * AttendStep));
-        }
+        // A step attends to the positions filled so far, rounded up: little more work than the exact length, and a
+        // handful of shapes instead of one per step (eager: each new shape pays its kernel selection once on CUDA;
+        // graphs: one captured graph per length).
+        int filled = batch.HostPos.Max() + 1;
+        if (batch.Cached) batch.Forwards[AttendLength(filled, batch.Capacity, GraphAttendStep)].Replay();
+        else ForwardStep(batch, AttendLength(filled, batch.Capacity, AttendStep));
         for (int i = 0; i < batch.Rows; i++) batch.HostPos[i] = Math.Min(batch.HostPos[i] + 1, batch.Capacity - 1);
     }
 

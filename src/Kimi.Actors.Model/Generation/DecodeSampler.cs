@@ -1,3 +1,4 @@
+using Kimi.Actors.Model.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,7 +37,7 @@ internal sealed class DecodeSampler : IDisposable
     public double TopP { get; }
     public Tensor Temperature { get; }
 
-    /// <summary>Whether <see cref="SampleInto"/> runs the shim's one-kernel sampler.</summary>
+    /// <summary>Whether <see cref="SampleInto"/> runs the shim's one-kernel sampler (the engine gives the rng on CUDA only).</summary>
     public bool Fused => _rng is not null && TopP >= 1.0 && CudaKernels.Sampling;
 
     /// <summary>
@@ -45,7 +46,7 @@ internal sealed class DecodeSampler : IDisposable
     /// </summary>
     public void SampleInto(Tensor logits, Tensor ids, Tensor output)
     {
-        if (Fused && logits.device_type == DeviceType.CUDA)
+        if (Fused)
         {
             CudaKernels.Sample(logits, Temperature, _rng!, ids, output, Greedy);
             return;

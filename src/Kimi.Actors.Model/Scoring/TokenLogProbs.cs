@@ -1,4 +1,4 @@
-using Kimi.Actors.Model.Generation;
+using Kimi.Actors.Model.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using Kimi.Actors.Model.Generation;
+using Kimi.Actors.Model.Cuda;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -113,6 +113,11 @@ public sealed class AdamWOptimizer : PolicyOptimizer
     protected override void StepCore()
     {
         _step++;
+        if (Fused)
+        {
+            FusedStep();
+            return;
+        }
         double bc1 = 1 - Math.Pow(_beta1, _step), bc2 = 1 - Math.Pow(_beta2, _step);
         using var b1 = _beta1.ToScalar();
         using var oneMinusB1 = (1 - _beta1).ToScalar();
@@ -122,11 +127,6 @@ public sealed class AdamWOptimizer : PolicyOptimizer
         using var invSqrtBc2 = (1 / Math.Sqrt(bc2)).ToScalar();
         using var eps = _eps.ToScalar();
         using var stepSize = (-LearningRate / bc1).ToScalar();
-        if (Fused)
-        {
-            FusedStep();
-            return;
-        }
         for (int i = 0; i < Parameters.Length; i++)
         {
             var p = Parameters[i];

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Kimi.Actors.CommandLine;
 using Kimi.Actors.Host.Cli;
 using Kimi.Actors.Model;
+using Kimi.Actors.Model.Cuda;
 using Kimi.Actors.Model.Generation;
 using Kimi.Actors.Rl.Optimization;
 using TorchSharp;

@@ -1,7 +1,8 @@
+using Kimi.Actors.Model.Generation;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Kimi.Actors.Model.Generation;
+namespace Kimi.Actors.Model.Cuda;
 
 /// <summary>
 /// The fused CUDA operations of the native shim (version 2 of native/kimi_cuda_graphs, loaded by <see cref="CudaGraphs"/>):
