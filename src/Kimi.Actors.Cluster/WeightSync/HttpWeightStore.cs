@@ -130,6 +130,9 @@ public sealed class HttpWeightStore : IWeightStore
         }
     }
 
+    /// <summary>What a last attempt needs at least (a request on loopback takes milliseconds); less left and the pull is refused.</summary>
+    private static readonly TimeSpan LastAttemptReserve = TimeSpan.FromMilliseconds(100);
+
     private async Task<byte[]> PullAsync(Uri uri, WeightsPublished weights)
     {
         if (weights.Bytes > Array.MaxLength)
@@ -159,7 +162,10 @@ public sealed class HttpWeightStore : IWeightStore
             catch (IOException e) { problem = $"transfer broke off after {received.Count} of {weights.Bytes} bytes: {Describe(e)}"; }
             catch (TimeoutException e) { problem = e.Message; }
             var wait = TimeSpan.FromMilliseconds(Math.Min(2000, _pull.RetryDelay.TotalMilliseconds * (1 << Math.Min(attempt - 1, 10))));
-            if (clock.Elapsed + wait >= _pull.Deadline)
+            // The last retry waits only what is left, so a pull uses its whole deadline before it is refused.
+            var left = _pull.Deadline - clock.Elapsed;
+            if (wait > left) wait = left - LastAttemptReserve;
+            if (wait < TimeSpan.Zero)
                 throw new WeightSyncException(weights.Location, weights.Version,
                     $"not pulled within {_pull.Deadline.TotalSeconds:0.#} s ({attempt} attempts; kimi.workers.weights.http.deadline); last problem: {problem}; nothing was loaded");
             await Task.Delay(wait).ConfigureAwait(false);
