@@ -45,14 +45,18 @@ public class RunOptionsBinderTests
         Assert.Equal(Kimi.Actors.Rl.Sampling.SamplingStrategy.CurriculumPrioritized, defaults.Sampling.Strategy);
         Assert.NotNull(defaults.Sampling.Curriculum);   // used, not ignored: the strategy is a curriculum one
         Assert.False(defaults.Optimization.ResetOptimizerEachIteration);
-        Assert.Equal(Kimi.Actors.Rl.Optimization.LearningRateSchedule.Constant, defaults.Optimization.LrSchedule);
+        Assert.Equal((Kimi.Actors.Rl.Optimization.LearningRateSchedule.Cosine, 4e-5, 0),
+            (defaults.Optimization.LrSchedule, defaults.Optimization.LearningRate, defaults.Optimization.LrWarmupIterations));
 
-        // The smoke presets keep the method off, explicitly, until they are measured with it.
-        foreach (var name in new[] { "smoke", "code-smoke" })
+        // The smoke presets keep the method off, explicitly, until they are measured with it, and the constant rate
+        // their learning tests were measured with.
+        foreach (var name in new[] { "smoke", "code-smoke", "vision-smoke" })
         {
             var smoke = Preset(name);
             Assert.Equal((0.0, Kimi.Actors.Rl.Sampling.SamplingStrategy.Prioritized, (long?)null, false),
                 (smoke.LengthPenalty.Weight, smoke.Sampling.Strategy, smoke.Rollout.TokenBudget, smoke.Rollout.Repeat.Enabled));
+            Assert.Equal((Kimi.Actors.Rl.Optimization.LearningRateSchedule.Constant, 3e-5),
+                (smoke.Optimization.LrSchedule, smoke.Optimization.LearningRate));
         }
 
         // k15-full adds what the defaults leave off: the optimizer reset, the report's weight, a cosine schedule.

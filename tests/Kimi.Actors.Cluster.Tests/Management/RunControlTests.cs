@@ -39,7 +39,7 @@ public class RunControlTests
         var (recorder, seen, done) = ProgressRecorders.Start(a.System);
         a.Watch(runId, recorder);
         // Prioritized (every difficulty eligible) before the change, so the switch to the curriculum shows.
-        Assert.IsType<RunAccepted>(await a.AskAsync(new StartRun(runId, RunNode.RunConfig(iterations: 6, extra: "kimi.sampling.strategy = prioritized")), "start"));
+        Assert.IsType<RunAccepted>(await a.AskAsync(new StartRun(runId, RunNode.RunConfig(iterations: 6, extra: "kimi.sampling.strategy = prioritized\nkimi.optimization { learning-rate = 3e-5, lr-schedule = constant }")), "start"));
         await Until(() => Iterations(seen).Count >= 1, "the first iteration");
 
         Assert.IsType<RunStatus>(await a.AskAsync(new PauseRun(runId), "pause"));
