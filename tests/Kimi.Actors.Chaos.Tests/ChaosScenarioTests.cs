@@ -155,13 +155,17 @@ public sealed partial class ChaosScenarioTests(ITestOutputHelper output) : IDisp
         Assert.NotNull(r.FinalAccuracy);
     }
 
-    /// <summary>The iteration the session started again from after <paramref name="what"/> went with its node (1 to last-1).</summary>
+    /// <summary>
+    /// The iteration the session started again from after <paramref name="what"/> went with its node: 1 to the last. A
+    /// loaded machine's failure detector can notice the loss only after the generator left on the other rollout node
+    /// has carried the run to its end (CI saw "from iteration 4" of 4); the session then starts again at the end.
+    /// </summary>
     private static int SessionRestartedAfterLosing(string runNodeLog, string what, int iterations)
     {
         var restart = Regex.Match(runNodeLog, $@"{Regex.Escape(what)} \(\S+\) is gone: its node left or died; the session starts again from iteration (\d+)");
         Assert.True(restart.Success, $"the run's node never noticed that {what} was gone");
         int from = int.Parse(restart.Groups[1].Value);
-        Assert.InRange(from, 1, iterations - 1);
+        Assert.InRange(from, 1, iterations);
         return from;
     }
 
@@ -239,6 +243,7 @@ public sealed partial class ChaosScenarioTests(ITestOutputHelper output) : IDisp
         // The recovery it forced: the session started again from the last commit, the trainer on n4 restored that
         // iteration's durable checkpoint (hash-checked), and training went on from there: versions never went back.
         int from = SessionRestartedAfterLosing(NodeLog("n1"), "trainer", iterations: 4);
+        Assert.InRange(from, 1, 3); // the only trainer: nothing commits without it, so the loss is noticed mid-run
         Assert.Equal(replacementAt.Groups[1].Value, r.Nodes!.Workers["trainer"]);
         // Version = committed iterations + 1 (the SFT policy is version 1); its checkpoint folder is v00000N.
         var restored = Regex.Match(NodeLog("n4"), $@"trainer#1: restored run {Regex.Escape(r.RunId!)} as version (\d+) from (\S+) \(SHA-256 verified\)");
