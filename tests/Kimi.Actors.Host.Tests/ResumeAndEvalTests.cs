@@ -15,7 +15,7 @@ public sealed class ResumedRun : IDisposable
 {
     public const int FirstIterations = 3, MoreIterations = 2;
 
-    /// <summary>The resumed run changes one hyperparameter (kimi.conf's RL learning rate is 3e-5).</summary>
+    /// <summary>The resumed run changes one hyperparameter (the smoke preset's constant RL learning rate is 3e-5).</summary>
     public const double ResumedLearningRate = 2e-5;
 
     public TempFolder Tmp { get; } = new();

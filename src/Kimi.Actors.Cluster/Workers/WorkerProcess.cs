@@ -99,8 +99,8 @@ public static class WorkerProcess
         stderr.Flush();
         // An orderly exit (the parent closed our input, or went away) gives remoting time to say goodbye on a loaded
         // machine, so the node logs no dropped association; a failed worker may sit in a long native call: a moment only.
-        // A parent that closed our input has just unwatched our actors: a moment lets remoting deliver and acknowledge
-        // that system message before the goodbye, so the node's writer has nothing outstanding when the link closes.
+        // The parent unwatched our actors just before it closed our input: 300 ms lets that system message be
+        // acknowledged first, so the node's writer has nothing outstanding when the link closes.
         if (code == ExitParentGone) Thread.Sleep(TimeSpan.FromMilliseconds(300));
         system.Terminate().Wait(code == ExitParentGone ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(2));
         return code;

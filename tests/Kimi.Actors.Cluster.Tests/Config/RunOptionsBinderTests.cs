@@ -59,7 +59,7 @@ public class RunOptionsBinderTests
                 (smoke.Optimization.LrSchedule, smoke.Optimization.LearningRate));
         }
 
-        // k15-full adds what the defaults leave off: the optimizer reset, the report's weight, a cosine schedule.
+        // k15-full adds what the defaults leave off: the optimizer reset, the report's weight, a warm-up of the cosine rate.
         var full = Preset("k15-full");
         Assert.True(full.Optimization.ResetOptimizerEachIteration);
         Assert.Equal(1.0, full.LengthPenalty.Weight);

@@ -142,9 +142,10 @@ public sealed class HttpWeightSyncTests : IDisposable
 
         var clock = Stopwatch.StartNew();
         var error = Assert.Throws<WeightSyncException>(() =>
-            Generator(new WeightPullOptions(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50))).Fetch(published));
-        // Refused at the deadline (2 s), not one backoff step before it: the last retry waits only what is left.
-        Assert.InRange(clock.Elapsed.TotalSeconds, 1.85, 10);
+            Generator(new WeightPullOptions(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))).Fetch(published));
+        // Refused at the deadline (2 s), not one backoff step before it: after the first retry (at 1 s) the next step
+        // (2 s) would pass the deadline, so the last retry waits only what is left, less its 0.1 s reserve.
+        Assert.InRange(clock.Elapsed.TotalSeconds, 1.9, 10);
         Assert.Contains("SHA-256 mismatch", error.Message);
         Assert.Contains("nothing was loaded", error.Message);
         Assert.Contains(published.Location, error.Message);
