@@ -96,6 +96,58 @@ public sealed class Long2ShortCommandTests(TinyLongPolicy policy) : IClassFixtur
     }
 
     [Fact]
+    public void Shortest_rs_rounds_sample_afresh_from_the_policy_each_round_and_the_first_round_is_the_single_pass()
+    {
+        Assert.True(policy.Trained.ExitCode == 0, policy.Trained.ToString());
+        string one = policy.Tmp.File("srs-1round"), two = policy.Tmp.File("srs-2rounds");
+        var single = Long2Short("shortest-rs", one, "--set", "long2short.shortest-rs.temperature=1.5");
+        var twice = Long2Short("shortest-rs", two, "--set", "long2short.shortest-rs.temperature=1.5", "--set", "long2short.shortest-rs.rounds=2");
+        Assert.True(single.ExitCode == 0, single.ToString());
+        Assert.True(twice.ExitCode == 0, twice.ToString());
+        Assert.Contains("shortest-rs round 2/2", twice.Stderr);
+
+        JsonElement s1 = Summary(one).GetProperty("settings"), s2 = Summary(two).GetProperty("settings");
+        Assert.Equal(1, s1.GetProperty("rounds").GetInt32());
+        Assert.Equal(2, s2.GetProperty("rounds").GetInt32());
+        var rounds = s2.GetProperty("per_round").EnumerateArray().ToList();
+        Assert.Equal(2, rounds.Count);
+        // Round 1 is the single pass: the same prompts, samples and targets.
+        Assert.Equal(s1.GetProperty("per_round")[0].GetRawText(), rounds[0].GetRawText());
+        // Round 2 samples other prompts from the fine-tuned policy, so its samples are not round 1's.
+        Assert.NotEqual(rounds[0].GetProperty("mean_sampled_tokens").GetDouble(), rounds[1].GetProperty("mean_sampled_tokens").GetDouble());
+        foreach (var r in rounds)
+        {
+            Assert.Equal(64, r.GetProperty("prompts").GetInt32());
+            Assert.True(r.GetProperty("targets").GetInt32() > 0);
+            Assert.True(r.GetProperty("mean_target_tokens").GetDouble() <= r.GetProperty("mean_correct_tokens").GetDouble() + 1e-9, r.GetRawText());
+        }
+        // The second round starts from the first round's policy, so the two runs end with different policies.
+        Assert.NotEqual(Summary(one).GetProperty("after").GetRawText(), Summary(two).GetProperty("after").GetRawText());
+    }
+
+    [Theory]
+    [InlineData("shortest-rs", "long2short.shortest-rs.steps=0")]
+    [InlineData("dpo", "long2short.dpo.steps=0")]
+    public void A_method_with_no_steps_leaves_the_policy_as_it_was_and_reports_no_loss(string method, string noSteps)
+    {
+        Assert.True(policy.Trained.ExitCode == 0, policy.Trained.ToString());
+        var dir = policy.Tmp.File("nosteps-" + method);
+        var result = Long2Short(method, dir, "--set", noSteps);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var s = Summary(dir);
+        Assert.Equal(s.GetProperty("before").GetRawText(), s.GetProperty("after").GetRawText());
+        // JSON has no NaN: an untrained method's loss is null, not a serializer failure.
+        Assert.Equal(JsonValueKind.Null, s.GetProperty("settings").GetProperty("final_loss").ValueKind);
+    }
+
+    [Fact]
+    public void Shortest_rs_rounds_below_one_are_refused_naming_the_key()
+    {
+        var refused = Long2Short("shortest-rs", policy.Tmp.File("srs-0"), "--set", "long2short.shortest-rs.rounds=0");
+        CliAssert.UserError(refused, "long2short.shortest-rs.rounds");
+    }
+
+    [Fact]
     public void Merging_with_itself_changes_nothing_and_a_policy_of_another_shape_is_refused_naming_the_tensor()
     {
         Assert.True(policy.Trained.ExitCode == 0, policy.Trained.ToString());

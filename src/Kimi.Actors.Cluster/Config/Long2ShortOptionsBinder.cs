@@ -19,6 +19,7 @@ public static class Long2ShortOptionsBinder
                 SamplesPerPrompt = r.Int($"{s}.samples-per-prompt", 1, 4096),
                 Temperature = r.Double($"{s}.temperature", 0, exclusiveMin: true),
                 ShortestRsTemperature = r.Double($"{s}.shortest-rs.temperature", 0, exclusiveMin: true),
+                ShortestRsRounds = r.Int($"{s}.shortest-rs.rounds", 1, 1000),
             },
             Merge = new MergeOptions { ShortWeight = r.Double($"{s}.merge.short-weight", 0, 1) },
             ShortestRs = RunOptionsBinder.Sft(r, $"{s}.shortest-rs", model),

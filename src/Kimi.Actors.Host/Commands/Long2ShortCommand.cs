@@ -165,14 +165,15 @@ public static class Long2ShortCommand
     }
 
     private static IReadOnlyList<PromptSamples> Samples(LlamaForCausalLM policy, TaskSuite suite, ITokenizer tokenizer, RunOptions run,
-        Long2ShortOptions options, double temperature, TextWriter stderr)
+        Long2ShortOptions options, double temperature, TextWriter stderr, int round = 0)
     {
-        var rng = Seeds.Random(run.Seed, Seeds.Long2Short);
+        // Round 0 keeps the streams a single pass always drew from; later rounds draw other prompts and other samples.
+        var rng = round == 0 ? Seeds.Random(run.Seed, Seeds.Long2Short) : Seeds.Random(run.Seed, Seeds.Long2Short, 100 + round);
         var prompts = suite.Train.OrderBy(_ => rng.Next()).Take(options.Sampling.Prompts).ToList();
         var settings = IterationState.RolloutSettingsOf(run) with { Temperature = temperature, TokenBudget = null };
         var sw = Stopwatch.StartNew();
         var samples = ResponseSampling.Sample(policy, prompts, tokenizer, options.Sampling.SamplesPerPrompt, settings,
-            Seeds.Derive(run.Seed, Seeds.Long2Short, 2));
+            Seeds.Derive(run.Seed, Seeds.Long2Short, round == 0 ? 2 : 200 + round));
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"sampled {options.Sampling.SamplesPerPrompt} responses for each of {prompts.Count} training prompts: " +
             $"{samples.Count(s => s.ShortestCorrect is not null)} with a correct one ({sw.Elapsed.TotalSeconds:F0} s)"));
@@ -184,22 +185,61 @@ public static class Long2ShortCommand
     {
         // One value for sampling and for the summary, so the summary reports the temperature the samples were drawn at.
         double temperature = options.Sampling.ShortestRsTemperature;
-        var samples = Samples(policy, suite, tokenizer, run, options, temperature, stderr);
-        var targets = ResponseSampling.ShortestCorrectTargets(samples);
-        if (targets.Count == 0) throw new NothingToLearnException($"the policy answered none of the {samples.Count} sampled training prompts correctly");
+        int roundCount = options.Sampling.ShortestRsRounds;
         var sft = options.ShortestRs;
-        var stats = ShortestRejectionSampling.Train(policy, targets, sft, run.Seed, tokenizer.PadId,
-            s => { if ((s.Step + 1) % 50 == 0) stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shortest-rs sft {s.Step + 1}/{sft.Steps}: loss {s.Loss:F3}")); });
+        var rounds = new List<ShortestRsRound>();
+        for (int round = 0; round < roundCount; round++)
+        {
+            var samples = Samples(policy, suite, tokenizer, run, options, temperature, stderr, round);
+            var targets = ResponseSampling.ShortestCorrectTargets(samples);
+            if (targets.Count == 0)
+                throw new NothingToLearnException($"round {round + 1}: the policy answered none of the {samples.Count} sampled training prompts correctly");
+            string label = roundCount == 1 ? "shortest-rs sft" : $"shortest-rs round {round + 1}/{roundCount} sft";
+            var stats = ShortestRejectionSampling.Train(policy, targets, sft, round == 0 ? run.Seed : Seeds.Derive(run.Seed, Seeds.Long2Short, 300 + round),
+                tokenizer.PadId,
+                s => { if ((s.Step + 1) % 50 == 0) stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} {s.Step + 1}/{sft.Steps}: loss {s.Loss:F3}")); });
+            var done = ShortestRsRound.Of(samples, targets, stats);
+            rounds.Add(done);
+            if (roundCount > 1)
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"shortest-rs round {round + 1}/{roundCount}: {done.Targets} targets of {done.MeanTargetTokens:F1} tokens " +
+                    $"(correct samples {done.MeanCorrectTokens:F1}, all samples {done.MeanSampledTokens:F1}, {done.SampleAccuracy:P0} correct)"));
+        }
+        var first = rounds[0];
         return new
         {
-            prompts = samples.Count, samples_per_prompt = options.Sampling.SamplesPerPrompt, temperature,
-            targets = targets.Count, mean_target_tokens = targets.Count == 0 ? 0 : targets.Average(t => t.Response.Length),
-            mean_sampled_tokens = samples.SelectMany(s => s.Responses).Average(r => r.Length),
-            // Per prompt with a target, the mean length of its correct samples: what the target (the shortest of them) is shorter than.
-            mean_correct_tokens = samples.Where(s => s.ShortestCorrect is not null).Average(s => s.Responses.Where(r => r.Correct).Average(r => r.Length)),
+            prompts = first.Prompts, samples_per_prompt = options.Sampling.SamplesPerPrompt, temperature,
+            rounds = roundCount,
+            // The first round's samples: the long policy's own, what its shortest correct responses are shorter than.
+            targets = first.Targets, mean_target_tokens = first.MeanTargetTokens, mean_sampled_tokens = first.MeanSampledTokens,
+            mean_correct_tokens = first.MeanCorrectTokens,
             sft_steps = sft.Steps, sequences_per_step = sft.SequencesPerStep, learning_rate = sft.LearningRate,
-            final_loss = stats.Count == 0 ? double.NaN : stats[^1].Loss,
+            final_loss = rounds[^1].FinalLoss,
+            per_round = rounds,
         };
+    }
+
+    /// <summary>What one round of shortest-rs sampled and learned; snake_case like the rest of summary.json.</summary>
+    private sealed record ShortestRsRound(
+        [property: JsonPropertyName("prompts")] int Prompts,
+        [property: JsonPropertyName("sample_accuracy")] double SampleAccuracy,
+        [property: JsonPropertyName("targets")] int Targets,
+        [property: JsonPropertyName("mean_target_tokens")] double MeanTargetTokens,
+        [property: JsonPropertyName("mean_sampled_tokens")] double MeanSampledTokens,
+        // Per prompt with a target, the mean length of its correct samples: what the target (the shortest of them) is shorter than.
+        [property: JsonPropertyName("mean_correct_tokens")] double MeanCorrectTokens,
+        [property: JsonPropertyName("final_loss")] double? FinalLoss)
+    {
+        public static ShortestRsRound Of(IReadOnlyList<PromptSamples> samples, IReadOnlyList<(int[] Prompt, int[] Response)> targets,
+            IReadOnlyList<SftStepStats> stats) => new(
+            samples.Count,
+            Math.Round(samples.SelectMany(s => s.Responses).Average(r => r.Correct ? 1.0 : 0.0), 6),
+            targets.Count,
+            Math.Round(targets.Average(t => t.Response.Length), 3),
+            Math.Round(samples.SelectMany(s => s.Responses).Average(r => r.Length), 3),
+            Math.Round(samples.Where(s => s.ShortestCorrect is not null).Average(s => s.Responses.Where(r => r.Correct).Average(r => r.Length)), 3),
+            // null when the round took no step: JSON has no NaN.
+            stats.Count == 0 ? null : stats[^1].Loss);
     }
 
     private static object Dpo(LlamaForCausalLM policy, TaskSuite suite, ITokenizer tokenizer, RunOptions run, Long2ShortOptions options, TextWriter stderr)
@@ -217,8 +257,9 @@ public static class Long2ShortCommand
         {
             prompts = samples.Count, samples_per_prompt = options.Sampling.SamplesPerPrompt, temperature,
             pairs = pairs.Count, beta = dpo.Beta, length_ratio = dpo.LengthRatio, steps = dpo.Steps, pairs_per_step = dpo.PairsPerStep,
-            learning_rate = dpo.LearningRate, final_loss = stats.Count == 0 ? double.NaN : stats[^1].Loss,
-            final_pair_accuracy = stats.Count == 0 ? double.NaN : stats[^1].Accuracy,
+            // null when no step was taken: JSON has no NaN.
+            learning_rate = dpo.LearningRate, final_loss = stats.Count == 0 ? (double?)null : stats[^1].Loss,
+            final_pair_accuracy = stats.Count == 0 ? (double?)null : stats[^1].Accuracy,
         };
     }
 

@@ -47,6 +47,12 @@ public sealed record Long2ShortSampling
     /// one of n is shorter (at T = 1 the n correct samples of a prompt hardly differ in length).
     /// </summary>
     public double ShortestRsTemperature { get; init; } = 1.0;
+    /// <summary>
+    /// Rounds of shortest-rs: each samples afresh from the policy the previous round left (new training prompts, new
+    /// seeds) and fine-tunes on its shortest correct responses. 1 is the report's single pass; more rounds shorten
+    /// step by step at a temperature mild enough that each round's targets are searches the policy already writes.
+    /// </summary>
+    public int ShortestRsRounds { get; init; } = 1;
 }
 
 public sealed record MergeOptions
